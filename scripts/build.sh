@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the release wasm module and writes the self-contained static site to dist/
+# (HTML, JS, .wasm, models; relative URLs only, so it works under any sub-path such as /atnat/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "${ATNAT_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+source scripts/common.sh
+mkdir -p build
+echo "build: wasm module (release)"
+build_preset wasm atnat_web
+
+rm -rf dist && mkdir -p dist/engine dist/models
+cp -r web/. dist/
+cp build/wasm/atnat.mjs build/wasm/atnat.wasm dist/engine/
+cp wasm/*.js dist/engine/
+for card in models/*/model.safetensors; do
+  [ -e "$card" ] || continue
+  name="$(basename "$(dirname "$card")")"
+  mkdir -p "dist/models/$name" && cp "$card" "dist/models/$name/"
+done
+echo "build: dist/ ready ($(du -sh dist | cut -f1))"

@@ -1,0 +1,16 @@
+// Shared by the node tests: the release browser module, loaded in node from its bytes.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WASM_DIR = path.join(ROOT, 'build/wasm');
+
+export async function loadModule() {
+  const { default: create } = await import(path.join(WASM_DIR, 'atnat.mjs'));
+  return create({ wasmBinary: fs.readFileSync(path.join(WASM_DIR, 'atnat.wasm')) });
+}
+
+export function readBytes(relative) {
+  return new Uint8Array(fs.readFileSync(path.join(ROOT, relative)));
+}
