@@ -1,6 +1,5 @@
 # Shared by the scripts: environment for Emscripten 3.1.6 on Debian and the build helpers.
 export NODE_PATH=/usr/share/nodejs   # emcc's JS tools need Debian's acorn (TOOLCHAIN.md)
-export EM_CACHE="${EM_CACHE:-$HOME/.cache/atnat-emscripten}"
 JOBS="${JOBS:-2}"
 
 # build_preset NAME [TARGET...]: configure (once) and build a CMake preset, quietly.

@@ -1,0 +1,380 @@
+#include "core/decode/generate.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/ops/ops.hpp"
+
+namespace atnat::decode {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double to_ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+std::string num(double x) {
+    std::string s = std::to_string(x);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+}
+
+}  // namespace
+
+const char* strategy_name(Strategy s) {
+    switch (s) {
+        case Strategy::greedy: return "greedy";
+        case Strategy::sample: return "sample";
+        case Strategy::beam: return "beam";
+    }
+    return "?";
+}
+
+const char* stop_reason_name(StopReason r) {
+    switch (r) {
+        case StopReason::none: return "none";
+        case StopReason::eos: return "eos";
+        case StopReason::max_tokens: return "max_tokens";
+        case StopReason::context_full: return "context_full";
+        case StopReason::cancelled: return "cancelled";
+        case StopReason::error: return "error";
+    }
+    return "?";
+}
+
+std::optional<Strategy> parse_strategy(std::string_view name) {
+    for (Strategy s : {Strategy::greedy, Strategy::sample, Strategy::beam}) {
+        if (name == strategy_name(s)) return s;
+    }
+    return std::nullopt;
+}
+
+Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageModel> model,
+                                                    std::shared_ptr<const io::Tokenizer> tokenizer,
+                                                    std::vector<int32_t> prompt, DecodeOptions o, PromptInfo info) {
+    if (!model || !tokenizer) return make_error("generate: no model or no tokenizer");
+    const size_t V = model->vocab_size(), C = model->context();
+    if (prompt.empty()) return make_error("generate: the prompt has no tokens (a model needs at least one, e.g. <bos>)");
+    if (prompt.size() >= C) {
+        return make_error("generate: the prompt has " + std::to_string(prompt.size()) + " tokens, the context holds " +
+                          std::to_string(C) + ": no room to generate");
+    }
+    for (int32_t t : prompt) {
+        if (t < 0 || size_t(t) >= V) return make_error("generate: prompt token " + std::to_string(t) + " is outside the vocabulary");
+    }
+    if (o.max_tokens < 1 || o.max_tokens > C) {
+        return make_error("max_tokens = " + std::to_string(o.max_tokens) + " is outside [1, " + std::to_string(C) +
+                          "] (the model's context)");
+    }
+    if (!(o.repetition_penalty > 0.f) || !std::isfinite(o.repetition_penalty)) {
+        return make_error("repetition_penalty = " + num(o.repetition_penalty) + " must be > 0 (1 = off)");
+    }
+    if (o.strategy == Strategy::sample) {
+        if (!(o.temperature > 0.f) || !std::isfinite(o.temperature)) {
+            return make_error("temperature = " + num(o.temperature) + " must be > 0 for sampling (use greedy for 0)");
+        }
+        if (!(o.top_p > 0.f && o.top_p <= 1.f)) return make_error("top_p = " + num(o.top_p) + " is outside (0, 1]");
+        if (o.top_k < 0) return make_error("top_k = " + std::to_string(o.top_k) + " must be >= 0 (0 = off)");
+    }
+    if (o.strategy == Strategy::beam) {
+        if (o.beam_width < 1 || o.beam_width > 8) {
+            return make_error("beam = " + std::to_string(o.beam_width) + " is outside [1, 8]");
+        }
+        if (!std::isfinite(o.length_penalty)) return make_error("length_penalty must be a finite number");
+    }
+    if (o.eos < -1 || o.eos >= int32_t(V)) return make_error("generate: eos id " + std::to_string(o.eos) + " is outside the vocabulary");
+    for (const auto& [pos, tok] : o.forced) {
+        if (pos < prompt.size() || pos >= C) {
+            return make_error("forced token at sequence position " + std::to_string(pos) + " is outside the positions to generate [" +
+                              std::to_string(prompt.size()) + ", " + std::to_string(C) + ")");
+        }
+        if (tok < 0 || size_t(tok) >= V) return make_error("forced token id " + std::to_string(tok) + " is outside the vocabulary");
+    }
+    o.top_n = std::min(o.top_n, V);
+
+    GenerationSession s;
+    s.vocab_ = V;
+    s.context_ = C;
+    s.max_len_ = std::min(o.max_tokens, C - prompt.size());
+    s.models_.push_back(std::move(model));
+    const size_t width = o.strategy == Strategy::beam ? size_t(o.beam_width) : 1;
+    for (size_t i = 1; i < width; ++i) s.models_.push_back(s.models_[0]->fork());
+    s.tokenizer_ = std::move(tokenizer);
+    s.rng_ = Pcg32(o.seed);
+    s.x_.resize(V);
+    s.values_.resize(V);
+    s.order_.resize(V);
+    s.seen_.assign(V, 0);
+    s.beam_logprobs_.resize(width * V);
+    s.history_.reserve(C);
+    s.generated_.reserve(C);
+    s.result_.strategy = o.strategy;
+    s.result_.prompt_tokens = prompt.size();
+    s.result_.seed = o.seed;
+    s.result_.unknown_chars = info.unknown_chars;
+    s.result_.text = info.text;
+    s.prompt_ = std::move(prompt);
+    s.options_ = std::move(o);
+    s.info_ = std::move(info);
+    return s;
+}
+
+Result<StepEvent> GenerationSession::step() {
+    if (done()) return make_error(std::string("generate: the session is done (") + stop_reason_name(result_.stop_reason) + ")");
+    const auto t0 = Clock::now();
+    const bool first = !started_;
+    auto ev = options_.strategy == Strategy::beam ? step_beam() : step_single();
+    busy_ += Clock::now() - t0;
+    result_.ms = to_ms(busy_);
+    if (first) result_.ttft_ms = result_.ms;
+    const size_t n = result_.tokens.size();
+    result_.tokens_per_s = result_.ms > 0 ? double(n) / (result_.ms / 1000.0) : 0.0;
+    const double after_first = result_.ms - result_.ttft_ms;
+    result_.decode_tokens_per_s = (n > 1 && after_first > 0) ? double(n - 1) / (after_first / 1000.0) : 0.0;
+    if (ev) ev->done = done();
+    return ev;
+}
+
+void GenerationSession::cancel() {
+    if (done()) return;
+    if (options_.strategy == Strategy::beam && started_) {
+        if (const Hypothesis* best = best_beam()) set_generated(best->records, best->logprob);
+    }
+    finish(StopReason::cancelled);
+}
+
+Result<StepEvent> GenerationSession::fail(std::string message) {
+    result_.error = message;
+    finish(StopReason::error);
+    return make_error(std::move(message));
+}
+
+void GenerationSession::finish(StopReason reason) { result_.stop_reason = reason; }
+
+// Feeds the model what it has not seen: the prompt on the first call, else the last generated token.
+Result<std::span<const float>> GenerationSession::advance(LanguageModel& model, const std::vector<int32_t>& generated) {
+    ++result_.forward_passes;
+    if (generated.empty()) {
+        const auto t0 = Clock::now();
+        auto r = model.prefill(prompt_);
+        result_.prefill_ms = to_ms(Clock::now() - t0);
+        return r;
+    }
+    return model.step(generated.back());
+}
+
+TokenRecord GenerationSession::make_record(int32_t id, std::span<const float> dist, bool forced, bool log_domain) {
+    TokenRecord r;
+    r.id = id;
+    r.text = tokenizer_->token_text(id);
+    r.prob = log_domain ? std::exp(dist[size_t(id)]) : dist[size_t(id)];
+    r.forced = forced;
+    const size_t n = options_.top_n;
+    if (n > 0) {
+        ops::top_k(dist.data(), dist.size(), n, order_.data(), values_.data());
+        r.top.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            r.top.push_back({order_[i], tokenizer_->token_text(order_[i]), log_domain ? std::exp(values_[i]) : values_[i]});
+        }
+    }
+    return r;
+}
+
+void GenerationSession::set_generated(const std::vector<TokenRecord>& records, double logprob) {
+    result_.tokens = records;
+    std::vector<int32_t> ids;
+    for (const TokenRecord& r : records) ids.push_back(r.id);
+    result_.completion = tokenizer_->decode(ids);
+    result_.text = info_.text + result_.completion;
+    result_.logprob = logprob;
+    result_.score = normalised(logprob, records.size());
+}
+
+double GenerationSession::normalised(double logprob, size_t length) const {
+    if (length == 0) return 0.0;
+    const double alpha = options_.strategy == Strategy::beam ? options_.length_penalty : 1.0;
+    return alpha == 1.0 ? logprob / double(length) : logprob / std::pow(double(length), alpha);
+}
+
+// ---------------------------------------------------------------------------------- greedy and sampling
+Result<StepEvent> GenerationSession::step_single() {
+    auto logits = advance(*models_[0], generated_);
+    if (!logits) return fail(logits.error());
+    if (!started_) history_ = prompt_;
+    started_ = true;
+    const size_t V = vocab_, pos = prompt_.size() + generated_.size();
+    std::span<float> x(x_.data(), V), lp(beam_logprobs_.data(), V);
+    std::copy(logits->begin(), logits->end(), x.begin());
+    apply_repetition_penalty(x, history_, options_.repetition_penalty, seen_);
+    std::copy(x.begin(), x.end(), lp.begin());
+    ops::log_softmax(lp.data(), V);  // the model's log-probabilities (for result.logprob)
+
+    const auto forced = options_.forced.find(pos);
+    const bool is_forced = forced != options_.forced.end();
+    int32_t id = 0;
+    if (options_.strategy == Strategy::greedy) {
+        id = is_forced ? forced->second : int32_t(ops::argmax(x.data(), V));
+        ops::softmax(x.data(), V, nullptr);
+    } else {
+        sampling_distribution(x, {options_.temperature, options_.top_k, options_.top_p}, order_, values_);
+        id = is_forced ? forced->second : int32_t(draw(x, rng_.uniform()));  // forced positions draw nothing
+    }
+    StepEvent ev;
+    ev.kind = StepEvent::Kind::token;
+    ev.index = generated_.size();
+    ev.token = make_record(id, x, is_forced, false);
+    generated_.push_back(id);
+    history_.push_back(id);
+    result_.tokens.push_back(ev.token);
+    result_.logprob += lp[size_t(id)];
+    result_.score = normalised(result_.logprob, generated_.size());
+    result_.completion = tokenizer_->decode(generated_);
+    result_.text = info_.text + result_.completion;
+    if (id == options_.eos) {
+        finish(StopReason::eos);
+    } else if (generated_.size() >= options_.max_tokens) {
+        finish(StopReason::max_tokens);
+    } else if (prompt_.size() + generated_.size() >= context_) {
+        finish(StopReason::context_full);
+    }
+    return ev;
+}
+
+// --------------------------------------------------------------------------------------------- beam
+double GenerationSession::best_possible(const Hypothesis& h) const {
+    const double alpha = options_.length_penalty;
+    const double len = alpha > 0 ? double(max_len_) : double(h.tokens.size() + 1);
+    return h.logprob / std::pow(len, alpha);
+}
+
+const GenerationSession::Hypothesis* GenerationSession::best_beam() const {
+    const Hypothesis* best = nullptr;
+    double best_score = 0.0;
+    for (const auto* list : {&finished_, &live_}) {
+        for (const Hypothesis& h : *list) {
+            const double s = normalised(h.logprob, h.tokens.size());
+            if (!best || s > best_score) {
+                best = &h;
+                best_score = s;
+            }
+        }
+    }
+    return best;
+}
+
+void GenerationSession::finish_beam(StopReason limit_reason) {
+    const Hypothesis* best = best_beam();
+    if (!best) {
+        finish(limit_reason);
+        return;
+    }
+    const bool ended = !best->tokens.empty() && best->tokens.back() == options_.eos;
+    set_generated(best->records, best->logprob);
+    finish(ended ? StopReason::eos : limit_reason);
+}
+
+Result<StepEvent> GenerationSession::step_beam() {
+    const size_t V = vocab_, W = size_t(options_.beam_width);
+    if (!started_) live_ = {Hypothesis{}};  // one empty hypothesis on state 0
+    started_ = true;
+    struct Candidate {
+        double score;
+        size_t beam;
+        int32_t token;
+    };
+    std::vector<Candidate> candidates;
+    const size_t pos = prompt_.size() + live_[0].tokens.size();  // live hypotheses all have the same length
+    const auto forced = options_.forced.find(pos);
+    const size_t k = std::min(2 * W, V);
+    for (size_t b = 0; b < live_.size(); ++b) {
+        Hypothesis& h = live_[b];
+        auto logits = advance(*models_[h.state], h.tokens);
+        if (!logits) return fail(logits.error());
+        std::span<float> lp(beam_logprobs_.data() + b * V, V);
+        std::copy(logits->begin(), logits->end(), lp.begin());
+        history_.assign(prompt_.begin(), prompt_.end());
+        history_.insert(history_.end(), h.tokens.begin(), h.tokens.end());
+        apply_repetition_penalty(lp, history_, options_.repetition_penalty, seen_);
+        ops::log_softmax(lp.data(), V);
+        if (forced != options_.forced.end()) {
+            candidates.push_back({h.logprob + lp[size_t(forced->second)], b, forced->second});
+        } else {
+            ops::top_k(lp.data(), V, k, order_.data(), values_.data());
+            for (size_t i = 0; i < k; ++i) candidates.push_back({h.logprob + values_[i], b, order_[i]});
+        }
+    }
+    std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& c) {
+        if (a.score != c.score) return a.score > c.score;
+        return a.beam != c.beam ? a.beam < c.beam : a.token < c.token;
+    });
+
+    std::vector<Hypothesis> next;
+    std::vector<size_t> parent;  // live_ index of each next hypothesis
+    for (size_t rank = 0; rank < candidates.size() && next.size() < W; ++rank) {
+        const Candidate& c = candidates[rank];
+        const Hypothesis& h = live_[c.beam];
+        const bool is_eos = c.token == options_.eos;
+        if (is_eos && rank >= W) continue;  // an eos ranked below the beam width is not a hypothesis
+        Hypothesis n{h.tokens, h.records, c.score, 0};
+        n.tokens.push_back(c.token);
+        n.records.push_back(make_record(c.token, std::span<const float>(beam_logprobs_.data() + c.beam * V, V),
+                                        forced != options_.forced.end(), true));
+        if (is_eos) {
+            finished_.push_back(std::move(n));
+        } else {
+            next.push_back(std::move(n));
+            parent.push_back(c.beam);
+        }
+    }
+    std::stable_sort(finished_.begin(), finished_.end(), [&](const Hypothesis& a, const Hypothesis& b) {
+        return normalised(a.logprob, a.tokens.size()) > normalised(b.logprob, b.tokens.size());
+    });
+    if (finished_.size() > W) finished_.resize(W);
+
+    // Give each surviving hypothesis a model state: a parent's first child keeps the parent's state, the others
+    // take the states of hypotheses that died (or unused forks) and copy the parent's cache into them.
+    std::vector<uint8_t> taken(models_.size(), 0);
+    std::vector<uint8_t> placed(next.size(), 0);
+    for (size_t j = 0; j < next.size(); ++j) {
+        const size_t s = live_[parent[j]].state;
+        if (!taken[s]) {
+            taken[s] = 1;
+            placed[j] = 1;
+            next[j].state = s;
+        }
+    }
+    for (size_t j = 0; j < next.size(); ++j) {
+        if (placed[j]) continue;
+        size_t s = 0;
+        while (taken[s]) ++s;
+        taken[s] = 1;
+        next[j].state = s;
+        if (Status st = models_[s]->copy_state_from(*models_[live_[parent[j]].state]); !st) return fail(st.error());
+    }
+    live_ = std::move(next);
+
+    const size_t length = live_.empty() ? 0 : live_[0].tokens.size();
+    if (live_.empty()) {
+        finish_beam(StopReason::eos);
+    } else if (length >= max_len_) {
+        finish_beam(length >= options_.max_tokens ? StopReason::max_tokens : StopReason::context_full);
+    } else if (!finished_.empty()) {
+        const double best_finished = normalised(finished_[0].logprob, finished_[0].tokens.size());
+        bool beaten = true;
+        for (const Hypothesis& h : live_) beaten = beaten && best_finished >= best_possible(h);
+        if (beaten) finish_beam(StopReason::eos);
+    }
+
+    StepEvent ev;
+    ev.kind = StepEvent::Kind::beam;
+    ev.index = beam_step_++;
+    ev.finished = finished_.size();
+    if (const Hypothesis* best = best_beam()) {
+        ev.text = tokenizer_->decode(best->tokens);
+        ev.score = normalised(best->logprob, best->tokens.size());
+    }
+    return ev;
+}
+
+}  // namespace atnat::decode

@@ -1,0 +1,225 @@
+#include "core/decode/pixels.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numbers>
+#include <string>
+
+#include "core/decode/sampling.hpp"
+#include "core/ops/ops.hpp"
+
+namespace atnat::decode {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+}  // namespace
+
+Status check_sampling(const PixelSampling& s, int n_classes) {
+    if (s.cls < 0 || s.cls >= n_classes) {
+        return Status::failure("class " + std::to_string(s.cls) + " is outside [0, " + std::to_string(n_classes - 1) +
+                               "] (this model has " + std::to_string(n_classes) + " classes)");
+    }
+    if (!std::isfinite(s.temperature) || s.temperature <= 0.f || s.temperature > 100.f) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "temperature %g must be a number in (0, 100]", double(s.temperature));
+        return Status::failure(buf);
+    }
+    return Status::ok_status();
+}
+
+size_t pick_level(const float* logits, size_t L, float temperature, bool greedy, float u, float* scratch) {
+    if (greedy) return ops::argmax(logits, L);
+    std::copy(logits, logits + L, scratch);
+    // the text decoders' path with no filters: x / temperature -> ops::softmax -> inverse-CDF draw
+    sampling_distribution({scratch, L}, SamplingParams{temperature, 0, 1.f}, {}, {});
+    return draw({scratch, L}, u);
+}
+
+// ---- raster ---------------------------------------------------------------------------------------------
+
+Result<RasterMethod> parse_raster_method(std::string_view name) {
+    if (name == "naive") return RasterMethod::naive;
+    if (name == "cached") return RasterMethod::cached;
+    return make_error("method '" + std::string(name) + "' is not one of naive, cached");
+}
+
+const char* raster_method_name(RasterMethod m) { return m == RasterMethod::naive ? "naive" : "cached"; }
+
+RasterSampler::RasterSampler(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s)
+    : state_(model),
+      method_(method),
+      s_(s),
+      rng_(s.seed, s.stream),
+      H_(model.config().height),
+      W_(model.config().width),
+      L_(model.config().levels),
+      image_(H_ * W_, 0),
+      last_logits_(L_, 0.f),
+      scratch_(L_, 0.f) {
+    state_.set_class(s.cls);
+}
+
+Result<RasterSampler> RasterSampler::create(const models::PixelCNN& model, RasterMethod method,
+                                            const PixelSampling& s) {
+    if (Status st = check_sampling(s, model.config().n_classes); !st) return make_error(st.error());
+    return RasterSampler(model, method, s);
+}
+
+void RasterSampler::sample_one() {
+    const size_t p = next_, y = p / W_, x = p % W_;
+    const float* logits;
+    if (method_ == RasterMethod::naive) {
+        state_.forward(image_.data());
+        logits = state_.logits() + p * L_;
+        ++stats_.forward_passes;
+        stats_.positions += H_ * W_;
+    } else {
+        if (x == 0) {
+            state_.begin_row(image_.data(), y);
+            ++stats_.row_updates;
+        }
+        logits = state_.pixel_logits(image_.data(), y, x);
+        ++stats_.pixel_updates;
+        ++stats_.positions;
+    }
+    std::copy(logits, logits + L_, last_logits_.begin());
+    const float u = s_.greedy ? 0.f : rng_.uniform();
+    image_[p] = static_cast<uint8_t>(pick_level(logits, L_, s_.temperature, s_.greedy, u, scratch_.data()));
+    ++next_;
+}
+
+PixelRange RasterSampler::step(size_t max_pixels) {
+    const auto t0 = Clock::now();
+    const size_t begin = next_, end = std::min(H_ * W_, next_ + std::max<size_t>(1, max_pixels));
+    while (next_ < end) sample_one();
+    stats_.ms += ms_since(t0);
+    return {begin, end};
+}
+
+PixelRange RasterSampler::step_row() {
+    if (done()) return {next_, next_};
+    return step(W_ - next_ % W_);
+}
+
+Result<PixelSample> run_raster(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s) {
+    auto sampler = RasterSampler::create(model, method, s);
+    if (!sampler) return make_error(sampler.error());
+    while (!sampler->done()) sampler->step_row();
+    return PixelSample{sampler->image_vector(), sampler->stats()};
+}
+
+// ---- mask-predict ---------------------------------------------------------------------------------------
+
+std::vector<size_t> mask_schedule(int K, size_t P) {
+    std::vector<size_t> n(size_t(K) + 1);
+    n[0] = P;
+    for (int k = 1; k < K; ++k) {
+        n[k] = static_cast<size_t>(std::floor(double(P) * std::cos(std::numbers::pi / 2 * double(k) / double(K))));
+    }
+    n[K] = 0;
+    return n;
+}
+
+MaskPredictSampler::MaskPredictSampler(const models::PixNAT& model, int steps, const PixelSampling& s,
+                                       float gumbel_temp)
+    : state_(model),
+      s_(s),
+      gumbel_temp_(gumbel_temp),
+      rng_(s.seed, s.stream),
+      H_(model.config().height),
+      W_(model.config().width),
+      P_(H_ * W_),
+      L_(model.config().levels),
+      K_(steps),
+      sched_(mask_schedule(steps, P_)),
+      tokens_(P_, uint8_t(L_)),
+      revealed_at_(P_, 0),
+      choice_(P_, 0),
+      conf_(P_, 0.0),
+      order_(P_, 0),
+      scratch_(L_, 0.f) {
+    state_.set_class(s.cls);
+}
+
+Result<MaskPredictSampler> MaskPredictSampler::create(const models::PixNAT& model, int steps, const PixelSampling& s,
+                                                      std::optional<float> gumbel) {
+    const float gumbel_temp = gumbel.value_or(model.config().default_gumbel_temp);
+    if (steps < 1 || steps > kMaxMaskSteps) {
+        return make_error("steps " + std::to_string(steps) + " is outside [1, " + std::to_string(kMaxMaskSteps) + "]");
+    }
+    if (!std::isfinite(gumbel_temp) || gumbel_temp < 0.f || gumbel_temp > 100.f) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "gumbel temperature %g must be a number in [0, 100]", double(gumbel_temp));
+        return make_error(buf);
+    }
+    if (Status st = check_sampling(s, model.config().n_classes); !st) return make_error(st.error());
+    return MaskPredictSampler(model, steps, s, gumbel_temp);
+}
+
+// model.py sample(), one iteration of its loop.
+MaskStep MaskPredictSampler::step() {
+    if (done()) return {K_, 0, 0};
+    const auto t0 = Clock::now();
+    const int k = ++k_;
+    state_.forward(tokens_.data());
+    ++stats_.forward_passes;
+    stats_.positions += P_;
+    const float* logits = state_.logits();
+    size_t m = 0;  // the masked pixels, raster order
+    for (size_t p = 0; p < P_; ++p) {
+        if (tokens_[p] == L_) order_[m++] = uint32_t(p);
+    }
+    for (size_t i = 0; i < m; ++i) {
+        const size_t p = order_[i];
+        const float* lg = logits + p * L_;
+        const float u = s_.greedy ? 0.f : rng_.uniform();
+        const size_t c = pick_level(lg, L_, s_.temperature, s_.greedy, u, scratch_.data());
+        choice_[p] = uint8_t(c);
+        // conf = log_softmax(logits)[c] at temperature 1, in double as model.py does
+        double mx = lg[0];
+        for (size_t l = 1; l < L_; ++l) mx = std::max(mx, double(lg[l]));
+        double sum = 0.0;
+        for (size_t l = 0; l < L_; ++l) sum += std::exp(double(lg[l]) - mx);
+        conf_[p] = (double(lg[c]) - mx) - std::log(sum);
+    }
+    if (gumbel_temp_ > 0.f && k < K_) {
+        const double scale = double(gumbel_temp_) * (1.0 - double(k) / double(K_));
+        for (size_t i = 0; i < m; ++i) {
+            const double u = std::clamp(double(rng_.uniform()), 1e-20, 1.0 - 1e-12);
+            conf_[order_[i]] += scale * -std::log(-std::log(u));
+        }
+    }
+    for (size_t i = 0; i < m; ++i) {
+        if (std::isnan(conf_[order_[i]])) conf_[order_[i]] = -std::numeric_limits<double>::infinity();
+    }
+    // the most confident first, ties: lower raster index first (a total order, so std::sort is deterministic)
+    std::sort(order_.begin(), order_.begin() + m, [&](uint32_t a, uint32_t b) {
+        return conf_[a] > conf_[b] || (conf_[a] == conf_[b] && a < b);
+    });
+    const size_t n_keep = std::min(m, sched_[k - 1] - sched_[k]);
+    for (size_t i = 0; i < n_keep; ++i) {
+        tokens_[order_[i]] = choice_[order_[i]];
+        revealed_at_[order_[i]] = uint8_t(k);
+    }
+    stats_.ms += ms_since(t0);
+    return {k, n_keep, m - n_keep};
+}
+
+Result<PixelSample> run_mask_predict(const models::PixNAT& model, int steps, const PixelSampling& s,
+                                     std::optional<float> gumbel_temp) {
+    auto sampler = MaskPredictSampler::create(model, steps, s, gumbel_temp);
+    if (!sampler) return make_error(sampler.error());
+    while (!sampler->done()) sampler->step();
+    return PixelSample{sampler->tokens_vector(), sampler->stats()};
+}
+
+}  // namespace atnat::decode

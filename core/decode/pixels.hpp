@@ -1,0 +1,184 @@
+// Pixel loops: the raster-order samplers of the autoregressive PixelCNN (naive and cached) and the K-step
+// mask-predict sampler of the parallel pixnat. Each is a session with a step() API so a caller (the Web
+// Worker) can paint progressively, yield between steps and cancel by simply not stepping again; run_*()
+// helpers step to completion.
+//
+// The split with core/models: a model file owns which activations a pixel invalidates (PixelCNN's
+// begin_row / pixel_logits cache is architecture: its vertical and horizontal stacks); this file owns the
+// order of pixels, the choice of a level from logits, the RNG discipline, the mask schedule and the
+// counting. It calls only the models' public forward-style functions.
+//
+// RNG discipline (decode::Pcg32 of core/decode/rng.hpp, seeded with (PixelSampling::seed, ::stream)):
+//   raster samplers: one uniform per pixel, in raster order, none when greedy.
+//   mask-predict:    per step, one uniform per still-masked pixel in raster order for its level (none when
+//                    greedy), then, if gumbel_temp > 0 and k < K, one uniform per still-masked pixel in raster
+//                    order for its Gumbel noise.
+// Choosing a level (pick_level): greedy = argmax (first on ties); otherwise p = softmax(logits / temperature)
+// and the level is the first l with u * sum(p) < p[0] + ... + p[l] (inverse CDF in level order; on rounding,
+// the last level with p > 0): decode/sampling's sampling_distribution + draw, the text samplers' own path.
+//
+// Identical floats make identical samples: PixelCNN's cached logits equal its full-forward logits bit for bit,
+// so the naive and the cached sampler give the same image for the same seed (tests check it).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/decode/rng.hpp"
+#include "core/models/pixelcnn.hpp"
+#include "core/models/pixnat.hpp"
+#include "core/status.hpp"
+
+namespace atnat::decode {
+
+struct PixelSampling {
+    int cls = 0;               // class label, 0..n_classes-1
+    uint64_t seed = 1;         // Pcg32 seed
+    uint64_t stream = 0;       // Pcg32 stream: image i of a batch uses stream i (image 0 = the single sample)
+    float temperature = 1.f;   // > 0 (and <= 100): softmax(logits / temperature)
+    bool greedy = false;       // argmax instead of a draw (no uniforms used)
+};
+
+// Error for a class outside [0, n_classes) or a temperature that is not a finite number in (0, 100].
+Status check_sampling(const PixelSampling& s, int n_classes);
+
+// The level for one pixel (see the header comment). logits: [L]; scratch: [L] floats; u in [0, 1).
+size_t pick_level(const float* logits, size_t L, float temperature, bool greedy, float u, float* scratch);
+
+struct PixelStats {
+    uint64_t forward_passes = 0;  // full-image forwards: naive one per pixel, mask-predict one per step
+    uint64_t row_updates = 0;     // cached: vertical-stack rows computed (one per image row)
+    uint64_t pixel_updates = 0;   // cached: single-pixel horizontal stack + head evaluations (one per pixel)
+    uint64_t positions = 0;       // pixel positions the network evaluated: forward_passes * H * W + pixel_updates
+    double ms = 0;                // wall time spent inside step()
+};
+
+// ---- PixelCNN: raster order ----------------------------------------------------------------------------
+
+enum class RasterMethod {
+    naive,   // a full forward (all H*W positions) for every pixel: H*W forwards per image
+    cached,  // Fast PixelCNN: per row the vertical stacks, per pixel the horizontal stacks + head
+};
+Result<RasterMethod> parse_raster_method(std::string_view name);  // "naive" | "cached"
+const char* raster_method_name(RasterMethod m);
+
+// [begin, end): raster indices (y * W + x) of the pixels one step wrote.
+struct PixelRange {
+    size_t begin = 0;
+    size_t end = 0;
+};
+
+class RasterSampler {
+public:
+    // Allocates every buffer (model state, image, scratch) once. Errors: bad class or temperature.
+    static Result<RasterSampler> create(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s);
+
+    // Samples the next max_pixels pixels (at least 1, at most to the end of the image) in raster order.
+    // A finished sampler returns an empty range.
+    PixelRange step(size_t max_pixels = 1);
+    // Samples to the end of the current row (a whole row for a fresh row): the natural unit for painting
+    // with the cached sampler (~W pixel updates); the naive sampler is W full forwards per row.
+    PixelRange step_row();
+    bool done() const { return next_ == H_ * W_; }
+
+    size_t next_pixel() const { return next_; }           // raster index of the next pixel to sample
+    const uint8_t* image() const { return image_.data(); } // [H * W] levels; pixels >= next_pixel() are 0
+    const std::vector<uint8_t>& image_vector() const { return image_; }
+    const float* last_logits() const { return last_logits_.data(); }  // [L] of the last sampled pixel
+    const PixelStats& stats() const { return stats_; }
+    RasterMethod method() const { return method_; }
+    const PixelSampling& sampling() const { return s_; }
+    size_t height() const { return H_; }
+    size_t width() const { return W_; }
+    size_t levels() const { return L_; }
+
+private:
+    RasterSampler(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s);
+    void sample_one();
+
+    models::PixelCNNState state_;
+    RasterMethod method_;
+    PixelSampling s_;
+    Pcg32 rng_;
+    size_t H_, W_, L_;
+    size_t next_ = 0;
+    std::vector<uint8_t> image_;       // [H * W]
+    std::vector<float> last_logits_;   // [L]
+    std::vector<float> scratch_;       // [L]
+    PixelStats stats_;
+};
+
+struct PixelSample {
+    std::vector<uint8_t> image;  // [H * W] levels
+    PixelStats stats;
+};
+Result<PixelSample> run_raster(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s);
+
+// ---- pixnat: K-step mask-predict (MaskGIT) ----------------------------------------------------------------
+
+inline constexpr int kMaxMaskSteps = 16;
+
+// n[k] = pixels still masked after step k, k = 0..K: n[0] = P, n[k] = floor(P * cos(pi/2 * k/K)), n[K] = 0
+// (models/pixnat/model.py mask_schedule, in double).
+std::vector<size_t> mask_schedule(int K, size_t P);
+
+struct MaskStep {
+    int step = 0;            // 1..K: the step just taken
+    size_t revealed = 0;     // pixels unmasked by this step
+    size_t still_masked = 0; // n[step]
+};
+
+class MaskPredictSampler {
+public:
+    // gumbel_temp: the confidence noise scale (model.py sample's gumbel_temp); nullopt = the model's
+    // config default_gumbel_temp (0 if absent). Errors: steps outside [1, kMaxMaskSteps], gumbel_temp not a
+    // number in [0, 100], a bad class or temperature.
+    static Result<MaskPredictSampler> create(const models::PixNAT& model, int steps, const PixelSampling& s,
+                                             std::optional<float> gumbel_temp = std::nullopt);
+
+    // One parallel pass: a forward over the current tokens, a level and a confidence for every masked pixel,
+    // the n[k-1] - n[k] most confident of them revealed (ties: lower raster index first). A finished sampler
+    // returns {step = K, revealed = 0, still_masked = 0} and does nothing.
+    MaskStep step();
+    bool done() const { return k_ == K_; }
+
+    int steps_taken() const { return k_; }
+    int steps() const { return K_; }
+    uint8_t mask_token() const { return uint8_t(L_); }  // == levels
+    const uint8_t* tokens() const { return tokens_.data(); }       // [H * W]: a level, or mask_token() if masked
+    const std::vector<uint8_t>& tokens_vector() const { return tokens_; }
+    const uint8_t* revealed_at() const { return revealed_at_.data(); }  // [H * W]: step (1..K) that revealed it, 0 if masked
+    const std::vector<size_t>& schedule() const { return sched_; }
+    const PixelStats& stats() const { return stats_; }
+    const PixelSampling& sampling() const { return s_; }
+    float gumbel_temp() const { return gumbel_temp_; }
+    size_t height() const { return H_; }
+    size_t width() const { return W_; }
+    size_t levels() const { return L_; }
+
+private:
+    MaskPredictSampler(const models::PixNAT& model, int steps, const PixelSampling& s, float gumbel_temp);
+
+    models::PixNATState state_;
+    PixelSampling s_;
+    float gumbel_temp_;
+    Pcg32 rng_;
+    size_t H_, W_, P_, L_;
+    int K_, k_ = 0;
+    std::vector<size_t> sched_;        // [K + 1]
+    std::vector<uint8_t> tokens_;      // [P]
+    std::vector<uint8_t> revealed_at_; // [P]
+    std::vector<uint8_t> choice_;      // [P]
+    std::vector<double> conf_;         // [P]
+    std::vector<uint32_t> order_;      // [P] masked pixels, sorted by confidence
+    std::vector<float> scratch_;       // [L]
+    PixelStats stats_;
+};
+
+Result<PixelSample> run_mask_predict(const models::PixNAT& model, int steps, const PixelSampling& s,
+                                     std::optional<float> gumbel_temp = std::nullopt);
+
+}  // namespace atnat::decode

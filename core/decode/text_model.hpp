@@ -1,0 +1,108 @@
+// A loaded autoregressive text model (poet-at: arch "gpt") with its tokenizer and prompt format, and the two
+// things one does with it: start a generation session from a GenerateRequest, and score a text.
+//
+// Prompt format (models/poet-at/train.py): <bos> <form> c1 .. cN, then the model continues and ends with <eos>.
+// The forms are the tokenizer JSON's "forms" map, e.g. "wuyan-jueju" -> "<wuyan-jueju>"; a model without one
+// uses <bos> c1 .. cN. Prompt text: "\n" -> the newline token, "\r" dropped, characters outside the vocabulary
+// -> <unk> (listed in the result's unknown_chars).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/decode/generate.hpp"
+#include "core/io/safetensors.hpp"
+#include "core/io/tokenizer.hpp"
+#include "core/models/transformer.hpp"
+#include "core/status.hpp"
+
+namespace atnat::decode {
+
+struct TextModel {
+    std::shared_ptr<const models::Transformer> transformer;
+    std::shared_ptr<const io::Tokenizer> tokenizer;
+    std::vector<std::pair<std::string, int32_t>> forms;  // name -> form token id, in the tokenizer's order
+
+    // A causal transformer ("gpt") with a tokenizer whose ids fit the model's vocabulary.
+    static Result<TextModel> load(const io::WeightFile& file);
+    static Result<TextModel> load(std::vector<uint8_t> bytes);
+
+    std::optional<int32_t> form_id(std::string_view name) const;
+    std::string default_form() const;  // "free" if the model has it, else the first form, else ""
+    std::string form_names() const;    // "wuyan-jueju, wuyan-lvshi, ..." for error messages
+};
+
+struct EncodedPrompt {
+    std::vector<int32_t> tokens;  // <bos> <form> c1 .. cN
+    size_t body_start = 0;        // index of c1 (2 with a form, 1 without)
+    std::string form;             // the form used ("" if the model has none)
+    std::vector<std::string> unknown_chars;  // distinct, in order of appearance
+};
+
+// form "" = default_form(). An unknown form is an Error listing the known ones.
+Result<EncodedPrompt> encode_prompt(const TextModel& model, std::string_view form, std::string_view text);
+
+// A forced token: `position` counts poem characters from the first one after the form token (0 = c1), so an
+// acrostic's line starts do not depend on the prompt's length. `text` is one token (e.g. "春" or "\n").
+struct Constraint {
+    size_t position = 0;
+    std::string text;
+};
+
+struct GenerateRequest {
+    std::string prompt;
+    std::string form;  // "" = default
+    Strategy strategy = Strategy::greedy;
+    float temperature = 1.f;
+    int32_t top_k = 0;
+    float top_p = 1.f;
+    float repetition_penalty = 1.f;
+    int32_t beam = 4;
+    float length_penalty = 1.f;
+    uint64_t seed = 0;
+    std::optional<size_t> max_tokens;  // default: the model's context
+    std::vector<Constraint> constraints;
+    size_t top_n = 5;
+};
+
+// Validates the request against the model (form, max_tokens <= context, prompt length, constraints) and
+// returns a session that owns its model state (allocated here, once) and shares the weights and tokenizer.
+Result<GenerationSession> start_generation(const TextModel& model, const GenerateRequest& request);
+
+struct ScoredToken {
+    int32_t id = 0;
+    std::string text;
+    double nll = 0.0;  // -log p(token | everything before it)
+};
+
+// The training script's evaluation (train.py evaluate()): NLL over c1 .. cN and <eos> (the form is a given
+// condition, not predicted); "chars" counts only Chinese characters (no punctuation, newline or <eos>).
+struct ScoreResult {
+    std::string form;
+    size_t tokens = 0;       // N + 1
+    double total_nll = 0.0;  // nats
+    double nll = 0.0;        // per token
+    double ppl = 0.0;        // exp(nll)
+    size_t chars = 0;
+    double total_nll_chars = 0.0;
+    double nll_chars = 0.0;
+    double ppl_chars = 0.0;
+    std::vector<ScoredToken> per_token;
+    std::vector<std::string> unknown_chars;
+    double ms = 0.0;
+};
+
+// One batched forward_all over <bos> <form> c1 .. cN (the <eos> is only a target). `state` must hold enough
+// rows (make_state(model, 0)); N + 2 <= context.
+Result<ScoreResult> score_text(const TextModel& model, models::TransformerState& state, std::string_view text,
+                               std::string_view form = {});
+
+// True for a token that is one punctuation code point (ASCII punctuation, U+2000..U+206F, U+3000..U+303F,
+// fullwidth punctuation U+FF01..U+FF0F, U+FF1A..U+FF20, U+FF3B..U+FF40, U+FF5B..U+FF65).
+bool is_punctuation(std::string_view token);
+
+}  // namespace atnat::decode

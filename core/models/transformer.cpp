@@ -1,0 +1,308 @@
+#include "core/models/transformer.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/ops/ops.hpp"
+
+namespace atnat::models {
+
+namespace {
+
+using xt::no_ownership;
+
+template <size_t N>
+WeightView<N> view(const io::Tensor& t, const std::array<size_t, N>& shape) {
+    using Buffer = xt::xbuffer_adaptor<const float*, no_ownership, std::allocator<float>>;
+    return WeightView<N>(Buffer(t.f32(), t.numel()), shape);
+}
+
+// Loads one F32 tensor of the given shape as a view, or returns the loader's error.
+template <size_t N>
+Result<WeightView<N>> tensor(const io::WeightFile& file, const std::string& name, const std::array<size_t, N>& shape) {
+    auto t = file.require(name, std::vector<size_t>(shape.begin(), shape.end()), io::Dtype::f32);
+    if (!t) return make_error(t.error());
+    return view<N>(**t, shape);
+}
+
+// The first error among several Results, or nullptr if all are ok.
+template <class... R>
+const std::string* first_error(const R&... results) {
+    const std::string* e = nullptr;
+    ((e = e ? e : (results.ok() ? nullptr : &results.error())), ...);
+    return e;
+}
+
+Result<TransformerConfig> parse_config(const io::WeightFile& file) {
+    const auto& json = file.config();
+    TransformerConfig cfg;
+    struct IntKey {
+        const char* key;
+        int64_t lo, hi;
+        size_t* out;
+    };
+    for (const IntKey& k : {IntKey{"vocab_size", 1, 1 << 20, &cfg.vocab_size}, IntKey{"d_model", 1, 8192, &cfg.d_model},
+                            IntKey{"n_layers", 1, 256, &cfg.n_layers}, IntKey{"n_heads", 1, 8192, &cfg.n_heads},
+                            IntKey{"d_ff", 1, 65536, &cfg.d_ff}, IntKey{"context", 1, 8192, &cfg.context}}) {
+        auto v = io::config_int(json, k.key, k.lo, k.hi);
+        if (!v) return make_error("transformer " + v.error());
+        *k.out = size_t(*v);
+    }
+    auto theta = io::config_float(json, "rope_theta", 1.0, 1e9);
+    auto eps = io::config_float(json, "norm_eps", 0.0, 1.0);
+    if (const std::string* e = first_error(theta, eps)) return make_error("transformer " + *e);
+    cfg.rope_theta = float(*theta);
+    cfg.norm_eps = float(*eps);
+    if (*eps <= 0.0) return make_error("transformer config 'norm_eps' must be > 0, found 0");
+    if (cfg.d_model % cfg.n_heads != 0) {
+        return make_error("transformer config: d_model " + std::to_string(cfg.d_model) +
+                          " is not divisible by n_heads " + std::to_string(cfg.n_heads));
+    }
+    cfg.head_dim = cfg.d_model / cfg.n_heads;
+    if (cfg.head_dim % 2 != 0) {
+        return make_error("transformer config: head_dim = d_model / n_heads = " + std::to_string(cfg.head_dim) +
+                          " must be even (rotary embedding rotates pairs (i, i + head_dim/2))");
+    }
+    // A state holds the KV cache (2 · n_layers · C · d) and the logits of a full context (C · V): keep it under
+    // 1 GiB of floats so make_state cannot fail on a well-formed but absurd config.
+    const double floats = 2.0 * double(cfg.n_layers) * double(cfg.context) * double(cfg.d_model) +
+                          double(cfg.context) * double(cfg.vocab_size + 4 * cfg.d_model + 2 * cfg.d_ff);
+    if (floats > double(1u << 28)) {
+        return make_error("transformer config: a decoding state would need " +
+                          std::to_string(size_t(floats * 4 / (1 << 20))) +
+                          " MiB (KV cache + activations), more than the 1024 MiB limit");
+    }
+    return cfg;
+}
+
+// Y[n, out] = X[n, in] · W[out, in]ᵀ: the GEMV kernel for one row, GEMM for a batch.
+void linear(const float* X, const WeightView<2>& W, float* Y, size_t n) {
+    const size_t out = W.shape(0), in = W.shape(1);
+    if (n == 1) {
+        ops::gemv(W.data(), X, Y, out, in);
+    } else {
+        ops::gemm(X, W.data(), Y, n, out, in);
+    }
+}
+
+// out[r, :] = rmsnorm(x[r, :]) · w for r < n
+void rmsnorm_rows(const float* x, const WeightView<1>& w, float* out, size_t n, size_t d, float eps) {
+    for (size_t r = 0; r < n; ++r) ops::rmsnorm(x + r * d, w.data(), out + r * d, d, eps);
+}
+
+// In place rotary embedding of rows at positions start, start+1, ... (rotate-half, all heads of a row).
+void rope_rows(const Transformer& m, float* x, size_t n, size_t start) {
+    const auto& c = m.config;
+    const size_t half = c.head_dim / 2;
+    for (size_t r = 0; r < n; ++r) {
+        const size_t p = start + r;
+        ops::rope(x + r * c.d_model, m.rope_cos.data() + p * half, m.rope_sin.data() + p * half, c.n_heads,
+                  c.head_dim);
+    }
+}
+
+Status check_tokens(const Transformer& m, std::span<const int32_t> tokens) {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        const int32_t t = tokens[i];
+        if (t < 0 || size_t(t) >= m.config.vocab_size) {
+            return Status::failure("token id " + std::to_string(t) + " at index " + std::to_string(i) +
+                                   " is outside the vocabulary [0, " + std::to_string(m.config.vocab_size) + ")");
+        }
+    }
+    return {};
+}
+
+enum class Logits { last, all };
+
+// The forward pass, GPT.forward in model.py, over n <= max_rows checked tokens at positions start .. start+n-1.
+// Writes K/V rows start .. start+n-1 of every layer; logits of the last row (into logits row 0) or of all rows.
+void forward(const Transformer& m, TransformerState& s, std::span<const int32_t> tokens, size_t start, Logits which) {
+    const auto& c = m.config;
+    const auto& w = m.weights;
+    const size_t n = tokens.size(), d = c.d_model, f = c.d_ff, hd = c.head_dim;
+    const float att_scale = float(1.0 / std::sqrt(double(hd)));
+    float* x = s.x.data();
+    float* xb = s.xb.data();
+    float* q = s.q.data();
+    float* att = s.att.data();
+    float* proj = s.proj.data();
+    float* gate = s.gate.data();
+    float* up = s.up.data();
+
+    ops::embedding(w.tok_emb.data(), c.vocab_size, d, tokens.data(), n, x);  // h = tok_emb[tokens]
+    for (size_t l = 0; l < c.n_layers; ++l) {
+        const LayerWeights& L = w.layers[l];
+        float* K = &s.key_cache(l, 0, 0);  // [C, d]
+        float* V = &s.value_cache(l, 0, 0);
+        // --- attention: h = h + wo(attn(attn_norm(h)))
+        rmsnorm_rows(x, L.attn_norm, xb, n, d, c.norm_eps);
+        linear(xb, L.wq, q, n);
+        linear(xb, L.wk, K + start * d, n);  // keys and values go straight into the cache rows
+        linear(xb, L.wv, V + start * d, n);
+        rope_rows(m, q, n, start);
+        rope_rows(m, K + start * d, n, start);
+        for (size_t i = 0; i < n; ++i) {
+            const size_t n_keys = c.causal ? start + i + 1 : n;  // causal: key j <= query position
+            for (size_t h = 0; h < c.n_heads; ++h) {
+                ops::attention(q + i * d + h * hd, K + h * hd, V + h * hd, att + i * d + h * hd, s.scores.data(),
+                               n_keys, hd, d, att_scale, nullptr);
+            }
+        }
+        linear(att, L.wo, proj, n);
+        ops::add(x, proj, x, n * d);
+        // --- MLP: h = h + w_down(silu(w_gate(mlp_norm(h))) * w_up(mlp_norm(h)))
+        rmsnorm_rows(x, L.mlp_norm, xb, n, d, c.norm_eps);
+        linear(xb, L.w_gate, gate, n);
+        linear(xb, L.w_up, up, n);
+        ops::swiglu(gate, up, gate, n * f);
+        linear(gate, L.w_down, proj, n);
+        ops::add(x, proj, x, n * d);
+    }
+    rmsnorm_rows(x, w.final_norm, xb, n, d, c.norm_eps);  // final_norm(h), kept in xb
+    if (which == Logits::all) {
+        linear(xb, w.tok_emb, s.logits.data(), n);  // [n, V] = final_norm(h) · tok_embᵀ
+    } else {
+        linear(xb + (n - 1) * d, w.tok_emb, s.logits.data(), 1);
+    }
+    s.length = start + n;
+}
+
+std::string where(size_t start, size_t n, size_t length, size_t context) {
+    return "positions " + std::to_string(start) + ".." + std::to_string(start + n - 1) + " (cache holds " +
+           std::to_string(length) + ", context " + std::to_string(context) + ")";
+}
+
+}  // namespace
+
+Result<Transformer> load_transformer(const io::WeightFile& file) {
+    const std::string& arch = file.arch();
+    if (arch != "gpt" && arch != "cmlm") {
+        return make_error("load_transformer: arch '" + arch + "' is not a transformer (expected 'gpt' or 'cmlm')");
+    }
+    auto cfg = parse_config(file);
+    if (!cfg) return make_error(cfg.error());
+    TransformerConfig c = *cfg;
+    c.causal = arch == "gpt";
+    const size_t V = c.vocab_size, d = c.d_model, f = c.d_ff;
+
+    auto tok_emb = tensor<2>(file, "tok_emb", {V, d});
+    auto final_norm = tensor<1>(file, "final_norm", {d});
+    if (const std::string* e = first_error(tok_emb, final_norm)) return make_error(*e);
+    std::vector<LayerWeights> layers;
+    layers.reserve(c.n_layers);
+    for (size_t i = 0; i < c.n_layers; ++i) {
+        const std::string p = "layers." + std::to_string(i) + ".";
+        auto attn_norm = tensor<1>(file, p + "attn_norm", {d});
+        auto wq = tensor<2>(file, p + "wq", {d, d});
+        auto wk = tensor<2>(file, p + "wk", {d, d});
+        auto wv = tensor<2>(file, p + "wv", {d, d});
+        auto wo = tensor<2>(file, p + "wo", {d, d});
+        auto mlp_norm = tensor<1>(file, p + "mlp_norm", {d});
+        auto w_gate = tensor<2>(file, p + "w_gate", {f, d});
+        auto w_up = tensor<2>(file, p + "w_up", {f, d});
+        auto w_down = tensor<2>(file, p + "w_down", {d, f});
+        if (const std::string* e = first_error(attn_norm, wq, wk, wv, wo, mlp_norm, w_gate, w_up, w_down)) {
+            return make_error(*e);
+        }
+        layers.push_back(LayerWeights{*attn_norm, *wq, *wk, *wv, *wo, *mlp_norm, *w_gate, *w_up, *w_down});
+    }
+
+    // rope_tables(): angle[p, i] = p · θ^(-2i/hd) in double, then cos/sin rounded to float.
+    const size_t half = c.head_dim / 2;
+    xt::xtensor<float, 2> cos = xt::zeros<float>({c.context, half});
+    xt::xtensor<float, 2> sin = xt::zeros<float>({c.context, half});
+    for (size_t i = 0; i < half; ++i) {
+        const double inv_freq = std::pow(double(c.rope_theta), -double(2 * i) / double(c.head_dim));
+        for (size_t p = 0; p < c.context; ++p) {
+            const double angle = double(p) * inv_freq;
+            cos(p, i) = float(std::cos(angle));
+            sin(p, i) = float(std::sin(angle));
+        }
+    }
+    return Transformer{file, arch, c, TransformerWeights{*tok_emb, std::move(layers), *final_norm}, std::move(cos),
+                       std::move(sin)};
+}
+
+TransformerState make_state(const Transformer& model, size_t max_rows) {
+    const auto& c = model.config;
+    const size_t rows = (max_rows == 0 || max_rows > c.context) ? c.context : max_rows;
+    TransformerState s;
+    s.max_rows = rows;
+    s.key_cache = xt::zeros<float>({c.n_layers, c.context, c.d_model});
+    s.value_cache = xt::zeros<float>({c.n_layers, c.context, c.d_model});
+    s.x = xt::zeros<float>({rows, c.d_model});
+    s.xb = xt::zeros<float>({rows, c.d_model});
+    s.q = xt::zeros<float>({rows, c.d_model});
+    s.att = xt::zeros<float>({rows, c.d_model});
+    s.proj = xt::zeros<float>({rows, c.d_model});
+    s.gate = xt::zeros<float>({rows, c.d_ff});
+    s.up = xt::zeros<float>({rows, c.d_ff});
+    s.scores = xt::zeros<float>({c.context});
+    s.logits = xt::zeros<float>({rows, c.vocab_size});
+    return s;
+}
+
+void copy_cache(const Transformer& model, const TransformerState& src, TransformerState& dst) {
+    const auto& c = model.config;
+    const size_t n = src.length * c.d_model;  // rows 0 .. length-1 of each layer are contiguous
+    for (size_t l = 0; l < c.n_layers; ++l) {
+        std::memcpy(&dst.key_cache(l, 0, 0), &src.key_cache(l, 0, 0), n * sizeof(float));
+        std::memcpy(&dst.value_cache(l, 0, 0), &src.value_cache(l, 0, 0), n * sizeof(float));
+    }
+    dst.length = src.length;
+}
+
+Result<std::span<const float>> forward_token(const Transformer& model, TransformerState& state, int32_t token,
+                                             size_t pos) {
+    const auto& c = model.config;
+    if (!c.causal) return make_error("forward_token: a non-causal ('" + model.arch + "') model has no KV cache decoding");
+    if (pos > state.length || pos >= c.context) {
+        return make_error("forward_token: position " + std::to_string(pos) + " is past the cache (" +
+                          std::to_string(state.length) + " positions) or the context (" + std::to_string(c.context) +
+                          ")");
+    }
+    const std::span<const int32_t> one(&token, 1);
+    if (Status st = check_tokens(model, one); !st) return make_error("forward_token: " + st.error());
+    forward(model, state, one, pos, Logits::last);
+    return std::span<const float>(state.logits.data(), c.vocab_size);
+}
+
+Result<std::span<const float>> prefill(const Transformer& model, TransformerState& state,
+                                       std::span<const int32_t> tokens, size_t start) {
+    const auto& c = model.config;
+    if (!c.causal) return make_error("prefill: a non-causal ('" + model.arch + "') model: use forward_all");
+    if (tokens.empty()) return make_error("prefill: no tokens");
+    if (start > state.length || start + tokens.size() > c.context) {
+        return make_error("prefill: " + where(start, tokens.size(), state.length, c.context) +
+                          " do not fit after the cache within the context");
+    }
+    if (Status st = check_tokens(model, tokens); !st) return make_error("prefill: " + st.error());
+    for (size_t off = 0; off < tokens.size(); off += state.max_rows) {
+        const size_t n = std::min(state.max_rows, tokens.size() - off);
+        forward(model, state, tokens.subspan(off, n), start + off, Logits::last);
+    }
+    return std::span<const float>(state.logits.data(), c.vocab_size);
+}
+
+Result<std::span<const float>> forward_all(const Transformer& model, TransformerState& state,
+                                           std::span<const int32_t> tokens, size_t start) {
+    const auto& c = model.config;
+    const size_t n = tokens.size();
+    if (n == 0) return make_error("forward_all: no tokens");
+    if (!c.causal && start != 0) {
+        return make_error("forward_all: a non-causal ('" + model.arch + "') model reads the whole sequence: start must be 0");
+    }
+    if (start > state.length || start + n > c.context) {
+        return make_error("forward_all: " + where(start, n, state.length, c.context) +
+                          " do not fit after the cache within the context");
+    }
+    if (n > state.max_rows) {
+        return make_error("forward_all: " + std::to_string(n) + " tokens, but this state holds logits for " +
+                          std::to_string(state.max_rows) + " rows");
+    }
+    if (Status st = check_tokens(model, tokens); !st) return make_error("forward_all: " + st.error());
+    forward(model, state, tokens, start, Logits::all);
+    return std::span<const float>(state.logits.data(), n * c.vocab_size);
+}
+
+}  // namespace atnat::models

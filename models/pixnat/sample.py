@@ -1,0 +1,66 @@
+"""pixnat sampling + quality table: 1,000 samples (100 per class) at K = 1, 2, 4, 8, 16 steps.
+
+    cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/sample.py [--gumbel 0 4.5]
+
+Writes models/pixnat/samples_K{K}.png (10x10: row r = class r, first gumbel setting), quality.json.
+The decoding rule is `model.sample` (documented there and in the README).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from models.common import fashion_mnist, image_io, image_quality  # noqa: E402
+from models.pixnat.model import PixNAT, PixNATConfig, sample  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load(path=os.path.join(HERE, "ckpt.pt")):
+    ckpt = torch.load(path, map_location="cpu")
+    model = PixNAT(PixNATConfig(**ckpt["model_config"]))
+    model.load_state_dict(ckpt["model"])
+    return model.eval()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--steps", type=int, nargs="+", default=[1, 2, 4, 8, 16])
+    ap.add_argument("--gumbel", type=float, nargs="+", default=[0.0, 4.5])
+    ap.add_argument("--batch", type=int, default=250)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    model = load()
+    L = model.cfg.levels
+    classes = torch.arange(10).repeat_interleave(args.n // 10)
+    rows = []
+    for g_i, tau in enumerate(args.gumbel):
+        for K in args.steps:
+            gen = torch.Generator().manual_seed(args.seed)
+            t0 = time.time()
+            out = torch.cat([sample(model, classes[i:i + args.batch], K, gumbel_temp=tau, generator=gen)
+                             for i in range(0, len(classes), args.batch)]).numpy()
+            sec = (time.time() - t0) / len(classes)
+            pix = fashion_mnist.dequantise(out, L)
+            r = image_quality.evaluate(pix, classes.numpy(), L)
+            r.update({"K": K, "gumbel_temp": tau, "seconds_per_image": sec})
+            rows.append(r)
+            print(json.dumps(r), flush=True)
+            if g_i == 0:
+                per = args.n // 10
+                grid = np.concatenate([pix[k * per:k * per + 10] for k in range(10)])
+                image_io.write_png(os.path.join(HERE, f"samples_K{K}.png"),
+                                   image_io.tile(grid, 10, pad=2, pad_value=128))
+    with open(os.path.join(HERE, "quality.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

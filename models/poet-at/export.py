@@ -1,0 +1,94 @@
+"""Export poet-at to models/poet-at/model.safetensors (arch "gpt") and write tests/fixtures/poet-at-golden.json.
+
+    /usr/bin/python3 models/poet-at/export.py [--ckpt models/data/cache/poet-at.pt]
+
+The fixture is computed from the EXPORTED file (weights read back into a fresh GPT), with the no-cache
+full-sequence forward, so it checks exactly what the C++ core loads.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+from common.safetensors_io import read, write  # noqa: E402
+from common.text import (CACHE_DIR, CharTokenizer, f32_list, load_splits, load_tensors, sha256_file,  # noqa: E402
+                         to_numpy, transformer_tensors)
+from model import GPT, GPTConfig  # noqa: E402
+
+OUT = os.path.join(HERE, "model.safetensors")
+GOLDEN = os.path.join(REPO, "tests", "fixtures", "poet-at-golden.json")
+CONFIG_KEYS = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "context", "rope_theta", "norm_eps")
+
+
+def export(ckpt_path, out_path):
+    ck = torch.load(ckpt_path)
+    model = GPT(GPTConfig(**ck["config"]))
+    model.load_state_dict(ck["model"])
+    config = {k: ck["config"][k] for k in CONFIG_KEYS}
+    write(out_path, to_numpy(transformer_tensors(model)), "gpt", config, CharTokenizer.load().spec)
+    return ck
+
+
+def load_exported(path):
+    tensors, meta = read(path)
+    assert meta["arch"] == "gpt", meta["arch"]
+    model = GPT(GPTConfig(**meta["config"]))
+    load_tensors(transformer_tensors(model), tensors)
+    model.eval()
+    return model, tensors, meta
+
+
+@torch.no_grad()
+def golden(path, tok):
+    model, tensors, meta = load_exported(path)
+    test = load_splits(tok)["test"]
+    lvshi = next(p for p in test if p[0] == tok.forms["wuyan-lvshi"])
+    prompt = [tok.bos, tok.forms["wuyan-jueju"], tok.index["春"]]
+    long_seq = ([tok.bos, lvshi[0]] + lvshi[1])[:40]
+    cases = []
+    for name, seq, positions in (("short", prompt, [2]), ("test_poem_40", long_seq, [5, 21, 39])):
+        logits = model(torch.tensor([seq]))[0]  # [T, V]
+        top = logits.topk(5, dim=-1)
+        cases.append({"name": name, "tokens": seq, "text": tok.decode(seq),
+                      "argmax": logits.argmax(-1).tolist(),
+                      "top5_ids": top.indices.tolist(), "top5_logits": [f32_list(r) for r in top.values],
+                      "logits": {str(p): f32_list(logits[p]) for p in positions}})
+    cont = model.generate_greedy(prompt, 30, tok.eos)
+    return {
+        "model": "models/poet-at/model.safetensors", "sha256": sha256_file(path),
+        "n_params": int(sum(t.size for t in tensors.values())),
+        "note": "logits[p] = full vocab logits at position p (predicting token p+1); floats rounded to 7 "
+                "significant digits: compare with rtol ~1e-4 / atol ~1e-4. argmax and top5 at every position.",
+        "cases": cases,
+        "greedy": {"prompt": prompt, "prompt_text": tok.decode(prompt), "max_new": 30, "stop": "eos (included)",
+                   "tokens": cont, "text": tok.decode(cont)},
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", default=os.path.join(CACHE_DIR, "poet-at.pt"))
+    ap.add_argument("--out", default=OUT)
+    ap.add_argument("--golden", default=GOLDEN)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    ck = export(args.ckpt, args.out)
+    tok = CharTokenizer.load()
+    g = golden(args.out, tok)
+    g["checkpoint_step"] = ck["step"]
+    os.makedirs(os.path.dirname(args.golden), exist_ok=True)
+    with open(args.golden, "w", encoding="utf-8") as f:
+        json.dump(g, f, ensure_ascii=False, separators=(",", ":"))
+    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes, {g['n_params']} params, step {ck['step']}) "
+          f"and {args.golden} ({os.path.getsize(args.golden)} bytes)\ngreedy: {g['greedy']['text']!r}")
+
+
+if __name__ == "__main__":
+    main()
