@@ -54,7 +54,8 @@ std::vector<int32_t> poem_tokens(const decode::TextModel& m, size_t n) {
     return t;
 }
 
-// Decode: prefill <bos> <form> 春, then feed `range(0)` tokens one at a time through the KV cache (GEMV path).
+// Decode: prefill <bos> <form> 春, then feed `range(0)` tokens one at a time through the KV cache (GEMV
+// path).
 void poet_at_decode(benchmark::State& state) {
     const Loaded& p = poet();
     if (!p.model) return state.SkipWithError(p.error.c_str());
@@ -101,8 +102,8 @@ void poet_at_forward_all(benchmark::State& state) {
     state.SetItemsProcessed(int64_t(state.iterations()) * state.range(0));
 }
 
-// A whole session as the browser runs it (prompt 春, wuyan-lvshi, at most 64 tokens; it may stop earlier at eos,
-// so items/s counts the tokens it generated), per-token records and top-5 included.
+// A whole session as the browser runs it (prompt 春, wuyan-lvshi, at most 64 tokens; it may stop earlier at
+// eos, so items/s counts the tokens it generated), per-token records and top-5 included.
 void poet_at_session(benchmark::State& state, decode::Strategy strategy) {
     const Loaded& p = poet();
     if (!p.model) return state.SkipWithError(p.error.c_str());

@@ -46,8 +46,9 @@ std::string unescape(const std::string& s) {
 }
 
 Result<json> request_json(const Args& args) {
-    static const char* const generation[] = {"prompt", "form", "strategy", "temperature", "top-k", "top-p",
-                                             "repetition-penalty", "beam", "length-penalty", "seed", "max-tokens"};
+    static const char* const generation[] = {"prompt",         "form",  "strategy",           "temperature",
+                                             "top-k",          "top-p", "repetition-penalty", "beam",
+                                             "length-penalty", "seed",  "max-tokens"};
     if (args.has("request")) {
         for (const char* o : generation) {
             if (args.has(o)) return make_error(std::string("--") + o + " cannot be combined with --request");
@@ -83,11 +84,12 @@ std::string stats_line(const decode::GenerateResult& r, const decode::Generation
     char buf[512];
     std::string strategy = decode::strategy_name(r.strategy);
     if (r.strategy == decode::Strategy::beam) strategy += " " + std::to_string(s.options().beam_width);
-    std::snprintf(buf, sizeof buf,
-                  "[%s · %zu tokens · stop %s · %zu forward passes · %.1f ms (prefill %.2f ms, first token %.2f ms) · "
-                  "%.0f tokens/s (%.0f after the first) · log p %.2f]",
-                  strategy.c_str(), r.tokens.size(), decode::stop_reason_name(r.stop_reason), r.forward_passes, r.ms,
-                  r.prefill_ms, r.ttft_ms, r.tokens_per_s, r.decode_tokens_per_s, r.logprob);
+    std::snprintf(
+        buf, sizeof buf,
+        "[%s · %zu tokens · stop %s · %zu forward passes · %.1f ms (prefill %.2f ms, first token %.2f ms) · "
+        "%.0f tokens/s (%.0f after the first) · log p %.2f]",
+        strategy.c_str(), r.tokens.size(), decode::stop_reason_name(r.stop_reason), r.forward_passes, r.ms,
+        r.prefill_ms, r.ttft_ms, r.tokens_per_s, r.decode_tokens_per_s, r.logprob);
     return buf;
 }
 
@@ -129,7 +131,8 @@ int run_generate(const Args& args) {
 const Command generate_command = {
     "generate",
     "write a poem with an autoregressive model (greedy, sample, beam)",
-    "atnat generate --model PATH [--prompt TEXT] [--form NAME] [--strategy greedy|sample|beam] [--temperature T]\n"
+    "atnat generate --model PATH [--prompt TEXT] [--form NAME] [--strategy greedy|sample|beam] "
+    "[--temperature T]\n"
     "       [--top-k K] [--top-p P] [--repetition-penalty R] [--beam W] [--length-penalty A] [--seed N]\n"
     "       [--max-tokens N] [--request JSON] [--json [--events]]",
     kOptions,

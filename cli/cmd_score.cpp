@@ -48,7 +48,8 @@ std::string unescape(const std::string& s) {
 
 Result<std::vector<Line>> read_lines(const Args& args, const decode::TextModel& model) {
     std::string content;
-    if (args.has("text") == args.has("text-file")) return make_error("give exactly one of --text and --text-file");
+    if (args.has("text") == args.has("text-file"))
+        return make_error("give exactly one of --text and --text-file");
     if (args.has("text")) {
         content = args.get("text");
     } else {
@@ -106,8 +107,8 @@ int run_score(const Args& args) {
         std::string shown = line.text;
         for (size_t p = 0; (p = shown.find('\n', p)) != std::string::npos;) shown.replace(p, 1, " / ");
         std::printf("line %zu  [%s]  %zu tokens  nll %.4f  ppl %.2f  |  chars %zu  nll %.4f  ppl %.2f  %s\n",
-                    line.number, r->form.c_str(), r->tokens, r->nll, r->ppl, r->chars, r->nll_chars, r->ppl_chars,
-                    shown.c_str());
+                    line.number, r->form.c_str(), r->tokens, r->nll, r->ppl, r->chars, r->nll_chars,
+                    r->ppl_chars, shown.c_str());
         if (!r->unknown_chars.empty()) {
             std::string u;
             for (const auto& c : r->unknown_chars) u += c;
@@ -121,14 +122,20 @@ int run_score(const Args& args) {
     }
     const double nll = total / double(tokens), nll_chars = chars ? total_chars / double(chars) : 0.0;
     if (args.flag("json")) {
-        out["total"] = {{"texts", lines->size()}, {"tokens", tokens}, {"nll", nll}, {"ppl", std::exp(nll)},
-                        {"chars", chars}, {"nll_chars", nll_chars}, {"ppl_chars", chars ? std::exp(nll_chars) : 0.0},
+        out["total"] = {{"texts", lines->size()},
+                        {"tokens", tokens},
+                        {"nll", nll},
+                        {"ppl", std::exp(nll)},
+                        {"chars", chars},
+                        {"nll_chars", nll_chars},
+                        {"ppl_chars", chars ? std::exp(nll_chars) : 0.0},
                         {"ms", std::round(ms * 1000) / 1000}};
         std::cout << decode::dump_json(out, 2) << "\n";
         return kExitOk;
     }
-    std::printf("total  %zu texts  %zu tokens  nll %.4f  ppl %.2f  |  chars %zu  nll %.4f  ppl %.2f  (%.1f ms)\n",
-                lines->size(), tokens, nll, std::exp(nll), chars, nll_chars, chars ? std::exp(nll_chars) : 0.0, ms);
+    std::printf(
+        "total  %zu texts  %zu tokens  nll %.4f  ppl %.2f  |  chars %zu  nll %.4f  ppl %.2f  (%.1f ms)\n",
+        lines->size(), tokens, nll, std::exp(nll), chars, nll_chars, chars ? std::exp(nll_chars) : 0.0, ms);
     return kExitOk;
 }
 

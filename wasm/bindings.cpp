@@ -4,9 +4,12 @@
 #include <emscripten/val.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/decode/report.hpp"
+#include "core/decode/text_model.hpp"
 #include "core/io/safetensors.hpp"
 #include "core/ops/bench.hpp"
 
@@ -60,6 +63,69 @@ private:
     atnat::io::WeightFile file_;
 };
 
+// Unwraps a Result or throws its message to JS (the Result is destroyed before the throw).
+template <class T>
+T value_or_throw(atnat::Result<T> result) {
+    std::string error;
+    {
+        if (result) return std::move(result).value();
+        error = result.error();
+    }
+    throw_js_error(error);
+}
+
+// One step-wise generation. JS: `while (!s.done()) events.push(JSON.parse(s.step())); s.result()`.
+class JsTextSession {
+public:
+    explicit JsTextSession(atnat::decode::GenerationSession session) : session_(std::move(session)) {}
+    bool done() const { return session_.done(); }
+    std::string step() {
+        auto event = value_or_throw(session_.step());
+        return atnat::decode::dump_json(atnat::decode::to_json(event));
+    }
+    void cancel() { session_.cancel(); }
+    std::string result() const { return atnat::decode::dump_json(atnat::decode::to_json(session_.result())); }
+
+private:
+    atnat::decode::GenerationSession session_;
+};
+
+// An autoregressive text model (arch "gpt"). JS: `const m = new module.TextModel(weightFile)`.
+class JsTextModel {
+public:
+    static JsTextModel* create(const JsWeightFile& file) {
+        return new JsTextModel(value_or_throw(atnat::decode::TextModel::load(file.file())));
+    }
+
+    // {forms: [...], default_form, context, vocab_size}
+    std::string info() const {
+        nlohmann::json forms = nlohmann::json::array();
+        for (const auto& [name, id] : model_.forms) forms.push_back(name);
+        return nlohmann::json{{"forms", forms},
+                              {"default_form", model_.default_form()},
+                              {"context", model_.transformer->config.context},
+                              {"vocab_size", model_.transformer->config.vocab_size}}
+            .dump();
+    }
+
+    // request: the JSON documented in core/decode/report.hpp.
+    JsTextSession* start(const std::string& request_json) const {
+        auto request = value_or_throw(atnat::decode::request_from_json_text(request_json));
+        return new JsTextSession(value_or_throw(atnat::decode::start_generation(model_, request)));
+    }
+
+    std::string score(const std::string& text, const std::string& form) {
+        if (!score_state_) score_state_ = atnat::models::make_state(*model_.transformer, 0);
+        auto scored = value_or_throw(atnat::decode::score_text(model_, *score_state_, text, form));
+        return atnat::decode::dump_json(atnat::decode::to_json(scored));
+    }
+
+private:
+    explicit JsTextModel(atnat::decode::TextModel m) : model_(std::move(m)) {}
+    atnat::decode::TextModel model_;
+    std::optional<atnat::models::TransformerState> score_state_;  // made on the first score()
+};
+
 double bench_matmul(const std::string& kind, int n, int reps) {
     const double ms = atnat::ops::bench_matmul(kind, n, reps);
     if (ms < 0) throw_js_error("bench_matmul: kind must be gemv or gemm, n in 1..4096, reps in 1..100000");
@@ -78,4 +144,14 @@ EMSCRIPTEN_BINDINGS(atnat) {
     emscripten::class_<JsWeightFile>("WeightFile")
         .constructor(&JsWeightFile::create, emscripten::allow_raw_pointers())
         .function("info", &JsWeightFile::info);
+    emscripten::class_<JsTextModel>("TextModel")
+        .constructor(&JsTextModel::create, emscripten::allow_raw_pointers())
+        .function("info", &JsTextModel::info)
+        .function("start", &JsTextModel::start, emscripten::allow_raw_pointers())
+        .function("score", &JsTextModel::score);
+    emscripten::class_<JsTextSession>("TextSession")
+        .function("done", &JsTextSession::done)
+        .function("step", &JsTextSession::step)
+        .function("cancel", &JsTextSession::cancel)
+        .function("result", &JsTextSession::result);
 }

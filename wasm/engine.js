@@ -17,12 +17,20 @@ export class Engine {
   }
 
   // bytes: Uint8Array of a .safetensors file. Throws an Error with the loader's message if invalid.
+  // The file is parsed once; an arch-specific handle (e.g. `text` for "gpt") shares its bytes.
   load(name, bytes) {
     this.unload(name);
     const weights = new this.module.WeightFile(bytes);
-    const info = JSON.parse(weights.info());
-    this.models.set(name, { weights, info });
-    return info;
+    try {
+      const info = JSON.parse(weights.info());
+      const model = { info };
+      const make = handleMakers[info.arch];
+      if (make) Object.assign(model, make(this.module, weights, info));
+      this.models.set(name, model);
+      return info;
+    } finally {
+      weights.delete();
+    }
   }
 
   unload(name) {
@@ -32,10 +40,12 @@ export class Engine {
     this.models.delete(name);
   }
 
-  model(name) {
+  // The loaded model `name`; with `kind`, its handle of that kind (e.g. 'text'), or a clear error.
+  model(name, kind) {
     const model = this.models.get(name);
     if (!model) throw new Error(`atnat: no model named "${name}" is loaded`);
-    return model;
+    if (kind && !model[kind]) throw new Error(`atnat: model "${name}" (${model.info.arch}) cannot do ${kind}`);
+    return kind ? model[kind] : model;
   }
 
   cancel(runId) {
@@ -73,7 +83,37 @@ export async function createEngine(createModule, wasmBinary) {
   return new Engine(module);
 }
 
+// arch -> (module, weights, info) => handles to keep; info may be extended with the handle's own facts.
+const handleMakers = {
+  gpt(module, weights, info) {
+    const text = new module.TextModel(weights);
+    Object.assign(info, JSON.parse(text.info()));
+    return { text };
+  },
+};
+
+// Steps a C++ session to the end: yields each step's event, then the result. Returning early (a cancel)
+// runs the finally block, which frees the session.
+function* stepSession(session) {
+  try {
+    while (!session.done()) yield JSON.parse(session.step());
+    yield JSON.parse(session.result());
+  } finally {
+    session.delete();
+  }
+}
+
 const builtinTasks = {
+  // Autoregressive text: token events (or beam events), then the result. Request: core/decode/report.hpp.
+  async *generate(engine, { model, ...request }) {
+    yield* stepSession(engine.model(model, 'text').start(JSON.stringify(request)));
+  },
+
+  // Per-character NLL and perplexity of a text under an autoregressive model.
+  async *score(engine, { model, text, form = '' }) {
+    yield JSON.parse(engine.model(model, 'text').score(text, form));
+  },
+
   // Kernel speed of this browser: GFLOP/s of GEMV and GEMM per size, warmed up first
   // (V8 optimises a function only on a later call; a cold timing measures the baseline tier).
   async *bench(engine, { sizes = [64, 128, 256, 512], kinds = ['gemv', 'gemm'], seconds = 0.2 }) {

@@ -2,6 +2,8 @@
 // Each playground lives in its own module under panels/ and gets the started engine.
 import { Atnat } from './engine/client.js';
 import { mountEngine } from './panels/engine.js';
+import { mountText } from './panels/text.js';
+import { loadModel } from './panels/ui.js';
 
 const status = document.getElementById('status');
 
@@ -35,6 +37,17 @@ async function main() {
   setStatus('ready', `Engine ready: ${atnat.info.simd}`);
   document.body.dataset.engine = 'ready';
   mountEngine(atnat);
+  const loader = { loadModel: (name, line) => loadModel(atnat, name, line) };
+  const panels = [['text', mountText]];
+  await Promise.all(panels.map(async ([name, mount]) => {
+    try {
+      await mount(atnat, loader);
+      document.getElementById(`tab-${name}`).dataset.ready = 'true';
+    } catch (error) {
+      document.querySelector(`[data-slot="${name}"]`)?.replaceChildren(error.message);
+      document.getElementById(`tab-${name}`).dataset.error = error.message;
+    }
+  }));
 }
 
 main();

@@ -11,7 +11,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double to_ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double to_ms(Clock::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+}
 
 std::string num(double x) {
     std::string s = std::to_string(x);
@@ -24,21 +26,30 @@ std::string num(double x) {
 
 const char* strategy_name(Strategy s) {
     switch (s) {
-        case Strategy::greedy: return "greedy";
-        case Strategy::sample: return "sample";
-        case Strategy::beam: return "beam";
+        case Strategy::greedy:
+            return "greedy";
+        case Strategy::sample:
+            return "sample";
+        case Strategy::beam:
+            return "beam";
     }
     return "?";
 }
 
 const char* stop_reason_name(StopReason r) {
     switch (r) {
-        case StopReason::none: return "none";
-        case StopReason::eos: return "eos";
-        case StopReason::max_tokens: return "max_tokens";
-        case StopReason::context_full: return "context_full";
-        case StopReason::cancelled: return "cancelled";
-        case StopReason::error: return "error";
+        case StopReason::none:
+            return "none";
+        case StopReason::eos:
+            return "eos";
+        case StopReason::max_tokens:
+            return "max_tokens";
+        case StopReason::context_full:
+            return "context_full";
+        case StopReason::cancelled:
+            return "cancelled";
+        case StopReason::error:
+            return "error";
     }
     return "?";
 }
@@ -52,29 +63,34 @@ std::optional<Strategy> parse_strategy(std::string_view name) {
 
 Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageModel> model,
                                                     std::shared_ptr<const io::Tokenizer> tokenizer,
-                                                    std::vector<int32_t> prompt, DecodeOptions o, PromptInfo info) {
+                                                    std::vector<int32_t> prompt, DecodeOptions o,
+                                                    PromptInfo info) {
     if (!model || !tokenizer) return make_error("generate: no model or no tokenizer");
     const size_t V = model->vocab_size(), C = model->context();
-    if (prompt.empty()) return make_error("generate: the prompt has no tokens (a model needs at least one, e.g. <bos>)");
+    if (prompt.empty())
+        return make_error("generate: the prompt has no tokens (a model needs at least one, e.g. <bos>)");
     if (prompt.size() >= C) {
-        return make_error("generate: the prompt has " + std::to_string(prompt.size()) + " tokens, the context holds " +
-                          std::to_string(C) + ": no room to generate");
+        return make_error("generate: the prompt has " + std::to_string(prompt.size()) +
+                          " tokens, the context holds " + std::to_string(C) + ": no room to generate");
     }
     for (int32_t t : prompt) {
-        if (t < 0 || size_t(t) >= V) return make_error("generate: prompt token " + std::to_string(t) + " is outside the vocabulary");
+        if (t < 0 || size_t(t) >= V)
+            return make_error("generate: prompt token " + std::to_string(t) + " is outside the vocabulary");
     }
     if (o.max_tokens < 1 || o.max_tokens > C) {
-        return make_error("max_tokens = " + std::to_string(o.max_tokens) + " is outside [1, " + std::to_string(C) +
-                          "] (the model's context)");
+        return make_error("max_tokens = " + std::to_string(o.max_tokens) + " is outside [1, " +
+                          std::to_string(C) + "] (the model's context)");
     }
     if (!(o.repetition_penalty > 0.f) || !std::isfinite(o.repetition_penalty)) {
         return make_error("repetition_penalty = " + num(o.repetition_penalty) + " must be > 0 (1 = off)");
     }
     if (o.strategy == Strategy::sample) {
         if (!(o.temperature > 0.f) || !std::isfinite(o.temperature)) {
-            return make_error("temperature = " + num(o.temperature) + " must be > 0 for sampling (use greedy for 0)");
+            return make_error("temperature = " + num(o.temperature) +
+                              " must be > 0 for sampling (use greedy for 0)");
         }
-        if (!(o.top_p > 0.f && o.top_p <= 1.f)) return make_error("top_p = " + num(o.top_p) + " is outside (0, 1]");
+        if (!(o.top_p > 0.f && o.top_p <= 1.f))
+            return make_error("top_p = " + num(o.top_p) + " is outside (0, 1]");
         if (o.top_k < 0) return make_error("top_k = " + std::to_string(o.top_k) + " must be >= 0 (0 = off)");
     }
     if (o.strategy == Strategy::beam) {
@@ -83,13 +99,16 @@ Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageMode
         }
         if (!std::isfinite(o.length_penalty)) return make_error("length_penalty must be a finite number");
     }
-    if (o.eos < -1 || o.eos >= int32_t(V)) return make_error("generate: eos id " + std::to_string(o.eos) + " is outside the vocabulary");
+    if (o.eos < -1 || o.eos >= int32_t(V))
+        return make_error("generate: eos id " + std::to_string(o.eos) + " is outside the vocabulary");
     for (const auto& [pos, tok] : o.forced) {
         if (pos < prompt.size() || pos >= C) {
-            return make_error("forced token at sequence position " + std::to_string(pos) + " is outside the positions to generate [" +
-                              std::to_string(prompt.size()) + ", " + std::to_string(C) + ")");
+            return make_error("forced token at sequence position " + std::to_string(pos) +
+                              " is outside the positions to generate [" + std::to_string(prompt.size()) +
+                              ", " + std::to_string(C) + ")");
         }
-        if (tok < 0 || size_t(tok) >= V) return make_error("forced token id " + std::to_string(tok) + " is outside the vocabulary");
+        if (tok < 0 || size_t(tok) >= V)
+            return make_error("forced token id " + std::to_string(tok) + " is outside the vocabulary");
     }
     o.top_n = std::min(o.top_n, V);
 
@@ -121,7 +140,9 @@ Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageMode
 }
 
 Result<StepEvent> GenerationSession::step() {
-    if (done()) return make_error(std::string("generate: the session is done (") + stop_reason_name(result_.stop_reason) + ")");
+    if (done())
+        return make_error(std::string("generate: the session is done (") +
+                          stop_reason_name(result_.stop_reason) + ")");
     const auto t0 = Clock::now();
     const bool first = !started_;
     auto ev = options_.strategy == Strategy::beam ? step_beam() : step_single();
@@ -150,10 +171,13 @@ Result<StepEvent> GenerationSession::fail(std::string message) {
     return make_error(std::move(message));
 }
 
-void GenerationSession::finish(StopReason reason) { result_.stop_reason = reason; }
+void GenerationSession::finish(StopReason reason) {
+    result_.stop_reason = reason;
+}
 
 // Feeds the model what it has not seen: the prompt on the first call, else the last generated token.
-Result<std::span<const float>> GenerationSession::advance(LanguageModel& model, const std::vector<int32_t>& generated) {
+Result<std::span<const float>> GenerationSession::advance(LanguageModel& model,
+                                                          const std::vector<int32_t>& generated) {
     ++result_.forward_passes;
     if (generated.empty()) {
         const auto t0 = Clock::now();
@@ -164,7 +188,8 @@ Result<std::span<const float>> GenerationSession::advance(LanguageModel& model, 
     return model.step(generated.back());
 }
 
-TokenRecord GenerationSession::make_record(int32_t id, std::span<const float> dist, bool forced, bool log_domain) {
+TokenRecord GenerationSession::make_record(int32_t id, std::span<const float> dist, bool forced,
+                                           bool log_domain) {
     TokenRecord r;
     r.id = id;
     r.text = tokenizer_->token_text(id);
@@ -175,7 +200,8 @@ TokenRecord GenerationSession::make_record(int32_t id, std::span<const float> di
         ops::top_k(dist.data(), dist.size(), n, order_.data(), values_.data());
         r.top.reserve(n);
         for (size_t i = 0; i < n; ++i) {
-            r.top.push_back({order_[i], tokenizer_->token_text(order_[i]), log_domain ? std::exp(values_[i]) : values_[i]});
+            r.top.push_back({order_[i], tokenizer_->token_text(order_[i]),
+                             log_domain ? std::exp(values_[i]) : values_[i]});
         }
     }
     return r;
@@ -318,7 +344,8 @@ Result<StepEvent> GenerationSession::step_beam() {
         if (is_eos && rank >= W) continue;  // an eos ranked below the beam width is not a hypothesis
         Hypothesis n{h.tokens, h.records, c.score, 0};
         n.tokens.push_back(c.token);
-        n.records.push_back(make_record(c.token, std::span<const float>(beam_logprobs_.data() + c.beam * V, V),
+        n.records.push_back(make_record(c.token,
+                                        std::span<const float>(beam_logprobs_.data() + c.beam * V, V),
                                         forced != options_.forced.end(), true));
         if (is_eos) {
             finished_.push_back(std::move(n));
@@ -332,8 +359,8 @@ Result<StepEvent> GenerationSession::step_beam() {
     });
     if (finished_.size() > W) finished_.resize(W);
 
-    // Give each surviving hypothesis a model state: a parent's first child keeps the parent's state, the others
-    // take the states of hypotheses that died (or unused forks) and copy the parent's cache into them.
+    // Give each surviving hypothesis a model state: a parent's first child keeps the parent's state, the
+    // others take the states of hypotheses that died (or unused forks) and copy the parent's cache into them.
     std::vector<uint8_t> taken(models_.size(), 0);
     std::vector<uint8_t> placed(next.size(), 0);
     for (size_t j = 0; j < next.size(); ++j) {
@@ -350,7 +377,8 @@ Result<StepEvent> GenerationSession::step_beam() {
         while (taken[s]) ++s;
         taken[s] = 1;
         next[j].state = s;
-        if (Status st = models_[s]->copy_state_from(*models_[live_[parent[j]].state]); !st) return fail(st.error());
+        if (Status st = models_[s]->copy_state_from(*models_[live_[parent[j]].state]); !st)
+            return fail(st.error());
     }
     live_ = std::move(next);
 

@@ -8,17 +8,18 @@
 // step() does one unit of work: the first call prefills the prompt and picks the first token; each later call
 // feeds the previous token and picks the next (beam: advances every live hypothesis by one token). A token is
 // fed to the model only when a next one is wanted, so a run of n tokens costs 1 prefill + n-1 steps.
-// Stop reasons: eos (the eos token was produced; it is the last record), max_tokens, context_full (the sequence
-// reached the model's context), cancelled (cancel() by the caller), error (the model failed; step() returned it).
+// Stop reasons: eos (the eos token was produced; it is the last record), max_tokens, context_full (the
+// sequence reached the model's context), cancelled (cancel() by the caller), error (the model failed; step()
+// returned it).
 //
 // Beam search: one LanguageModel per hypothesis (the session's model + width-1 forks made at create()).
 // Every step each live hypothesis proposes its 2·width best tokens; candidates are ranked by summed log-prob;
-// an eos candidate ranked within the first `width` joins the finished list (score = Σ log p / len^α, len counts
-// the eos), the best `width` others stay live. States are reassigned to the surviving hypotheses by copying
-// a parent's cache into a state whose hypothesis died (no allocation). The search stops when the best finished
-// score is at least every live hypothesis's best possible final score (log-probs only fall, so a live sum s at
-// length l can at best reach s / Lmax^α for α > 0, s / (l+1)^α for α <= 0), or when no token fits (max_tokens,
-// context). The answer is the best of finished and live hypotheses by normalised score.
+// an eos candidate ranked within the first `width` joins the finished list (score = Σ log p / len^α, len
+// counts the eos), the best `width` others stay live. States are reassigned to the surviving hypotheses by
+// copying a parent's cache into a state whose hypothesis died (no allocation). The search stops when the best
+// finished score is at least every live hypothesis's best possible final score (log-probs only fall, so a
+// live sum s at length l can at best reach s / Lmax^α for α > 0, s / (l+1)^α for α <= 0), or when no token
+// fits (max_tokens, context). The answer is the best of finished and live hypotheses by normalised score.
 // Width 1 equals greedy when α = 0 (or when greedy never emits eos); with α > 0 it may prefer a longer poem.
 #pragma once
 
@@ -43,7 +44,8 @@ enum class Strategy { greedy, sample, beam };
 enum class StopReason { none, eos, max_tokens, context_full, cancelled, error };
 
 const char* strategy_name(Strategy s);  // "greedy", "sample", "beam"
-const char* stop_reason_name(StopReason r);  // "none", "eos", "max_tokens", "context_full", "cancelled", "error"
+const char* stop_reason_name(
+    StopReason r);  // "none", "eos", "max_tokens", "context_full", "cancelled", "error"
 std::optional<Strategy> parse_strategy(std::string_view name);
 
 struct DecodeOptions {
@@ -56,9 +58,10 @@ struct DecodeOptions {
     float length_penalty = 1.f;      // beam: α in Σ log p / len^α
     uint64_t seed = 0;               // sample: Pcg32(seed)
     size_t max_tokens = 0;           // 1 .. context: tokens to generate at most (the eos included)
-    std::map<size_t, int32_t> forced;  // absolute sequence position -> token (prompt.size() <= position < context)
-    int32_t eos = -1;                // the stop token; -1 = none
-    size_t top_n = 5;                // alternatives recorded per token
+    std::map<size_t, int32_t>
+        forced;        // absolute sequence position -> token (prompt.size() <= position < context)
+    int32_t eos = -1;  // the stop token; -1 = none
+    size_t top_n = 5;  // alternatives recorded per token
 };
 
 // What the caller knows about the prompt, echoed in the result.
@@ -101,16 +104,17 @@ struct GenerateResult {
     std::string completion;  // the generated tokens decoded (specials omitted)
     std::vector<TokenRecord> tokens;
     StopReason stop_reason = StopReason::none;
-    std::string error;       // stop_reason == error
+    std::string error;  // stop_reason == error
     size_t prompt_tokens = 0;
     size_t forward_passes = 0;  // model calls: 1 per prefill, 1 per token fed (beam: per hypothesis)
     double ms = 0.0;            // compute time inside step() calls (time between steps not counted)
     double prefill_ms = 0.0;
-    double ttft_ms = 0.0;          // time to first token: the first step() (prefill + first pick)
-    double tokens_per_s = 0.0;     // tokens / ms
+    double ttft_ms = 0.0;              // time to first token: the first step() (prefill + first pick)
+    double tokens_per_s = 0.0;         // tokens / ms
     double decode_tokens_per_s = 0.0;  // (tokens - 1) / (ms - ttft_ms): the per-token rate after the first
-    double logprob = 0.0;       // Σ log p of the chosen tokens (greedy/beam distributions; sample: the filtered one)
-    double score = 0.0;         // beam: logprob / len^α; otherwise logprob / len
+    double logprob =
+        0.0;  // Σ log p of the chosen tokens (greedy/beam distributions; sample: the filtered one)
+    double score = 0.0;  // beam: logprob / len^α; otherwise logprob / len
     uint64_t seed = 0;
     std::vector<std::string> unknown_chars;
 };
@@ -120,7 +124,8 @@ public:
     // Validates the options against the model (errors name the setting); makes the beam forks.
     static Result<GenerationSession> create(std::unique_ptr<LanguageModel> model,
                                             std::shared_ptr<const io::Tokenizer> tokenizer,
-                                            std::vector<int32_t> prompt, DecodeOptions options, PromptInfo info = {});
+                                            std::vector<int32_t> prompt, DecodeOptions options,
+                                            PromptInfo info = {});
 
     bool done() const { return result_.stop_reason != StopReason::none; }
     // One unit of work (see the top of this file). An error if the session is done or the model fails (the
@@ -156,7 +161,8 @@ private:
     std::vector<int32_t> prompt_;
     DecodeOptions options_;
     PromptInfo info_;
-    size_t vocab_ = 0, context_ = 0, max_len_ = 0;  // max_len_: generated tokens that fit (max_tokens, context)
+    size_t vocab_ = 0, context_ = 0,
+           max_len_ = 0;  // max_len_: generated tokens that fit (max_tokens, context)
     bool started_ = false;
     std::span<const float> logits_;  // single: the logits for the next pick (valid until the next model call)
     std::vector<int32_t> generated_;  // single

@@ -1,6 +1,6 @@
-// The interface the decoders drive: a model state that consumes tokens one at a time (or a prompt at once) and
-// returns next-token logits. Architecture independent: TransformerLM wraps models::Transformer; the decode
-// tests use a tiny fake.
+// The interface the decoders drive: a model state that consumes tokens one at a time (or a prompt at once)
+// and returns next-token logits. Architecture independent: TransformerLM wraps models::Transformer; the
+// decode tests use a tiny fake.
 //
 // Beam search keeps one LanguageModel per hypothesis: fork() makes the extra states once, when a session
 // starts (the only allocation), and copy_state_from() re-points a state at another hypothesis's prefix when
@@ -26,8 +26,8 @@ public:
     virtual size_t length() const = 0;   // tokens consumed since reset()
     virtual void reset() = 0;            // forget every token (length() = 0)
 
-    // Consume tokens (at least one, length() + n <= context()); returns the logits [vocab_size] predicting the
-    // token after the last one. The span stays valid until the next call on this state.
+    // Consume tokens (at least one, length() + n <= context()); returns the logits [vocab_size] predicting
+    // the token after the last one. The span stays valid until the next call on this state.
     virtual Result<std::span<const float>> prefill(std::span<const int32_t> tokens) = 0;
     // Consume one token; as prefill.
     virtual Result<std::span<const float>> step(int32_t token) = 0;
@@ -41,7 +41,8 @@ public:
 // A causal models::Transformer as a LanguageModel: prefill is the batched GEMM pass, step the GEMV pass.
 class TransformerLM final : public LanguageModel {
 public:
-    // max_rows: rows of the batched prefill buffers (0 = the whole context; forks use 1 and prefill in chunks).
+    // max_rows: rows of the batched prefill buffers (0 = the whole context; forks use 1 and prefill in
+    // chunks).
     explicit TransformerLM(std::shared_ptr<const models::Transformer> model, size_t max_rows = 0);
 
     size_t vocab_size() const override { return model_->config.vocab_size; }

@@ -1,8 +1,8 @@
 #include "core/decode/report.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace atnat::decode {
@@ -34,7 +34,9 @@ json rounded(double x) {
     return std::round(x * 1000.0) / 1000.0;
 }
 
-json f64(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
+json f64(double x) {
+    return std::isfinite(x) ? json(x) : json(nullptr);
+}
 
 std::string kind_of(const json& v) {
     if (v.is_null()) return "null";
@@ -73,30 +75,35 @@ Status get_int(const json& j, const char* key, int64_t lo, int64_t hi, int64_t& 
         return Status::failure(std::string(key) + " must be an integer in " + range + ", found " +
                                (it->is_number() ? it->dump() : kind_of(*it)));
     }
-    if (out < lo || out > hi) return Status::failure(std::string(key) + " = " + std::to_string(out) + " is outside " + range);
+    if (out < lo || out > hi)
+        return Status::failure(std::string(key) + " = " + std::to_string(out) + " is outside " + range);
     return {};
 }
 
 Status get_string(const json& j, const char* key, std::string& out) {
     const auto it = j.find(key);
     if (it == j.end()) return {};
-    if (!it->is_string()) return Status::failure(std::string(key) + " must be a string, found " + kind_of(*it));
+    if (!it->is_string())
+        return Status::failure(std::string(key) + " must be a string, found " + kind_of(*it));
     out = it->get<std::string>();
     return {};
 }
 
-std::string show(float x) { return shortest(x); }
+std::string show(float x) {
+    return shortest(x);
+}
 
 }  // namespace
 
 Result<GenerateRequest> request_from_json(const json& j) {
     if (!j.is_object()) return make_error("a generate request must be a JSON object, found " + kind_of(j));
-    static const char* const keys[] = {"prompt", "form", "strategy", "temperature", "top_k", "top_p",
-                                       "repetition_penalty", "beam", "length_penalty", "seed", "max_tokens",
-                                       "constraints", "top_n"};
+    static const char* const keys[] = {
+        "prompt", "form",           "strategy", "temperature", "top_k",       "top_p", "repetition_penalty",
+        "beam",   "length_penalty", "seed",     "max_tokens",  "constraints", "top_n"};
     for (const auto& item : j.items()) {
         const std::string& k = item.key();
-        if (std::find_if(std::begin(keys), std::end(keys), [&](const char* key) { return k == key; }) == std::end(keys)) {
+        if (std::find_if(std::begin(keys), std::end(keys), [&](const char* key) { return k == key; }) ==
+            std::end(keys)) {
             std::string known;
             for (const char* key : keys) known += (known.empty() ? "" : ", ") + std::string(key);
             return make_error("unknown request key '" + k + "' (known: " + known + ")");
@@ -105,14 +112,15 @@ Result<GenerateRequest> request_from_json(const json& j) {
     GenerateRequest r;
     std::string strategy = "greedy";
     int64_t top_k = 0, beam = r.beam, seed_lo = 0, top_n = int64_t(r.top_n), max_tokens = -1;
-    for (Status st : {get_string(j, "prompt", r.prompt), get_string(j, "form", r.form),
-                      get_string(j, "strategy", strategy), get_number(j, "temperature", r.temperature),
-                      get_int(j, "top_k", -(int64_t(1) << 40), int64_t(1) << 40, top_k), get_number(j, "top_p", r.top_p),
-                      get_number(j, "repetition_penalty", r.repetition_penalty),
-                      get_int(j, "beam", -(int64_t(1) << 40), int64_t(1) << 40, beam),
-                      get_number(j, "length_penalty", r.length_penalty),
-                      get_int(j, "max_tokens", -(int64_t(1) << 40), int64_t(1) << 40, max_tokens),
-                      get_int(j, "top_n", 0, 20, top_n)}) {
+    for (Status st :
+         {get_string(j, "prompt", r.prompt), get_string(j, "form", r.form),
+          get_string(j, "strategy", strategy), get_number(j, "temperature", r.temperature),
+          get_int(j, "top_k", -(int64_t(1) << 40), int64_t(1) << 40, top_k), get_number(j, "top_p", r.top_p),
+          get_number(j, "repetition_penalty", r.repetition_penalty),
+          get_int(j, "beam", -(int64_t(1) << 40), int64_t(1) << 40, beam),
+          get_number(j, "length_penalty", r.length_penalty),
+          get_int(j, "max_tokens", -(int64_t(1) << 40), int64_t(1) << 40, max_tokens),
+          get_int(j, "top_n", 0, 20, top_n)}) {
         if (!st) return make_error(st.error());
     }
     if (auto it = j.find("seed"); it != j.end()) {  // any unsigned 64-bit integer (JavaScript: up to 2^53)
@@ -128,9 +136,11 @@ Result<GenerateRequest> request_from_json(const json& j) {
     if (!s) return make_error("unknown strategy '" + strategy + "' (known: greedy, sample, beam)");
     r.strategy = *s;
     if (r.strategy == Strategy::sample && !(r.temperature > 0.f)) {
-        return make_error("temperature must be > 0 for sampling, found " + show(r.temperature) + " (use greedy for 0)");
+        return make_error("temperature must be > 0 for sampling, found " + show(r.temperature) +
+                          " (use greedy for 0)");
     }
-    if (!(r.top_p > 0.f && r.top_p <= 1.f)) return make_error("top_p = " + show(r.top_p) + " is outside (0, 1]");
+    if (!(r.top_p > 0.f && r.top_p <= 1.f))
+        return make_error("top_p = " + show(r.top_p) + " is outside (0, 1]");
     if (top_k < 0) return make_error("top_k = " + std::to_string(top_k) + " must be >= 0 (0 = off)");
     if (top_k > (1 << 20)) top_k = 1 << 20;  // more than any vocabulary: off
     r.top_k = int32_t(top_k);
@@ -145,17 +155,23 @@ Result<GenerateRequest> request_from_json(const json& j) {
     }
     r.top_n = size_t(top_n);
     if (auto it = j.find("constraints"); it != j.end()) {
-        if (!it->is_array()) return make_error("constraints must be an array of {position, text}, found " + kind_of(*it));
+        if (!it->is_array())
+            return make_error("constraints must be an array of {position, text}, found " + kind_of(*it));
         for (const json& c : *it) {
-            if (!c.is_object()) return make_error("each constraint must be an object {\"position\": N, \"text\": \"字\"}");
+            if (!c.is_object())
+                return make_error("each constraint must be an object {\"position\": N, \"text\": \"字\"}");
             for (const auto& [k, v] : c.items()) {
-                if (k != "position" && k != "text") return make_error("unknown constraint key '" + k + "' (known: position, text)");
+                if (k != "position" && k != "text")
+                    return make_error("unknown constraint key '" + k + "' (known: position, text)");
             }
             int64_t pos = -1;
             Constraint con;
-            if (!c.contains("position") || !c.contains("text")) return make_error("a constraint needs position and text");
-            if (Status st = get_int(c, "position", 0, 1 << 20, pos); !st) return make_error("constraint " + st.error());
-            if (Status st = get_string(c, "text", con.text); !st) return make_error("constraint " + st.error());
+            if (!c.contains("position") || !c.contains("text"))
+                return make_error("a constraint needs position and text");
+            if (Status st = get_int(c, "position", 0, 1 << 20, pos); !st)
+                return make_error("constraint " + st.error());
+            if (Status st = get_string(c, "text", con.text); !st)
+                return make_error("constraint " + st.error());
             con.position = size_t(pos);
             r.constraints.push_back(std::move(con));
         }
@@ -191,13 +207,14 @@ json to_json(const GenerateRequest& r) {
 json to_json(const TokenRecord& t) {
     json top = json::array();
     for (const TokenProb& p : t.top) top.push_back({{"id", p.id}, {"text", p.text}, {"prob", f32(p.prob)}});
-    return {{"id", t.id}, {"text", t.text}, {"prob", f32(t.prob)}, {"forced", t.forced}, {"top", std::move(top)}};
+    return {
+        {"id", t.id}, {"text", t.text}, {"prob", f32(t.prob)}, {"forced", t.forced}, {"top", std::move(top)}};
 }
 
 json to_json(const StepEvent& e) {
     if (e.kind == StepEvent::Kind::beam) {
-        return {{"type", "beam"}, {"step", e.index}, {"text", e.text}, {"score", f64(e.score)},
-                {"finished", e.finished}, {"done", e.done}};
+        return {{"type", "beam"},        {"step", e.index},        {"text", e.text},
+                {"score", f64(e.score)}, {"finished", e.finished}, {"done", e.done}};
     }
     json j = {{"type", "token"}, {"index", e.index}};
     j.update(to_json(e.token));
@@ -245,7 +262,8 @@ json to_json(const ScoreResult& s, bool per_token) {
               {"unknown_chars", s.unknown_chars}};
     if (per_token) {
         json t = json::array();
-        for (const ScoredToken& p : s.per_token) t.push_back({{"id", p.id}, {"text", p.text}, {"nll", f64(p.nll)}});
+        for (const ScoredToken& p : s.per_token)
+            t.push_back({{"id", p.id}, {"text", p.text}, {"nll", f64(p.nll)}});
         j["per_token"] = std::move(t);
     }
     return j;

@@ -5,12 +5,14 @@
 //   {"prompt": "春", "form": "wuyan-jueju", "strategy": "greedy" | "sample" | "beam",
 //    "temperature": 1.0, "top_k": 0, "top_p": 1.0, "repetition_penalty": 1.0,
 //    "beam": 4, "length_penalty": 1.0, "seed": 0, "max_tokens": 128, "top_n": 5,
-//    "constraints": [{"position": 6, "text": "花"}]}          // position: poem characters after the form, 0-based
+//    "constraints": [{"position": 6, "text": "花"}]}          // position: poem characters after the form,
+//    0-based
 // Token event (greedy, sample), one per step():
 //   {"type": "token", "index": 0, "id": 25, "text": "春", "prob": 0.41, "forced": false,
 //    "top": [{"id": 25, "text": "春", "prob": 0.41}, ...], "done": false}
 // Beam event, one per step():
-//   {"type": "beam", "step": 0, "text": "<best hypothesis so far>", "score": -1.2, "finished": 0, "done": false}
+//   {"type": "beam", "step": 0, "text": "<best hypothesis so far>", "score": -1.2, "finished": 0, "done":
+//   false}
 // Result (result()):
 //   {"type": "result", "strategy": "greedy", "text": "<prompt + completion>", "completion": "...",
 //    "tokens": [<token as in the event, without type/index/done>], "stop_reason": "eos" | "max_tokens" |

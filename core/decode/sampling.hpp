@@ -1,7 +1,8 @@
 // Logit processing shared by the strategies, in the order Hugging Face's generate applies it:
 // repetition penalty -> temperature -> top-k -> softmax -> top-p -> draw. All functions work in place on
 // caller-owned buffers of vocab size and allocate nothing. Exponentials go through ops::softmax /
-// ops::log_softmax (xsimd, the same arithmetic natively and in wasm), so a seed gives the same tokens on both.
+// ops::log_softmax (xsimd, the same arithmetic natively and in wasm), so a seed gives the same tokens on
+// both.
 #pragma once
 
 #include <cstddef>
@@ -10,15 +11,16 @@
 
 namespace atnat::decode {
 
-// CTRL (Keskar et al. 2019): for every distinct id in `history`, logit > 0 ? logit / penalty : logit * penalty.
-// `seen` is scratch of vocab size, all zero on entry and left all zero. Ids outside the vocabulary are ignored.
+// CTRL (Keskar et al. 2019): for every distinct id in `history`, logit > 0 ? logit / penalty : logit *
+// penalty. `seen` is scratch of vocab size, all zero on entry and left all zero. Ids outside the vocabulary
+// are ignored.
 void apply_repetition_penalty(std::span<float> logits, std::span<const int32_t> history, float penalty,
                               std::span<uint8_t> seen);
 
 struct SamplingParams {
     float temperature = 1.f;  // > 0
     int32_t top_k = 0;        // 0 = off; keeps every token whose logit >= the k-th largest (ties kept)
-    float top_p = 1.f;        // (0, 1]; 1 = off; keeps the smallest most-probable set whose mass reaches top_p
+    float top_p = 1.f;  // (0, 1]; 1 = off; keeps the smallest most-probable set whose mass reaches top_p
 };
 
 // x: logits in, the sampling distribution out (filtered tokens exactly 0, the rest renormalised to sum 1).

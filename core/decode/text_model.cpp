@@ -30,7 +30,9 @@ int64_t single_code_point(std::string_view s) {
 bool is_punctuation(std::string_view token) {
     const int64_t c = single_code_point(token);
     if (c < 0) return false;
-    if (c < 0x80) return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) || (c >= 0x7B && c <= 0x7E);
+    if (c < 0x80)
+        return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
+               (c >= 0x7B && c <= 0x7E);
     return (c >= 0x2000 && c <= 0x206F) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF0F) ||
            (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65);
 }
@@ -39,7 +41,8 @@ Result<TextModel> TextModel::load(const io::WeightFile& file) {
     auto transformer = models::load_transformer(file);
     if (!transformer) return make_error(transformer.error());
     if (!transformer->config.causal) {
-        return make_error("arch '" + file.arch() + "' is not autoregressive: generate and score need a 'gpt' model");
+        return make_error("arch '" + file.arch() +
+                          "' is not autoregressive: generate and score need a 'gpt' model");
     }
     if (!file.has_tokenizer()) return make_error("the weight file has no tokenizer in its metadata");
     // The tokenizer JSON may carry model-level keys the io::Tokenizer does not know ("forms"): pass it only
@@ -52,19 +55,24 @@ Result<TextModel> TextModel::load(const io::WeightFile& file) {
     auto tokenizer = io::Tokenizer::from_json(core);
     if (!tokenizer) return make_error(tokenizer.error());
     if (tokenizer->size() > transformer->config.vocab_size) {
-        return make_error("the tokenizer has " + std::to_string(tokenizer->size()) + " tokens, the model's vocabulary " +
+        return make_error("the tokenizer has " + std::to_string(tokenizer->size()) +
+                          " tokens, the model's vocabulary " +
                           std::to_string(transformer->config.vocab_size));
     }
     TextModel m;
     if (auto forms = spec.find("forms"); forms != spec.end()) {
         if (!forms->is_object()) return make_error("tokenizer 'forms' must be an object: name -> form token");
         for (const auto& [name, token] : forms->items()) {
-            if (!token.is_string()) return make_error("tokenizer 'forms': '" + name + "' must map to a token string");
+            if (!token.is_string())
+                return make_error("tokenizer 'forms': '" + name + "' must map to a token string");
             auto id = tokenizer->id_of(token.get<std::string>());
-            if (!id) return make_error("tokenizer 'forms': token '" + token.get<std::string>() + "' of form '" + name + "' is not in the vocabulary");
+            if (!id)
+                return make_error("tokenizer 'forms': token '" + token.get<std::string>() + "' of form '" +
+                                  name + "' is not in the vocabulary");
             m.forms.emplace_back(name, *id);
         }
-        std::sort(m.forms.begin(), m.forms.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+        std::sort(m.forms.begin(), m.forms.end(),
+                  [](const auto& a, const auto& b) { return a.second < b.second; });
     }
     m.transformer = std::make_shared<const models::Transformer>(std::move(*transformer));
     m.tokenizer = std::make_shared<const io::Tokenizer>(std::move(*tokenizer));
@@ -116,8 +124,8 @@ Result<EncodedPrompt> encode_prompt(const TextModel& model, std::string_view for
         chars.erase(std::remove(chars.begin(), chars.end(), "\r"), chars.end());
         if (chars.size() == body.size()) {
             for (size_t i = 0; i < body.size(); ++i) {
-                if (body[i] == tok.unk() &&
-                    std::find(p.unknown_chars.begin(), p.unknown_chars.end(), chars[i]) == p.unknown_chars.end()) {
+                if (body[i] == tok.unk() && std::find(p.unknown_chars.begin(), p.unknown_chars.end(),
+                                                      chars[i]) == p.unknown_chars.end()) {
                     p.unknown_chars.push_back(chars[i]);
                 }
             }
@@ -155,13 +163,16 @@ Result<GenerationSession> start_generation(const TextModel& model, const Generat
         }
         const size_t pos = prompt->body_start + c.position;
         if (pos < prompt->tokens.size()) {
-            return make_error("constraint at position " + std::to_string(c.position) + " falls inside the prompt (" +
+            return make_error("constraint at position " + std::to_string(c.position) +
+                              " falls inside the prompt (" +
                               std::to_string(prompt->tokens.size() - prompt->body_start) + " characters)");
         }
         if (pos >= context) {
-            return make_error("constraint at position " + std::to_string(c.position) + " is past the context");
+            return make_error("constraint at position " + std::to_string(c.position) +
+                              " is past the context");
         }
-        if (o.forced.count(pos)) return make_error("two constraints at position " + std::to_string(c.position));
+        if (o.forced.count(pos))
+            return make_error("two constraints at position " + std::to_string(c.position));
         o.forced[pos] = *id;
     }
     PromptInfo info;

@@ -1,9 +1,10 @@
 // A loaded autoregressive text model (poet-at: arch "gpt") with its tokenizer and prompt format, and the two
 // things one does with it: start a generation session from a GenerateRequest, and score a text.
 //
-// Prompt format (models/poet-at/train.py): <bos> <form> c1 .. cN, then the model continues and ends with <eos>.
-// The forms are the tokenizer JSON's "forms" map, e.g. "wuyan-jueju" -> "<wuyan-jueju>"; a model without one
-// uses <bos> c1 .. cN. Prompt text: "\n" -> the newline token, "\r" dropped, characters outside the vocabulary
+// Prompt format (models/poet-at/train.py): <bos> <form> c1 .. cN, then the model continues and ends with
+// <eos>. The forms are the tokenizer JSON's "forms" map, e.g. "wuyan-jueju" -> "<wuyan-jueju>"; a model
+// without one uses <bos> c1 .. cN. Prompt text: "\n" -> the newline token, "\r" dropped, characters outside
+// the vocabulary
 // -> <unk> (listed in the result's unknown_chars).
 #pragma once
 
@@ -37,9 +38,9 @@ struct TextModel {
 };
 
 struct EncodedPrompt {
-    std::vector<int32_t> tokens;  // <bos> <form> c1 .. cN
-    size_t body_start = 0;        // index of c1 (2 with a form, 1 without)
-    std::string form;             // the form used ("" if the model has none)
+    std::vector<int32_t> tokens;             // <bos> <form> c1 .. cN
+    size_t body_start = 0;                   // index of c1 (2 with a form, 1 without)
+    std::string form;                        // the form used ("" if the model has none)
     std::vector<std::string> unknown_chars;  // distinct, in order of appearance
 };
 

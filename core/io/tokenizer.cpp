@@ -71,12 +71,7 @@ bool is_special_spelling(std::string_view token) {
 Result<Tokenizer> Tokenizer::from_json(const json& spec) {
     if (!spec.is_object())
         return make_error("tokenizer: must be a JSON object with type, tokens and specials");
-    for (const auto& [k, v] : spec.items()) {
-        if (k != "type" && k != "tokens" && k != "specials") {
-            return make_error("tokenizer: unknown key '" + k +
-                              "' (a tokenizer has only type, tokens and specials)");
-        }
-    }
+    // Other keys belong to the model (e.g. the poet models' "forms": form name -> form token): ignored.
     Tokenizer t;
     const auto type = spec.find("type");
     if (type == spec.end() || !type->is_string()) {

@@ -1,7 +1,8 @@
 // Tokenizers built from the JSON stored in a weight file's __metadata__ "tokenizer" (docs/weight-format.md):
 //   {"type": "char" | "word",
 //    "tokens": ["<pad>", "<bos>", "<eos>", "<mask>", "<unk>", "\n", "春", ...],   // index = id
-//    "specials": {"pad": 0, "bos": 1, "eos": 2, "unk": 4, "mask": 3, "newline": 5}}
+//    "specials": {"pad": 0, "bos": 1, "eos": 2, "unk": 4, "mask": 3, "newline": 5},
+//    ...}   // other keys belong to the model (e.g. "forms") and are ignored here
 // "char": one token per Unicode code point. "word": text split on ASCII whitespace, one token per symbol
 // (e.g. ARPAbet phonemes "HH AH0 L OW1").
 // A token spelled "<...>" (at least 3 bytes, starting with '<' and ending with '>') is special: encode()

@@ -19,7 +19,8 @@ WeightView<N> view(const io::Tensor& t, const std::array<size_t, N>& shape) {
 
 // Loads one F32 tensor of the given shape as a view, or returns the loader's error.
 template <size_t N>
-Result<WeightView<N>> tensor(const io::WeightFile& file, const std::string& name, const std::array<size_t, N>& shape) {
+Result<WeightView<N>> tensor(const io::WeightFile& file, const std::string& name,
+                             const std::array<size_t, N>& shape) {
     auto t = file.require(name, std::vector<size_t>(shape.begin(), shape.end()), io::Dtype::f32);
     if (!t) return make_error(t.error());
     return view<N>(**t, shape);
@@ -41,9 +42,10 @@ Result<TransformerConfig> parse_config(const io::WeightFile& file) {
         int64_t lo, hi;
         size_t* out;
     };
-    for (const IntKey& k : {IntKey{"vocab_size", 1, 1 << 20, &cfg.vocab_size}, IntKey{"d_model", 1, 8192, &cfg.d_model},
-                            IntKey{"n_layers", 1, 256, &cfg.n_layers}, IntKey{"n_heads", 1, 8192, &cfg.n_heads},
-                            IntKey{"d_ff", 1, 65536, &cfg.d_ff}, IntKey{"context", 1, 8192, &cfg.context}}) {
+    for (const IntKey& k :
+         {IntKey{"vocab_size", 1, 1 << 20, &cfg.vocab_size}, IntKey{"d_model", 1, 8192, &cfg.d_model},
+          IntKey{"n_layers", 1, 256, &cfg.n_layers}, IntKey{"n_heads", 1, 8192, &cfg.n_heads},
+          IntKey{"d_ff", 1, 65536, &cfg.d_ff}, IntKey{"context", 1, 8192, &cfg.context}}) {
         auto v = io::config_int(json, k.key, k.lo, k.hi);
         if (!v) return make_error("transformer " + v.error());
         *k.out = size_t(*v);
@@ -60,11 +62,12 @@ Result<TransformerConfig> parse_config(const io::WeightFile& file) {
     }
     cfg.head_dim = cfg.d_model / cfg.n_heads;
     if (cfg.head_dim % 2 != 0) {
-        return make_error("transformer config: head_dim = d_model / n_heads = " + std::to_string(cfg.head_dim) +
-                          " must be even (rotary embedding rotates pairs (i, i + head_dim/2))");
+        return make_error(
+            "transformer config: head_dim = d_model / n_heads = " + std::to_string(cfg.head_dim) +
+            " must be even (rotary embedding rotates pairs (i, i + head_dim/2))");
     }
-    // A state holds the KV cache (2 · n_layers · C · d) and the logits of a full context (C · V): keep it under
-    // 1 GiB of floats so make_state cannot fail on a well-formed but absurd config.
+    // A state holds the KV cache (2 · n_layers · C · d) and the logits of a full context (C · V): keep it
+    // under 1 GiB of floats so make_state cannot fail on a well-formed but absurd config.
     const double floats = 2.0 * double(cfg.n_layers) * double(cfg.context) * double(cfg.d_model) +
                           double(cfg.context) * double(cfg.vocab_size + 4 * cfg.d_model + 2 * cfg.d_ff);
     if (floats > double(1u << 28)) {
@@ -106,7 +109,8 @@ Status check_tokens(const Transformer& m, std::span<const int32_t> tokens) {
         const int32_t t = tokens[i];
         if (t < 0 || size_t(t) >= m.config.vocab_size) {
             return Status::failure("token id " + std::to_string(t) + " at index " + std::to_string(i) +
-                                   " is outside the vocabulary [0, " + std::to_string(m.config.vocab_size) + ")");
+                                   " is outside the vocabulary [0, " + std::to_string(m.config.vocab_size) +
+                                   ")");
         }
     }
     return {};
@@ -114,9 +118,11 @@ Status check_tokens(const Transformer& m, std::span<const int32_t> tokens) {
 
 enum class Logits { last, all };
 
-// The forward pass, GPT.forward in model.py, over n <= max_rows checked tokens at positions start .. start+n-1.
-// Writes K/V rows start .. start+n-1 of every layer; logits of the last row (into logits row 0) or of all rows.
-void forward(const Transformer& m, TransformerState& s, std::span<const int32_t> tokens, size_t start, Logits which) {
+// The forward pass, GPT.forward in model.py, over n <= max_rows checked tokens at positions start ..
+// start+n-1. Writes K/V rows start .. start+n-1 of every layer; logits of the last row (into logits row 0) or
+// of all rows.
+void forward(const Transformer& m, TransformerState& s, std::span<const int32_t> tokens, size_t start,
+             Logits which) {
     const auto& c = m.config;
     const auto& w = m.weights;
     const size_t n = tokens.size(), d = c.d_model, f = c.d_ff, hd = c.head_dim;
@@ -144,8 +150,8 @@ void forward(const Transformer& m, TransformerState& s, std::span<const int32_t>
         for (size_t i = 0; i < n; ++i) {
             const size_t n_keys = c.causal ? start + i + 1 : n;  // causal: key j <= query position
             for (size_t h = 0; h < c.n_heads; ++h) {
-                ops::attention(q + i * d + h * hd, K + h * hd, V + h * hd, att + i * d + h * hd, s.scores.data(),
-                               n_keys, hd, d, att_scale, nullptr);
+                ops::attention(q + i * d + h * hd, K + h * hd, V + h * hd, att + i * d + h * hd,
+                               s.scores.data(), n_keys, hd, d, att_scale, nullptr);
             }
         }
         linear(att, L.wo, proj, n);
@@ -177,7 +183,8 @@ std::string where(size_t start, size_t n, size_t length, size_t context) {
 Result<Transformer> load_transformer(const io::WeightFile& file) {
     const std::string& arch = file.arch();
     if (arch != "gpt" && arch != "cmlm") {
-        return make_error("load_transformer: arch '" + arch + "' is not a transformer (expected 'gpt' or 'cmlm')");
+        return make_error("load_transformer: arch '" + arch +
+                          "' is not a transformer (expected 'gpt' or 'cmlm')");
     }
     auto cfg = parse_config(file);
     if (!cfg) return make_error(cfg.error());
@@ -219,8 +226,9 @@ Result<Transformer> load_transformer(const io::WeightFile& file) {
             sin(p, i) = float(std::sin(angle));
         }
     }
-    return Transformer{file, arch, c, TransformerWeights{*tok_emb, std::move(layers), *final_norm}, std::move(cos),
-                       std::move(sin)};
+    return Transformer{
+        file,           arch,          c, TransformerWeights{*tok_emb, std::move(layers), *final_norm},
+        std::move(cos), std::move(sin)};
 }
 
 TransformerState make_state(const Transformer& model, size_t max_rows) {
@@ -255,11 +263,13 @@ void copy_cache(const Transformer& model, const TransformerState& src, Transform
 Result<std::span<const float>> forward_token(const Transformer& model, TransformerState& state, int32_t token,
                                              size_t pos) {
     const auto& c = model.config;
-    if (!c.causal) return make_error("forward_token: a non-causal ('" + model.arch + "') model has no KV cache decoding");
+    if (!c.causal)
+        return make_error("forward_token: a non-causal ('" + model.arch +
+                          "') model has no KV cache decoding");
     if (pos > state.length || pos >= c.context) {
         return make_error("forward_token: position " + std::to_string(pos) + " is past the cache (" +
-                          std::to_string(state.length) + " positions) or the context (" + std::to_string(c.context) +
-                          ")");
+                          std::to_string(state.length) + " positions) or the context (" +
+                          std::to_string(c.context) + ")");
     }
     const std::span<const int32_t> one(&token, 1);
     if (Status st = check_tokens(model, one); !st) return make_error("forward_token: " + st.error());
@@ -290,7 +300,8 @@ Result<std::span<const float>> forward_all(const Transformer& model, Transformer
     const size_t n = tokens.size();
     if (n == 0) return make_error("forward_all: no tokens");
     if (!c.causal && start != 0) {
-        return make_error("forward_all: a non-causal ('" + model.arch + "') model reads the whole sequence: start must be 0");
+        return make_error("forward_all: a non-causal ('" + model.arch +
+                          "') model reads the whole sequence: start must be 0");
     }
     if (start > state.length || start + n > c.context) {
         return make_error("forward_all: " + where(start, n, state.length, c.context) +

@@ -1,6 +1,6 @@
-// The Llama-style Transformer shared by poet-at (arch "gpt": causal decoder) and poet-nat (arch "cmlm": the same
-// blocks with bidirectional attention). It mirrors models/common/text.py (Block, RMSNorm, rope_tables) and
-// models/poet-at/model.py (GPT.forward):
+// The Llama-style Transformer shared by poet-at (arch "gpt": causal decoder) and poet-nat (arch "cmlm": the
+// same blocks with bidirectional attention). It mirrors models/common/text.py (Block, RMSNorm, rope_tables)
+// and models/poet-at/model.py (GPT.forward):
 //
 //     h = tok_emb[tokens]                                        [n, d]
 //     for each layer:  h = h + wo · attn(rope(wq · attn_norm(h)), rope(wk · attn_norm(h)), wv · attn_norm(h))
@@ -8,7 +8,8 @@
 //     logits = final_norm(h) · tok_embᵀ                          [n, V]   (tied embeddings, no biases)
 //
 // Shapes: n rows processed in one call, d = d_model, H = n_heads, hd = d / H, f = d_ff, V = vocab_size,
-// C = context. Weights are F32 in PyTorch [out, in] layout; rows h·hd .. (h+1)·hd of wq/wk/wv belong to head h.
+// C = context. Weights are F32 in PyTorch [out, in] layout; rows h·hd .. (h+1)·hd of wq/wk/wv belong to head
+// h.
 //
 // Usage:
 //     auto model = load_transformer(file);                 // views into the file's bytes, validated
@@ -37,19 +38,20 @@ namespace atnat::models {
 
 // A read-only view of N-d float weights inside a WeightFile (no copy, no ownership).
 template <size_t N>
-using WeightView = xt::xtensor_adaptor<xt::xbuffer_adaptor<const float*, xt::no_ownership, std::allocator<float>>, N>;
+using WeightView =
+    xt::xtensor_adaptor<xt::xbuffer_adaptor<const float*, xt::no_ownership, std::allocator<float>>, N>;
 
 struct TransformerConfig {
     size_t vocab_size = 0;  // V
     size_t d_model = 0;     // d
     size_t n_layers = 0;
-    size_t n_heads = 0;     // H
-    size_t head_dim = 0;    // hd = d / H (even: rotary pairs (i, i + hd/2))
-    size_t d_ff = 0;        // f
-    size_t context = 0;     // C: positions 0 .. C-1
+    size_t n_heads = 0;   // H
+    size_t head_dim = 0;  // hd = d / H (even: rotary pairs (i, i + hd/2))
+    size_t d_ff = 0;      // f
+    size_t context = 0;   // C: positions 0 .. C-1
     float rope_theta = 10000.f;
     float norm_eps = 1e-5f;
-    bool causal = true;     // "gpt": key j attends only to j <= i; "cmlm": every key
+    bool causal = true;  // "gpt": key j attends only to j <= i; "cmlm": every key
 };
 
 struct LayerWeights {
@@ -65,9 +67,9 @@ struct LayerWeights {
 };
 
 struct TransformerWeights {
-    WeightView<2> tok_emb;            // [V, d]   embedding table and (tied) output matrix
+    WeightView<2> tok_emb;             // [V, d]   embedding table and (tied) output matrix
     std::vector<LayerWeights> layers;  // [n_layers]
-    WeightView<1> final_norm;         // [d]
+    WeightView<1> final_norm;          // [d]
 };
 
 struct Transformer {
@@ -79,9 +81,9 @@ struct Transformer {
     xt::xtensor<float, 2> rope_sin;  // [C, hd/2]
 };
 
-// Validates arch ("gpt" or "cmlm"), the config (vocab_size 1..1M, d_model 1..8192 divisible by n_heads with an
-// even head_dim, n_layers 1..256, d_ff 1..65536, context 1..8192, rope_theta (1, 1e9], norm_eps (0, 1)) and every
-// tensor's name, dtype and shape. Extra tensors (e.g. cmlm's length_head) are left for the caller.
+// Validates arch ("gpt" or "cmlm"), the config (vocab_size 1..1M, d_model 1..8192 divisible by n_heads with
+// an even head_dim, n_layers 1..256, d_ff 1..65536, context 1..8192, rope_theta (1, 1e9], norm_eps (0, 1))
+// and every tensor's name, dtype and shape. Extra tensors (e.g. cmlm's length_head) are left for the caller.
 Result<Transformer> load_transformer(const io::WeightFile& file);
 
 // Activations and KV cache for one sequence, allocated once by make_state(); forward calls write only here.
@@ -91,13 +93,13 @@ struct TransformerState {
     // KV cache: per layer, row p holds position p's rotated key / value, heads concatenated.
     xt::xtensor<float, 3> key_cache;    // [n_layers, C, d]
     xt::xtensor<float, 3> value_cache;  // [n_layers, C, d]
-    xt::xtensor<float, 2> x;       // [max_rows, d]  residual stream
-    xt::xtensor<float, 2> xb;      // [max_rows, d]  normed input of a sub-block; after a forward: final_norm(h)
-    xt::xtensor<float, 2> q;       // [max_rows, d]  rotated queries
-    xt::xtensor<float, 2> att;     // [max_rows, d]  attention output, heads concatenated
-    xt::xtensor<float, 2> proj;    // [max_rows, d]  wo / w_down output before the residual add
-    xt::xtensor<float, 2> gate;    // [max_rows, f]
-    xt::xtensor<float, 2> up;      // [max_rows, f]
+    xt::xtensor<float, 2> x;            // [max_rows, d]  residual stream
+    xt::xtensor<float, 2> xb;    // [max_rows, d]  normed input of a sub-block; after a forward: final_norm(h)
+    xt::xtensor<float, 2> q;     // [max_rows, d]  rotated queries
+    xt::xtensor<float, 2> att;   // [max_rows, d]  attention output, heads concatenated
+    xt::xtensor<float, 2> proj;  // [max_rows, d]  wo / w_down output before the residual add
+    xt::xtensor<float, 2> gate;  // [max_rows, f]
+    xt::xtensor<float, 2> up;    // [max_rows, f]
     xt::xtensor<float, 1> scores;  // [C]            attention weights of one query and head
     xt::xtensor<float, 2> logits;  // [max_rows, V]
 };
@@ -109,9 +111,9 @@ TransformerState make_state(const Transformer& model, size_t max_rows = 0);
 // Copies src's first src.length cache rows into dst (same model; no allocation).
 void copy_cache(const Transformer& model, const TransformerState& src, TransformerState& dst);
 
-// One token at position pos (pos <= state.length, pos < C): GEMV path. Keeps cache rows < pos, writes row pos,
-// sets length = pos + 1 (so pos < length rewinds). Returns the next-token logits [V], valid until the next call.
-// Causal models only.
+// One token at position pos (pos <= state.length, pos < C): GEMV path. Keeps cache rows < pos, writes row
+// pos, sets length = pos + 1 (so pos < length rewinds). Returns the next-token logits [V], valid until the
+// next call. Causal models only.
 Result<std::span<const float>> forward_token(const Transformer& model, TransformerState& state, int32_t token,
                                              size_t pos);
 

@@ -92,7 +92,9 @@ private:
 
 // A fixed distribution at every step: a 0.4, b 0.3, c 0.2, d 0.1 (no eos).
 Rule flat_rule() {
-    return [](const std::vector<int32_t>&) { return from_probs({{A, 0.4f}, {B, 0.3f}, {C, 0.2f}, {D, 0.1f}}); };
+    return [](const std::vector<int32_t>&) {
+        return from_probs({{A, 0.4f}, {B, 0.3f}, {C, 0.2f}, {D, 0.1f}});
+    };
 }
 
 // Generated tokens after the prompt: the length-th one is eos (a b c d ... then eos).
@@ -120,8 +122,8 @@ struct Run {
 
 Run run(Rule rule, DecodeOptions o, std::vector<int32_t> prompt = {BOS}, size_t context = 32) {
     auto counters = std::make_shared<Counters>();
-    auto s = GenerationSession::create(std::make_unique<FakeLM>(std::move(rule), context, counters), tiny_tokenizer(),
-                                       std::move(prompt), std::move(o));
+    auto s = GenerationSession::create(std::make_unique<FakeLM>(std::move(rule), context, counters),
+                                       tiny_tokenizer(), std::move(prompt), std::move(o));
     EXPECT_TRUE(s.ok()) << (s ? "" : s.error());
     Run r;
     r.counters = counters;
@@ -142,7 +144,8 @@ std::vector<int32_t> ids(const GenerateResult& r) {
     return out;
 }
 
-std::string create_error(Rule rule, DecodeOptions o, std::vector<int32_t> prompt = {BOS}, size_t context = 32) {
+std::string create_error(Rule rule, DecodeOptions o, std::vector<int32_t> prompt = {BOS},
+                         size_t context = 32) {
     auto s = GenerationSession::create(std::make_unique<FakeLM>(std::move(rule), context), tiny_tokenizer(),
                                        std::move(prompt), std::move(o));
     return s ? std::string() : s.error();
@@ -180,7 +183,8 @@ TEST(Pcg32, UniformIsTheTop24BitsScaled) {
 TEST(Sampling, RepetitionPenaltyDividesPositiveAndMultipliesNegativeOnce) {
     std::vector<float> logits = {2.f, -2.f, 1.f, 0.5f};
     std::vector<uint8_t> seen(4, 0);
-    const std::vector<int32_t> history = {0, 1, 0, 0, 99, -1};  // repeats count once; out-of-range ids ignored
+    const std::vector<int32_t> history = {0, 1,  0,
+                                          0, 99, -1};  // repeats count once; out-of-range ids ignored
     apply_repetition_penalty(logits, history, 2.f, seen);
     EXPECT_EQ(logits, (std::vector<float>{1.f, -4.f, 1.f, 0.5f}));
     EXPECT_EQ(seen, (std::vector<uint8_t>(4, 0)));
@@ -386,7 +390,8 @@ TEST(Beam, WidthOneEqualsGreedy) {
 }
 
 TEST(Beam, StopsEarlyWhenNoLiveBeamCanWin) {
-    // After "b c <eos>" (log 0.396 / 3 = -0.31 with α = 1)... with α = 0 the finished sum beats every live sum.
+    // After "b c <eos>" (log 0.396 / 3 = -0.31 with α = 1)... with α = 0 the finished sum beats every live
+    // sum.
     DecodeOptions o = options(Strategy::beam, 30);
     o.beam_width = 3;
     o.length_penalty = 0.f;
@@ -491,24 +496,45 @@ TEST(Validation, ImpossibleSettingsAreErrorsNamingTheSetting) {
         edit(o);
         return create_error(flat_rule(), o);
     };
-    EXPECT_NE(with(Strategy::sample, [](DecodeOptions& o) { o.temperature = 0; }).find("temperature"), std::string::npos);
-    EXPECT_NE(with(Strategy::sample, [](DecodeOptions& o) { o.temperature = -1; }).find("temperature"), std::string::npos);
+    EXPECT_NE(with(Strategy::sample, [](DecodeOptions& o) { o.temperature = 0; }).find("temperature"),
+              std::string::npos);
+    EXPECT_NE(with(Strategy::sample, [](DecodeOptions& o) { o.temperature = -1; }).find("temperature"),
+              std::string::npos);
     EXPECT_EQ(with(Strategy::greedy, [](DecodeOptions& o) { o.temperature = 0; }), "");  // greedy ignores it
     EXPECT_NE(with(Strategy::sample, [](DecodeOptions& o) { o.top_p = 0; }).find("top_p"), std::string::npos);
-    EXPECT_NE(with(Strategy::sample, [](DecodeOptions& o) { o.top_p = 1.5f; }).find("top_p"), std::string::npos);
-    EXPECT_NE(with(Strategy::sample, [](DecodeOptions& o) { o.top_k = -1; }).find("top_k"), std::string::npos);
-    EXPECT_NE(with(Strategy::beam, [](DecodeOptions& o) { o.beam_width = 0; }).find("beam"), std::string::npos);
-    EXPECT_NE(with(Strategy::beam, [](DecodeOptions& o) { o.beam_width = 9; }).find("beam"), std::string::npos);
-    EXPECT_NE(with(Strategy::greedy, [](DecodeOptions& o) { o.max_tokens = 0; }).find("max_tokens"), std::string::npos);
-    EXPECT_NE(with(Strategy::greedy, [](DecodeOptions& o) { o.max_tokens = 33; }).find("max_tokens"), std::string::npos);
-    EXPECT_NE(with(Strategy::greedy, [](DecodeOptions& o) { o.repetition_penalty = 0; }).find("repetition_penalty"),
+    EXPECT_NE(with(Strategy::sample, [](DecodeOptions& o) { o.top_p = 1.5f; }).find("top_p"),
               std::string::npos);
-    EXPECT_NE(with(Strategy::greedy, [](DecodeOptions& o) { o.forced = {{0, A}}; }).find("forced"), std::string::npos);
-    EXPECT_NE(with(Strategy::greedy, [](DecodeOptions& o) { o.forced = {{2, 99}}; }).find("forced"), std::string::npos);
-    EXPECT_NE(create_error(flat_rule(), options(Strategy::greedy), std::vector<int32_t>(32, BOS)).find("context"),
+    EXPECT_NE(with(Strategy::sample, [](DecodeOptions& o) { o.top_k = -1; }).find("top_k"),
               std::string::npos);
+    EXPECT_NE(with(Strategy::beam, [](DecodeOptions& o) { o.beam_width = 0; }).find("beam"),
+              std::string::npos);
+    EXPECT_NE(with(Strategy::beam, [](DecodeOptions& o) { o.beam_width = 9; }).find("beam"),
+              std::string::npos);
+    EXPECT_NE(with(Strategy::greedy, [](DecodeOptions& o) { o.max_tokens = 0; }).find("max_tokens"),
+              std::string::npos);
+    EXPECT_NE(with(Strategy::greedy, [](DecodeOptions& o) { o.max_tokens = 33; }).find("max_tokens"),
+              std::string::npos);
+    EXPECT_NE(
+        with(Strategy::greedy, [](DecodeOptions& o) { o.repetition_penalty = 0; }).find("repetition_penalty"),
+        std::string::npos);
+    EXPECT_NE(with(Strategy::greedy,
+                   [](DecodeOptions& o) {
+                       o.forced = {{0, A}};
+                   })
+                  .find("forced"),
+              std::string::npos);
+    EXPECT_NE(with(Strategy::greedy,
+                   [](DecodeOptions& o) {
+                       o.forced = {{2, 99}};
+                   })
+                  .find("forced"),
+              std::string::npos);
+    EXPECT_NE(
+        create_error(flat_rule(), options(Strategy::greedy), std::vector<int32_t>(32, BOS)).find("context"),
+        std::string::npos);
     EXPECT_NE(create_error(flat_rule(), options(Strategy::greedy), {}).find("prompt"), std::string::npos);
-    EXPECT_NE(create_error(flat_rule(), options(Strategy::greedy), {BOS, 42}).find("vocabulary"), std::string::npos);
+    EXPECT_NE(create_error(flat_rule(), options(Strategy::greedy), {BOS, 42}).find("vocabulary"),
+              std::string::npos);
 }
 
 // --------------------------------------------------------------------------------------------- JSON
@@ -568,8 +594,9 @@ TEST(Report, EventAndResultShapes) {
     EXPECT_EQ(ev["done"], false);
     EXPECT_EQ(to_json(r.events.back())["done"], true);
     const nlohmann::json res = to_json(r.result);
-    for (const char* key : {"text", "completion", "tokens", "stop_reason", "forward_passes", "ms", "tokens_per_s",
-                            "prefill_ms", "ttft_ms", "decode_tokens_per_s", "prompt_tokens", "unknown_chars"}) {
+    for (const char* key :
+         {"text", "completion", "tokens", "stop_reason", "forward_passes", "ms", "tokens_per_s", "prefill_ms",
+          "ttft_ms", "decode_tokens_per_s", "prompt_tokens", "unknown_chars"}) {
         EXPECT_TRUE(res.contains(key)) << key;
     }
     EXPECT_EQ(res["stop_reason"], "eos");

@@ -598,15 +598,21 @@ TEST(Tokenizer, Validation) {
     s["type"] = "bpe";
     expect_spec_rejected(s, "type 'bpe' is unknown");
     s = good;
-    s["lowercase"] = true;
-    expect_spec_rejected(s, "unknown key 'lowercase'");
-    s = good;
     s["tokens"] = json::array();
     expect_spec_rejected(s, "'tokens' must be a non-empty array");
     expect_spec_rejected(json::array(), "must be a JSON object");
     s = word_spec();
     s["tokens"].push_back("A B");
     expect_spec_rejected(s, "word token 8 'A B' contains whitespace");
+}
+
+TEST(Tokenizer, IgnoresModelLevelKeys) {
+    // e.g. the poet models' "forms" map (form name -> form token), read by core/decode
+    json s = expected()["tokenizer"];
+    s["forms"] = {{"wuyan-jueju", "<wuyan-jueju>"}};
+    auto t = Tokenizer::from_json(s);
+    ASSERT_TRUE(t.ok()) << t.error();
+    EXPECT_EQ(t->id_of("<wuyan-jueju>"), 6);
 }
 
 TEST(Tokenizer, FromTheWeightFileMetadata) {

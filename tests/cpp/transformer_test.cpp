@@ -1,8 +1,14 @@
-// The Transformer (core/models/transformer.*) and the text-model layer on top of it (core/decode/text_model.*):
+// The Transformer (core/models/transformer.*) and the text-model layer on top of it
+// (core/decode/text_model.*):
 //  - a tiny random-weight model written in memory: forward_all against a naive double-precision reference,
-//    forward_token / prefill / chunked prefill / rewinds against forward_all, errors, config and shape checks;
-//  - the real poet-at export against its PyTorch golden fixture (tests/fixtures/poet-at-golden.json, written by
-//    models/poet-at/export.py): logits within 1e-4, argmax and top-5 everywhere, the exact greedy continuation.
+//    forward_token / prefill / chunked prefill / rewinds against forward_all, errors, config and shape
+//    checks;
+//  - the real poet-at export against its PyTorch golden fixture (tests/fixtures/poet-at-golden.json, written
+//  by
+//    models/poet-at/export.py): logits within 1e-4, argmax and top-5 everywhere, the exact greedy
+//    continuation.
+#include "core/models/transformer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,13 +18,12 @@
 #include <functional>
 #include <iterator>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/decode/report.hpp"
 #include "core/decode/rng.hpp"
 #include "core/decode/text_model.hpp"
-#include "core/models/transformer.hpp"
 #include "core/ops/ops.hpp"
 
 namespace atnat {
@@ -59,20 +64,30 @@ std::vector<uint8_t> write_file(const std::string& arch, const json& config, con
 }
 
 // Vocabulary of the tiny model: the poet-at specials and forms, then punctuation and a few characters.
-const std::vector<std::string> kTokens = {"<pad>", "<bos>", "<eos>", "<mask>", "<unk>", "\n", "<len>", "<fixed>",
-                                          "<wuyan-jueju>", "<free>", "，", "。", "春", "花", "月", "夜",
-                                          "风", "雨", "山", "水"};
+const std::vector<std::string> kTokens = {
+    "<pad>",  "<bos>", "<eos>", "<mask>", "<unk>", "\n", "<len>", "<fixed>", "<wuyan-jueju>",
+    "<free>", "，",    "。",    "春",     "花",    "月", "夜",    "风",      "雨",
+    "山",     "水"};
 
 json tiny_tokenizer_json() {
     return {{"type", "char"},
             {"tokens", kTokens},
-            {"specials", {{"pad", 0}, {"bos", 1}, {"eos", 2}, {"mask", 3}, {"unk", 4}, {"newline", 5}, {"len", 6}, {"fixed", 7}}},
+            {"specials",
+             {{"pad", 0},
+              {"bos", 1},
+              {"eos", 2},
+              {"mask", 3},
+              {"unk", 4},
+              {"newline", 5},
+              {"len", 6},
+              {"fixed", 7}}},
             {"forms", {{"wuyan-jueju", "<wuyan-jueju>"}, {"free", "<free>"}}}};
 }
 
 struct Tiny {
-    json config = {{"vocab_size", 20}, {"d_model", 16}, {"n_layers", 2}, {"n_heads", 2}, {"d_ff", 24},
-                   {"context", 16}, {"rope_theta", 10000.0}, {"norm_eps", 1e-5}, {"dropout", 0.0}};
+    json config = {{"vocab_size", 20},      {"d_model", 16},    {"n_layers", 2},
+                   {"n_heads", 2},          {"d_ff", 24},       {"context", 16},
+                   {"rope_theta", 10000.0}, {"norm_eps", 1e-5}, {"dropout", 0.0}};
     std::vector<NamedTensor> tensors;
 
     explicit Tiny(uint64_t seed = 1) {
@@ -163,7 +178,8 @@ std::vector<double> reference_forward(const Tiny& t, const std::vector<int32_t>&
     for (int l = 0; l < 2; ++l) {
         const std::string pre = "layers." + std::to_string(l) + ".";
         Mat a = rmsnorm(h, t.get(pre + "attn_norm"));
-        Mat q = linear(a, t.get(pre + "wq"), d, d), k = linear(a, t.get(pre + "wk"), d, d), v = linear(a, t.get(pre + "wv"), d, d);
+        Mat q = linear(a, t.get(pre + "wq"), d, d), k = linear(a, t.get(pre + "wk"), d, d),
+            v = linear(a, t.get(pre + "wv"), d, d);
         rope(q);
         rope(k);
         Mat y(T, std::vector<double>(d, 0.0));
@@ -207,7 +223,8 @@ double max_abs_diff(std::span<const float> a, const std::vector<double>& b) {
     return e;
 }
 
-const std::vector<int32_t> kSeq = {1, 8, 12, 13, 14, 15, 10, 16, 17, 18, 19, 11, 5, 12, 13};  // 15 of 16 positions
+const std::vector<int32_t> kSeq = {1,  8,  12, 13, 14, 15, 10, 16,
+                                   17, 18, 19, 11, 5,  12, 13};  // 15 of 16 positions
 
 class TinyModel : public ::testing::Test {
 protected:
@@ -281,11 +298,14 @@ TEST_F(TinyModel, PrefillThenStepsEqualsTheFullForward) {
         auto s = models::make_state(model, rows);
         auto last = models::prefill(model, s, std::span<const int32_t>(kSeq.data(), P));
         ASSERT_TRUE(last.ok()) << last.error();
-        EXPECT_LT(max_abs_diff(*last, std::vector<double>(ref.begin() + (P - 1) * V, ref.begin() + P * V)), 1e-4);
+        EXPECT_LT(max_abs_diff(*last, std::vector<double>(ref.begin() + (P - 1) * V, ref.begin() + P * V)),
+                  1e-4);
         for (size_t p = P; p < kSeq.size(); ++p) {
             auto lg = models::forward_token(model, s, kSeq[p], p);
             ASSERT_TRUE(lg.ok());
-            EXPECT_LT(max_abs_diff(*lg, std::vector<double>(ref.begin() + p * V, ref.begin() + (p + 1) * V)), 1e-4) << p;
+            EXPECT_LT(max_abs_diff(*lg, std::vector<double>(ref.begin() + p * V, ref.begin() + (p + 1) * V)),
+                      1e-4)
+                << p;
         }
     }
     // A batched pass after a cached prefix (verifying a draft): rows start .. start+n-1.
@@ -376,14 +396,16 @@ TEST(TransformerLoad, RejectsMissingOrMisshapenTensors) {
     {
         Tiny t;
         t.tensors.erase(t.tensors.begin() + 5);  // layers.0.wo
-        EXPECT_NE(load_error(t).find("tensor 'layers.0.wo' (F32 [16, 16]) is missing"), std::string::npos) << load_error(t);
+        EXPECT_NE(load_error(t).find("tensor 'layers.0.wo' (F32 [16, 16]) is missing"), std::string::npos)
+            << load_error(t);
     }
     {
         Tiny t;
         for (auto& x : t.tensors) {
             if (x.name == "layers.1.w_up") x.shape = {16, 24};  // transposed
         }
-        EXPECT_NE(load_error(t).find("'layers.1.w_up' is F32 [16, 24], expected F32 [24, 16]"), std::string::npos)
+        EXPECT_NE(load_error(t).find("'layers.1.w_up' is F32 [16, 24], expected F32 [24, 16]"),
+                  std::string::npos)
             << load_error(t);
     }
     {
@@ -462,7 +484,8 @@ TEST(TextModel, ScoreMatchesTheTrainingEvaluation) {
     auto longer = decode::score_text(m, state, "春花月夜风雨山水春花月夜风雨山", "free");
     ASSERT_FALSE(longer.ok());
     EXPECT_NE(longer.error().find("at most 16 tokens"), std::string::npos) << longer.error();
-    EXPECT_TRUE(decode::score_text(m, state, "春花月夜风雨山水春花月夜风雨", "free").ok());  // exactly 16 inputs
+    EXPECT_TRUE(
+        decode::score_text(m, state, "春花月夜风雨山水春花月夜风雨", "free").ok());  // exactly 16 inputs
 }
 
 // Greedy by re-running the full sequence each token (generate_greedy in model.py), from the naive reference.
@@ -498,7 +521,8 @@ TEST(TextModel, GreedyGenerationEqualsTheNoCacheReference) {
     for (const auto& t : r.tokens) got.push_back(t.id);
     EXPECT_EQ(got, reference_greedy({1, 8, 12}, 16));
     EXPECT_EQ(events.size(), got.size());
-    EXPECT_TRUE(r.stop_reason == decode::StopReason::eos || r.stop_reason == decode::StopReason::context_full);
+    EXPECT_TRUE(r.stop_reason == decode::StopReason::eos ||
+                r.stop_reason == decode::StopReason::context_full);
     EXPECT_EQ(r.text.rfind("春", 0), 0u);  // the prompt text leads the poem
     EXPECT_EQ(r.forward_passes, got.size());
 }
@@ -512,12 +536,21 @@ TEST(TextModel, RequestsAreValidatedAgainstTheModel) {
         auto s = decode::start_generation(m, req);
         return s ? std::string() : s.error();
     };
-    EXPECT_NE(error([](auto& r) { r.max_tokens = 17; }).find("max_tokens = 17 is outside [1, 16]"), std::string::npos);
-    EXPECT_NE(error([](auto& r) { r.prompt = "春花月夜风雨山水春花月夜风雨"; }).find("context of 16"), std::string::npos);
+    EXPECT_NE(error([](auto& r) { r.max_tokens = 17; }).find("max_tokens = 17 is outside [1, 16]"),
+              std::string::npos);
+    EXPECT_NE(error([](auto& r) { r.prompt = "春花月夜风雨山水春花月夜风雨"; }).find("context of 16"),
+              std::string::npos);
     EXPECT_NE(error([](auto& r) { r.form = "haiku"; }).find("known: wuyan-jueju, free"), std::string::npos);
-    EXPECT_NE(error([](auto& r) { r.constraints = {{0, "花"}}; }).find("inside the prompt"), std::string::npos);
-    EXPECT_NE(error([](auto& r) { r.constraints = {{3, "X"}}; }).find("not a single token"), std::string::npos);
-    EXPECT_EQ(error([](auto& r) { r.prompt = "春花月夜风雨山水春花月夜风"; }), "");  // 15 tokens: room for one
+    EXPECT_NE(error([](auto& r) {
+                  r.constraints = {{0, "花"}};
+              }).find("inside the prompt"),
+              std::string::npos);
+    EXPECT_NE(error([](auto& r) {
+                  r.constraints = {{3, "X"}};
+              }).find("not a single token"),
+              std::string::npos);
+    EXPECT_EQ(error([](auto& r) { r.prompt = "春花月夜风雨山水春花月夜风"; }),
+              "");  // 15 tokens: room for one
     // Constraints count poem characters: position 3 is the 4th character after the form.
     decode::GenerateRequest req;
     req.prompt = "春";
@@ -592,7 +625,8 @@ TEST_F(PoetGolden, LogitsArgmaxAndTop5MatchPyTorch) {
         for (size_t p = 0; p < tokens.size(); ++p) {
             const float* row = all->data() + p * V;
             EXPECT_EQ(int32_t(ops::argmax(row, V)), argmax[p]) << c["name"] << " position " << p;
-            EXPECT_EQ(int32_t(ops::argmax(stepped.data() + p * V, V)), argmax[p]) << c["name"] << " position " << p;
+            EXPECT_EQ(int32_t(ops::argmax(stepped.data() + p * V, V)), argmax[p])
+                << c["name"] << " position " << p;
             std::vector<int32_t> idx(5);
             std::vector<float> val(5);
             ops::top_k(row, V, 5, idx.data(), val.data());
@@ -600,7 +634,8 @@ TEST_F(PoetGolden, LogitsArgmaxAndTop5MatchPyTorch) {
             for (size_t i = 0; i < 5; ++i) EXPECT_NEAR(val[i], top5_logits[p][i], 1e-4);
         }
     }
-    std::printf("[ golden ] max |logit - PyTorch|: forward_all %.3g, forward_token %.3g\n", worst, worst_step);
+    std::printf("[ golden ] max |logit - PyTorch|: forward_all %.3g, forward_token %.3g\n", worst,
+                worst_step);
     EXPECT_LT(worst, 1e-4);
     EXPECT_LT(worst_step, 1e-4);
 }
@@ -624,10 +659,12 @@ TEST_F(PoetGolden, GreedyContinuationIsExact) {
     std::vector<int32_t> got;
     for (const auto& t : s->result().tokens) got.push_back(t.id);
     EXPECT_EQ(got, want);
-    EXPECT_EQ(s->result().completion + (want.back() == model->tokenizer->eos() ? "<eos>" : ""), g["text"].get<std::string>());
+    EXPECT_EQ(s->result().completion + (want.back() == model->tokenizer->eos() ? "<eos>" : ""),
+              g["text"].get<std::string>());
     const auto& r = s->result();
-    std::printf("[ golden ] greedy: %s\n[ golden ] %zu tokens, prefill %.2f ms, %.0f tokens/s after the first\n",
-                r.text.c_str(), r.tokens.size(), r.prefill_ms, r.decode_tokens_per_s);
+    std::printf(
+        "[ golden ] greedy: %s\n[ golden ] %zu tokens, prefill %.2f ms, %.0f tokens/s after the first\n",
+        r.text.c_str(), r.tokens.size(), r.prefill_ms, r.decode_tokens_per_s);
 }
 
 TEST_F(PoetGolden, BeamAndSamplingRunOnTheRealModel) {
@@ -653,7 +690,8 @@ TEST_F(PoetGolden, BeamAndSamplingRunOnTheRealModel) {
         while (!s->done()) ASSERT_TRUE(s->step().ok());
         runs.emplace_back();
         for (const auto& t : s->result().tokens) runs.back().push_back(t.id);
-        if (i == 0) std::printf("[ golden ] sample seed 42: %s\n", s->result().text.c_str());  // same native and wasm
+        if (i == 0)
+            std::printf("[ golden ] sample seed 42: %s\n", s->result().text.c_str());  // same native and wasm
     }
     EXPECT_EQ(runs[0], runs[1]);
     std::printf("[ golden ] beam 4: %s\n", b->result().text.c_str());

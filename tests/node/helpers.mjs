@@ -14,3 +14,10 @@ export async function loadModule() {
 export function readBytes(relative) {
   return new Uint8Array(fs.readFileSync(path.join(ROOT, relative)));
 }
+
+// Runs the native CLI (built by the native-release preset) and parses its --json output.
+import { execFileSync } from 'node:child_process';
+export const CLI = process.env.ATNAT_CLI ?? path.join(ROOT, 'build/native-release/atnat');
+export function cliJson(args) {
+  return JSON.parse(execFileSync(CLI, [...args, '--json'], { cwd: ROOT, encoding: 'utf8' }));
+}

@@ -1,0 +1,34 @@
+#include "core/models/cmlm.hpp"
+
+#include "core/ops/ops.hpp"
+
+namespace atnat::models {
+
+Result<Cmlm> load_cmlm(const io::WeightFile& file) {
+    if (file.arch() != "cmlm") {
+        return make_error("arch '" + file.arch() +
+                          "' is not a conditional masked LM: non-autoregressive decoding needs a 'cmlm' model");
+    }
+    auto tf = load_transformer(file);
+    if (!tf) return make_error(tf.error());
+    const TransformerConfig& c = tf->config;
+    const int64_t most = int64_t(c.context) - 2;  // <len>/<fixed> and the form come first
+    if (most < 1) return make_error("cmlm config: context " + std::to_string(c.context) + " leaves no room");
+    auto max_len = io::config_int(file.config(), "max_len", 1, most);
+    if (!max_len) return make_error("cmlm " + max_len.error());
+    auto max_len_fixed = io::config_int(file.config(), "max_len_fixed", 1, most);
+    if (!max_len_fixed) return make_error("cmlm " + max_len_fixed.error());
+    const size_t classes = size_t(*max_len) + 1;
+    auto head = file.require("length_head", {classes, c.d_model}, io::Dtype::f32);
+    if (!head) return make_error(head.error());
+    using Buffer = xt::xbuffer_adaptor<const float*, xt::no_ownership, std::allocator<float>>;
+    WeightView<2> view(Buffer((*head)->f32(), (*head)->numel()), std::array<size_t, 2>{classes, c.d_model});
+    return Cmlm{std::move(*tf), std::move(view), size_t(*max_len), size_t(*max_len_fixed)};
+}
+
+void length_logits(const Cmlm& model, const TransformerState& state, std::span<float> out) {
+    const size_t d = model.transformer.config.d_model;
+    ops::gemv(model.length_head.data(), state.xb.data(), out.data(), std::min(out.size(), model.max_len + 1), d);
+}
+
+}  // namespace atnat::models
