@@ -74,5 +74,10 @@ extern const Command generate_command;  // cli/cmd_generate.cpp
 extern const Command score_command;     // cli/cmd_score.cpp
 extern const Command sample_command;    // cli/cmd_sample.cpp
 extern const Command eval_command;      // cli/cmd_eval.cpp
+extern const Command compare_command;   // cli/cmd_compare.cpp
+
+// generate hands non-autoregressive and hybrid runs to cli/cmd_nat.cpp.
+bool nat_generate_wanted(const Args& args);  // --strategy nat|hybrid, a NAT-only option, or a "cmlm" model
+int run_nat_generate(const Args& args);
 
 }  // namespace atnat::cli

@@ -17,7 +17,7 @@ constexpr OptionSpec kOptions[] = {
     {"model", "PATH", "the weight file, or a model directory holding model.safetensors"},
     {"prompt", "TEXT", "the start of the poem (default: empty); \\n in TEXT is a line break"},
     {"form", "NAME", "the poem form, e.g. wuyan-jueju (default: free)"},
-    {"strategy", "NAME", "greedy (default), sample or beam"},
+    {"strategy", "NAME", "greedy (default), sample, beam; nat or hybrid (cli/cmd_nat.cpp)"},
     {"temperature", "T", "sample: softmax temperature > 0 (default 1)"},
     {"top-k", "K", "sample: keep the K most probable tokens (0 = off, default)"},
     {"top-p", "P", "sample: nucleus, keep the smallest set with mass >= P, in (0, 1] (default 1)"},
@@ -29,6 +29,16 @@ constexpr OptionSpec kOptions[] = {
     {"request", "JSON", "a whole generate request as JSON (the other generation options are then refused)"},
     {"json", "", "print the result as one JSON object"},
     {"events", "", "with --json: print every step's event as a JSON line before the result"},
+    // nat / hybrid (cli/cmd_nat.cpp: --strategy nat|hybrid, or a model of arch "cmlm")
+    {"iterations", "T", "nat: mask-predict passes 1..100 (default 10; hybrid: per draft)"},
+    {"length", "L", "nat: auto (length head, default), form, or a number of tokens"},
+    {"length-beam", "K", "nat: decode the K most probable lengths, keep the best (default 1)"},
+    {"mode", "NAME", "nat: length (default) or fixed (N masks, cut at the first <eos>)"},
+    {"decoding", "NAME", "nat: argmax (default) or sample (--temperature, --top-k, --top-p, --seed)"},
+    {"acrostic", "TEXT", "nat/hybrid: the first character of every line (a regular --form)"},
+    {"blank-text", "TEXT", "nat/hybrid: the whole poem with blanks (_ or □) for the model to fill"},
+    {"layout", "", "nat/hybrid: give the form's punctuation and line breaks"},
+    {"at-model", "PATH", "hybrid (and nat metrics): the AT model (default models/poet-at)"},
 };
 
 // Unescape "\n" typed on a command line.
@@ -94,6 +104,7 @@ std::string stats_line(const decode::GenerateResult& r, const decode::Generation
 }
 
 int run_generate(const Args& args) {
+    if (nat_generate_wanted(args)) return run_nat_generate(args);  // cli/cmd_nat.cpp
     auto path = model_argument(args);
     if (!path) return fail(path.error());
     if (args.flag("events") && !args.flag("json")) return fail("--events needs --json");

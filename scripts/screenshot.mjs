@@ -12,6 +12,7 @@ await page.click(`nav [data-tab="${tab}"]`);
 if (tab === 'text') {
   await page.click('#text-generate');
   await page.waitForSelector('#at-output[data-done="true"]', { timeout: 60000 });
+  await page.waitForSelector('#nat-output[data-done="true"]', { timeout: 60000 });
 }
 await page.screenshot({ path: out, fullPage: true });
 console.log(`screenshot: ${out}`, site.problems.length ? site.problems : '');

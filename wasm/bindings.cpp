@@ -3,11 +3,16 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/decode/metrics.hpp"
+#include "core/decode/nat.hpp"
+#include "core/decode/nat_report.hpp"
+#include "core/decode/pixels.hpp"
 #include "core/decode/report.hpp"
 #include "core/decode/text_model.hpp"
 #include "core/io/safetensors.hpp"
@@ -17,8 +22,9 @@ using emscripten::val;
 
 namespace {
 
-// Throws a JS Error carrying the core's message. Call it only after every C++ object of the
-// failing operation is destroyed: throw_() unwinds without running C++ destructors.
+// Throws a JS Error carrying the core's message. throw_() unwinds without running C++ destructors, so
+// objects still alive in the calling frames leak: the big ones (weights, sessions) are destroyed first
+// (value_or_throw); what may remain is a small request document, on the error path only.
 [[noreturn]] void throw_js_error(const std::string& message) {
     val::global("Error").new_(val("atnat: " + message)).throw_();
     __builtin_unreachable();
@@ -120,10 +126,182 @@ public:
         return atnat::decode::dump_json(atnat::decode::to_json(scored));
     }
 
+    // The comparison metrics of any poem text (AT's or NAT's): AT perplexity, repetition, form check.
+    std::string metrics(const std::string& text, const std::string& form, double ms, double forward_passes) {
+        if (!score_state_) score_state_ = atnat::models::make_state(*model_.transformer, 0);
+        auto m = value_or_throw(atnat::decode::measure_run(text, form, ms, size_t(forward_passes), &model_, &*score_state_));
+        return atnat::decode::dump_json(atnat::decode::to_json(m));
+    }
+
+    const atnat::decode::TextModel& model() const { return model_; }
+
 private:
     explicit JsTextModel(atnat::decode::TextModel m) : model_(std::move(m)) {}
     atnat::decode::TextModel model_;
     std::optional<atnat::models::TransformerState> score_state_;  // made on the first score()
+};
+
+// A step-wise session of the NAT kinds (NatSession: one parallel pass per step; HybridSession: one
+// draft + verify round per step). JS drives it exactly like JsTextSession.
+template <class Session>
+class JsStepSession {
+public:
+    explicit JsStepSession(Session session) : session_(std::move(session)) {}
+    bool done() const { return session_.done(); }
+    std::string step() {
+        auto event = value_or_throw(session_.step());
+        return atnat::decode::dump_json(atnat::decode::to_json(event));
+    }
+    void cancel() { session_.cancel(); }
+    std::string result() const { return atnat::decode::dump_json(atnat::decode::to_json(session_.result())); }
+
+private:
+    Session session_;
+};
+using JsNatSession = JsStepSession<atnat::decode::NatSession>;
+using JsHybridSession = JsStepSession<atnat::decode::HybridSession>;
+
+// The masked-LM poet (arch "cmlm"): NAT generation, and the hybrid with an AT model.
+class JsNatModel {
+public:
+    static JsNatModel* create(const JsWeightFile& file) {
+        return new JsNatModel(value_or_throw(atnat::decode::NatModel::load(file.file())));
+    }
+    std::string info() const {
+        nlohmann::json forms = nlohmann::json::array();
+        for (const auto& [name, id] : model_.forms) forms.push_back(name);
+        return nlohmann::json{{"forms", forms}, {"default_form", model_.default_form()}}.dump();
+    }
+    // request: the NAT JSON documented in core/decode/nat_report.hpp.
+    JsNatSession* start(const std::string& request_json) const {
+        auto request = value_or_throw(atnat::decode::nat_request_from_json_text(request_json));
+        return new JsNatSession(value_or_throw(atnat::decode::NatSession::create(model_, request)));
+    }
+    JsHybridSession* start_hybrid(const JsTextModel& at, const std::string& request_json) const {
+        auto request = value_or_throw(atnat::decode::nat_request_from_json_text(request_json));
+        return new JsHybridSession(value_or_throw(atnat::decode::HybridSession::create(at.model(), model_, request)));
+    }
+
+private:
+    explicit JsNatModel(atnat::decode::NatModel m) : model_(std::move(m)) {}
+    atnat::decode::NatModel model_;
+};
+
+// Image requests from JS: {"class": 7, "seed": 1, "temperature": 1.0, "greedy": false} (+ "method" or "steps").
+atnat::decode::PixelSampling sampling_from_json(const std::string& text) {
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object()) throw_js_error("image request: not a JSON object");
+    atnat::decode::PixelSampling s;
+    const auto number = [&](const char* key, double fallback) {
+        if (!j.contains(key)) return fallback;
+        if (!j[key].is_number()) throw_js_error(std::string("image request: \"") + key + "\" must be a number");
+        return j[key].get<double>();
+    };
+    const double cls = number("class", 0), seed = number("seed", 1);
+    if (cls != double(int(cls))) throw_js_error("image request: \"class\" must be an integer");
+    if (seed < 0 || seed > 9007199254740991.0 || seed != double(uint64_t(seed)))
+        throw_js_error("image request: \"seed\" must be a whole number >= 0");
+    s.cls = int(cls);
+    s.seed = uint64_t(seed);
+    s.temperature = float(number("temperature", 1.0));
+    if (j.contains("greedy") && !j["greedy"].is_boolean()) throw_js_error("image request: \"greedy\" must be true or false");
+    s.greedy = j.contains("greedy") && j["greedy"].get<bool>();
+    return s;
+}
+
+// The levels of an image as a Uint8Array view into the wasm heap (valid until the session steps again).
+val image_view(const std::vector<uint8_t>& image) {
+    return val(emscripten::typed_memory_view(image.size(), image.data()));
+}
+
+std::string stats_json(const atnat::decode::PixelStats& st) {
+    return nlohmann::json{{"forward_passes", st.forward_passes}, {"row_updates", st.row_updates},
+                          {"pixel_updates", st.pixel_updates}, {"positions", st.positions}, {"ms", st.ms}}
+        .dump();
+}
+
+// PixelCNN painting in raster order. JS: `while (!s.done()) { s.step_row(); paint(s.image()) }`.
+class JsRasterSession {
+public:
+    explicit JsRasterSession(atnat::decode::RasterSampler sampler) : sampler_(std::move(sampler)) {}
+    bool done() const { return sampler_.done(); }
+    // Samples up to the end of the current row; returns {"begin", "end"}: the raster indices written.
+    std::string step_row() {
+        const auto range = sampler_.step_row();
+        return nlohmann::json{{"begin", range.begin}, {"end", range.end}}.dump();
+    }
+    val image() const { return image_view(sampler_.image_vector()); }
+    std::string stats() const { return stats_json(sampler_.stats()); }
+
+private:
+    atnat::decode::RasterSampler sampler_;
+};
+
+// pixnat's K parallel passes. JS: `while (!s.done()) { s.step(); paint(s.tokens()) }`.
+class JsMaskSession {
+public:
+    explicit JsMaskSession(atnat::decode::MaskPredictSampler sampler) : sampler_(std::move(sampler)) {}
+    bool done() const { return sampler_.done(); }
+    // One parallel pass; returns {"step", "revealed", "still_masked"}.
+    std::string step() {
+        const auto st = sampler_.step();
+        return nlohmann::json{{"step", st.step}, {"revealed", st.revealed}, {"still_masked", st.still_masked}}.dump();
+    }
+    val tokens() const { return image_view(sampler_.tokens_vector()); }  // a level, or levels (= masked)
+    std::string stats() const { return stats_json(sampler_.stats()); }
+
+private:
+    atnat::decode::MaskPredictSampler sampler_;
+};
+
+std::string image_model_info(const auto& config, int steps_max) {
+    return nlohmann::json{{"levels", config.levels}, {"height", config.height}, {"width", config.width},
+                          {"n_classes", config.n_classes}, {"max_steps", steps_max}}
+        .dump();
+}
+
+// The autoregressive PixelCNN (arch "pixelcnn").
+class JsPixelCNN {
+public:
+    static JsPixelCNN* create(const JsWeightFile& file) {
+        return new JsPixelCNN(value_or_throw(atnat::models::PixelCNN::load(file.file())));
+    }
+    std::string info() const { return image_model_info(model_.config(), 0); }
+    // request: {"class", "seed", "temperature", "greedy", "method": "naive" | "cached"}
+    JsRasterSession* start(const std::string& request) const {
+        const auto sampling = sampling_from_json(request);
+        const auto j = nlohmann::json::parse(request, nullptr, false);
+        if (j.contains("method") && !j["method"].is_string()) throw_js_error("image request: \"method\" must be \"naive\" or \"cached\"");
+        const std::string method_name = j.contains("method") ? j["method"].get<std::string>() : "cached";
+        const auto method = value_or_throw(atnat::decode::parse_raster_method(method_name));
+        return new JsRasterSession(value_or_throw(atnat::decode::RasterSampler::create(model_, method, sampling)));
+    }
+
+private:
+    explicit JsPixelCNN(atnat::models::PixelCNN m) : model_(std::move(m)) {}
+    atnat::models::PixelCNN model_;
+};
+
+// The parallel, mask-predict pixel generator (arch "pixnat").
+class JsPixNAT {
+public:
+    static JsPixNAT* create(const JsWeightFile& file) {
+        return new JsPixNAT(value_or_throw(atnat::models::PixNAT::load(file.file())));
+    }
+    std::string info() const { return image_model_info(model_.config(), atnat::decode::kMaxMaskSteps); }
+    // request: {"class", "seed", "temperature", "greedy", "steps": 1..16}
+    JsMaskSession* start(const std::string& request) const {
+        const auto sampling = sampling_from_json(request);
+        const auto j = nlohmann::json::parse(request, nullptr, false);
+        const auto steps_json = j.contains("steps") ? j["steps"] : nlohmann::json(8);
+        if (!steps_json.is_number_integer()) throw_js_error("image request: \"steps\" must be an integer");
+        const int steps = int(std::clamp<int64_t>(steps_json.get<int64_t>(), -1, 1000));
+        return new JsMaskSession(value_or_throw(atnat::decode::MaskPredictSampler::create(model_, steps, sampling)));
+    }
+
+private:
+    explicit JsPixNAT(atnat::models::PixNAT m) : model_(std::move(m)) {}
+    atnat::models::PixNAT model_;
 };
 
 double bench_matmul(const std::string& kind, int n, int reps) {
@@ -148,10 +326,44 @@ EMSCRIPTEN_BINDINGS(atnat) {
         .constructor(&JsTextModel::create, emscripten::allow_raw_pointers())
         .function("info", &JsTextModel::info)
         .function("start", &JsTextModel::start, emscripten::allow_raw_pointers())
-        .function("score", &JsTextModel::score);
+        .function("score", &JsTextModel::score)
+        .function("metrics", &JsTextModel::metrics);
+    emscripten::class_<JsNatModel>("NatModel")
+        .constructor(&JsNatModel::create, emscripten::allow_raw_pointers())
+        .function("info", &JsNatModel::info)
+        .function("start", &JsNatModel::start, emscripten::allow_raw_pointers())
+        .function("start_hybrid", &JsNatModel::start_hybrid, emscripten::allow_raw_pointers());
+    emscripten::class_<JsNatSession>("NatSession")
+        .function("done", &JsNatSession::done)
+        .function("step", &JsNatSession::step)
+        .function("cancel", &JsNatSession::cancel)
+        .function("result", &JsNatSession::result);
+    emscripten::class_<JsHybridSession>("HybridSession")
+        .function("done", &JsHybridSession::done)
+        .function("step", &JsHybridSession::step)
+        .function("cancel", &JsHybridSession::cancel)
+        .function("result", &JsHybridSession::result);
     emscripten::class_<JsTextSession>("TextSession")
         .function("done", &JsTextSession::done)
         .function("step", &JsTextSession::step)
         .function("cancel", &JsTextSession::cancel)
         .function("result", &JsTextSession::result);
+    emscripten::class_<JsPixelCNN>("PixelCNN")
+        .constructor(&JsPixelCNN::create, emscripten::allow_raw_pointers())
+        .function("info", &JsPixelCNN::info)
+        .function("start", &JsPixelCNN::start, emscripten::allow_raw_pointers());
+    emscripten::class_<JsRasterSession>("RasterSession")
+        .function("done", &JsRasterSession::done)
+        .function("step_row", &JsRasterSession::step_row)
+        .function("image", &JsRasterSession::image)
+        .function("stats", &JsRasterSession::stats);
+    emscripten::class_<JsPixNAT>("PixNAT")
+        .constructor(&JsPixNAT::create, emscripten::allow_raw_pointers())
+        .function("info", &JsPixNAT::info)
+        .function("start", &JsPixNAT::start, emscripten::allow_raw_pointers());
+    emscripten::class_<JsMaskSession>("MaskSession")
+        .function("done", &JsMaskSession::done)
+        .function("step", &JsMaskSession::step)
+        .function("tokens", &JsMaskSession::tokens)
+        .function("stats", &JsMaskSession::stats);
 }

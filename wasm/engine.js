@@ -90,6 +90,21 @@ const handleMakers = {
     Object.assign(info, JSON.parse(text.info()));
     return { text };
   },
+  cmlm(module, weights, info) {
+    const nat = new module.NatModel(weights);
+    Object.assign(info, JSON.parse(nat.info()));
+    return { nat };
+  },
+  pixelcnn(module, weights, info) {
+    const pixels = new module.PixelCNN(weights);
+    Object.assign(info, JSON.parse(pixels.info()));
+    return { pixels };
+  },
+  pixnat(module, weights, info) {
+    const pixels = new module.PixNAT(weights);
+    Object.assign(info, JSON.parse(pixels.info()));
+    return { pixels };
+  },
 };
 
 // Steps a C++ session to the end: yields each step's event, then the result. Returning early (a cancel)
@@ -103,10 +118,55 @@ function* stepSession(session) {
   }
 }
 
+// Paints one image. PixelCNN (request.method "naive" | "cached"): one 'rows' event per image row, in raster
+// order. pixnat (request.steps = K): one 'pass' event per parallel pass, masked pixels = levels.
+// Each event carries a copy of the image so far; the last event is the result with the stats.
+function* paint(model, request) {
+  const session = model.pixels.start(JSON.stringify(request));
+  const isRaster = model.info.arch === 'pixelcnn';
+  try {
+    while (!session.done()) {
+      const step = JSON.parse(isRaster ? session.step_row() : session.step());
+      const image = (isRaster ? session.image() : session.tokens()).slice();
+      yield { type: isRaster ? 'rows' : 'pass', ...step, image };
+    }
+    const image = (isRaster ? session.image() : session.tokens()).slice();
+    yield { type: 'result', arch: model.info.arch, image, levels: model.info.levels,
+            width: model.info.width, height: model.info.height, ...JSON.parse(session.stats()) };
+  } finally {
+    session.delete();
+  }
+}
+
 const builtinTasks = {
-  // Autoregressive text: token events (or beam events), then the result. Request: core/decode/report.hpp.
+  // Images: see paint(). Request: {model, class, seed, temperature, greedy, method | steps, delay_ms}.
+  // delay_ms (0..2000) pauses after each step so a person can watch the painting; timings exclude it.
+  async *paint(engine, { model, delay_ms: delay = 0, ...request }) {
+    engine.model(model, 'pixels');  // a clear error if this model cannot paint
+    if (!(delay >= 0 && delay <= 2000)) throw new Error('atnat: delay_ms must be between 0 and 2000');
+    for (const event of paint(engine.model(model), request)) {
+      yield event;
+      if (delay > 0 && event.type !== 'result') await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  },
+
+  // Text from either kind of model. AT ("gpt"): token (or beam) events, then the result; request as in
+  // core/decode/report.hpp. NAT ("cmlm"): a length event, one event per parallel pass, then the result;
+  // request as in core/decode/nat_report.hpp.
   async *generate(engine, { model, ...request }) {
-    yield* stepSession(engine.model(model, 'text').start(JSON.stringify(request)));
+    const loaded = engine.model(model);
+    if (!loaded.text && !loaded.nat) throw new Error(`atnat: model "${model}" (${loaded.info.arch}) does not write text`);
+    yield* stepSession((loaded.text ?? loaded.nat).start(JSON.stringify(request)));
+  },
+
+  // Speculative decoding: the NAT model drafts, the AT model verifies; the result equals AT greedy.
+  async *hybrid(engine, { model, at, ...request }) {
+    yield* stepSession(engine.model(model, 'nat').start_hybrid(engine.model(at, 'text'), JSON.stringify(request)));
+  },
+
+  // The comparison metrics of a poem under an AT model: its perplexity, repetition rate, form check.
+  async *metrics(engine, { model, text, form, ms = 0, forward_passes = 0 }) {
+    yield JSON.parse(engine.model(model, 'text').metrics(text, form, ms, forward_passes));
   },
 
   // Per-character NLL and perplexity of a text under an autoregressive model.

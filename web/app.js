@@ -3,6 +3,7 @@
 import { Atnat } from './engine/client.js';
 import { mountEngine } from './panels/engine.js';
 import { mountText } from './panels/text.js';
+import { mountImages } from './panels/images.js';
 import { loadModel } from './panels/ui.js';
 
 const status = document.getElementById('status');
@@ -38,16 +39,25 @@ async function main() {
   document.body.dataset.engine = 'ready';
   mountEngine(atnat);
   const loader = { loadModel: (name, line) => loadModel(atnat, name, line) };
-  const panels = [['text', mountText]];
-  await Promise.all(panels.map(async ([name, mount]) => {
+  // Each playground loads its models the first time its tab opens (Text is open from the start).
+  const mounts = { text: mountText, images: mountImages };
+  const mounted = new Set();
+  const mount = async (name) => {
+    if (mounted.has(name) || !mounts[name]) return;
+    mounted.add(name);
+    const tab = document.getElementById(`tab-${name}`);
     try {
-      await mount(atnat, loader);
-      document.getElementById(`tab-${name}`).dataset.ready = 'true';
+      await mounts[name](atnat, loader);
+      tab.dataset.ready = 'true';
     } catch (error) {
-      document.querySelector(`[data-slot="${name}"]`)?.replaceChildren(error.message);
-      document.getElementById(`tab-${name}`).dataset.error = error.message;
+      tab.dataset.error = error.message;
+      tab.querySelector('.muted')?.after(Object.assign(document.createElement('p'), { className: 'error', textContent: error.message }));
     }
-  }));
+  };
+  for (const button of document.querySelectorAll('nav [role="tab"]')) {
+    button.addEventListener('click', () => mount(button.dataset.tab));
+  }
+  await mount('text');
 }
 
 main();

@@ -1,5 +1,7 @@
 #include "core/models/cmlm.hpp"
 
+#include <algorithm>
+
 #include "core/ops/ops.hpp"
 
 namespace atnat::models {

@@ -73,6 +73,50 @@ def tensors_and_config(model):
     return t, config
 
 
+COMPLETION_ROWS = 14
+INV_CDF_SEED = 2024
+
+
+@torch.no_grad()
+def greedy_completion(model, x, y):
+    """the first test image of class 7, top half given, bottom half greedy (the all-zero greedy start gives an
+    all-black image: background is every pixel's argmax, so it checks little beyond the background path)."""
+    L = model.cfg.levels
+    idx = int(np.nonzero(y == GOLDEN_SAMPLE_CLASS)[0][0])
+    img = torch.from_numpy(fashion_mnist.quantise(x[idx:idx + 1], L))
+    img[:, COMPLETION_ROWS:] = 0
+    cls, gap = torch.tensor([GOLDEN_SAMPLE_CLASS]), math.inf
+    for yy in range(COMPLETION_ROWS, model.cfg.height):
+        for xx in range(model.cfg.width):
+            lg = model(img, cls)[0, :, yy, xx]
+            top = torch.topk(lg, 2).values
+            gap = min(gap, (top[0] - top[1]).item())
+            img[0, yy, xx] = lg.argmax()
+    return img[0].flatten().tolist(), gap, f"Fashion-MNIST test image {idx} (class {GOLDEN_SAMPLE_CLASS})"
+
+
+@torch.no_grad()
+def inverse_cdf_sample(model):
+    """a full stochastic sample with the randomness supplied: u[y*W+x] (given, 6 decimals) picks
+    level = min{l : cdf[l] > u}, cdf = cumulative softmax(logits[y, x]) in raster order, class 7, all-zero start.
+    Lets the C++ naive and cached samplers be checked on a realistic image without sharing an RNG."""
+    H, W = model.cfg.height, model.cfg.width
+    u = np.round(np.random.default_rng(INV_CDF_SEED).random(H * W), 6)
+    img = torch.zeros(1, H, W, dtype=torch.long)
+    cls, margin = torch.tensor([GOLDEN_SAMPLE_CLASS]), math.inf
+    for yy in range(H):
+        for xx in range(W):
+            p = torch.softmax(model(img, cls)[0, :, yy, xx].double(), 0)
+            cdf = torch.cumsum(p, 0)
+            ui = float(u[yy * W + xx])
+            level = min(int((cdf <= ui).sum()), model.cfg.levels - 1)
+            margin = min(margin, float((cdf[:-1] - ui).abs().min()))
+            img[0, yy, xx] = level
+    return {"class": GOLDEN_SAMPLE_CLASS, "start": "all zeros", "uniforms_row_major": u.tolist(),
+            "rule": "level = number of l with cdf[l] <= u (clamped to levels-1); cdf = cumsum(softmax(logits))",
+            "levels_row_major": img[0].flatten().tolist(), "min_abs_u_minus_cdf": margin}
+
+
 @torch.no_grad()
 def golden(model):
     L = model.cfg.levels
@@ -90,6 +134,8 @@ def golden(model):
             top = torch.topk(lg, 2).values
             min_gap = min(min_gap, (top[0] - top[1]).item())
             sample[0, yy, xx] = lg.argmax()
+    completion, completion_gap, completion_src = greedy_completion(model, x, y)
+    inv_cdf = inverse_cdf_sample(model)
     teacher_gaps = torch.topk(logits, 2, dim=0).values
     teacher_gap = (teacher_gaps[0] - teacher_gaps[1]).min().item()
     return {
@@ -107,6 +153,12 @@ def golden(model):
                           "levels_row_major": sample[0].flatten().tolist(),
                           "min_top2_logit_gap": min_gap},
         "python_seconds_for_naive_greedy": round(time.time() - t0, 1),
+        "greedy_completion": {"class": GOLDEN_SAMPLE_CLASS, "source": completion_src,
+                              "given_rows": COMPLETION_ROWS,
+                              "rule": "rows 0..given_rows-1 fixed from the source image; the rest argmax in "
+                                      "raster order, full forward per pixel",
+                              "levels_row_major": completion, "min_top2_logit_gap": completion_gap},
+        "inverse_cdf_sample": inv_cdf,
     }
 
 
@@ -123,6 +175,8 @@ def main():
     path = os.path.join(ROOT, "tests", "fixtures", "pixelcnn-golden.json")
     with open(path, "w") as f:
         json.dump(g, f)
+    print(f"completion min gap {g['greedy_completion']['min_top2_logit_gap']:.2e}, inverse-cdf min margin "
+          f"{g['inverse_cdf_sample']['min_abs_u_minus_cdf']:.2e}")
     print(f"wrote {path}; greedy min top-2 gap {g['greedy_sample']['min_top2_logit_gap']:.2e}, "
           f"teacher-forced argmax min gap {g['argmax_min_top2_gap']:.2e}")
 

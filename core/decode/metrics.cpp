@@ -1,0 +1,171 @@
+#include "core/decode/metrics.hpp"
+
+#include "core/io/tokenizer.hpp"
+
+namespace atnat::decode {
+
+namespace {
+
+constexpr std::string_view kComma = "，", kStop = "。", kNewline = "\n";
+
+}  // namespace
+
+size_t PoemForm::length() const {
+    return regular() ? lines * (chars_per_line + 1) + lines / 2 - 1 : 0;
+}
+
+size_t PoemForm::line_start(size_t line) const {
+    return line * (chars_per_line + 1) + line / 2;  // every earlier couplet adds a "\n"
+}
+
+std::vector<std::string> PoemForm::layout() const {
+    std::vector<std::string> out;
+    for (size_t line = 0; line < lines; ++line) {
+        if (line > 0 && line % 2 == 0) out.emplace_back(kNewline);
+        out.resize(out.size() + chars_per_line);
+        out.emplace_back(line % 2 == 0 ? kComma : kStop);
+    }
+    return out;
+}
+
+std::optional<PoemForm> parse_form(std::string_view name) {
+    if (name == "free") return PoemForm{"free", 0, 0};
+    const size_t dash = name.find('-');
+    if (dash == std::string_view::npos) return std::nullopt;
+    const std::string_view chars = name.substr(0, dash), lines = name.substr(dash + 1);
+    PoemForm f{std::string(name), 0, 0};
+    if (chars == "wuyan") f.chars_per_line = 5;
+    if (chars == "qiyan") f.chars_per_line = 7;
+    if (lines == "jueju") f.lines = 4;
+    if (lines == "lvshi") f.lines = 8;
+    if (f.chars_per_line == 0 || f.lines == 0) return std::nullopt;
+    return f;
+}
+
+bool is_poem_char(std::string_view cp) {
+    if (cp.empty() || cp == kNewline || is_punctuation(cp)) return false;
+    return !(cp.size() == 1 && (cp[0] == ' ' || cp[0] == '\t' || cp[0] == '\r' || cp[0] == '\v' || cp[0] == '\f'));
+}
+
+size_t count_poem_chars(std::string_view text) {
+    size_t n = 0;
+    for (const std::string& cp : io::split_utf8(text)) n += is_poem_char(cp) ? 1 : 0;
+    return n;
+}
+
+Repetition repetition(std::string_view text) {
+    Repetition r;
+    const std::vector<std::string> cps = io::split_utf8(text);
+    for (size_t i = 0; i + 1 < cps.size(); ++i) {
+        if (!is_poem_char(cps[i]) || !is_poem_char(cps[i + 1])) continue;
+        ++r.pairs;
+        if (cps[i] == cps[i + 1]) ++r.repeated;
+    }
+    r.rate = r.pairs ? double(r.repeated) / double(r.pairs) : 0.0;
+    return r;
+}
+
+FormCheck check_form(std::string_view text, const PoemForm& form) {
+    FormCheck c;
+    c.pattern_ok = true;
+    auto pattern_problem = [&](std::string message) {
+        if (c.pattern_ok) {
+            c.pattern_ok = false;
+            if (c.problem.empty()) c.problem = std::move(message);
+        }
+    };
+    size_t run = 0;              // characters of the current line
+    bool open = false;           // a line has started and is not terminated
+    bool want_newline = false;   // a "。" ended a couplet: "\n" must come next (unless the text ends)
+    std::string last_terminator;
+    bool ends_in_newline = false;
+    for (const std::string& cp : io::split_utf8(text)) {
+        ends_in_newline = cp == kNewline;
+        if (want_newline) {
+            if (cp != kNewline) pattern_problem("couplet " + std::to_string(c.lines / 2) + " is not followed by a line break");
+            want_newline = false;
+            if (cp == kNewline) continue;
+        }
+        if (is_poem_char(cp)) {
+            ++run;
+            open = true;
+        } else if (cp == kComma || cp == kStop) {
+            const size_t line = c.lines;
+            if (!open) pattern_problem("line " + std::to_string(line + 1) + " is empty");
+            const std::string_view expected = line % 2 == 0 ? kComma : kStop;
+            if (cp != expected)
+                pattern_problem("line " + std::to_string(line + 1) + " ends in '" + cp + "', expected '" +
+                                std::string(expected) + "'");
+            c.line_lengths.push_back(run);
+            ++c.lines;
+            run = 0;
+            open = false;
+            last_terminator = cp;
+            want_newline = cp == kStop;
+        } else if (cp == kNewline) {
+            pattern_problem("a line break in the middle of a couplet (after line " + std::to_string(c.lines) + ")");
+        } else {
+            pattern_problem("unexpected '" + cp + "'");
+        }
+    }
+    if (open) {
+        pattern_problem("line " + std::to_string(c.lines + 1) + " has no closing punctuation");
+        c.line_lengths.push_back(run);
+        ++c.lines;
+    }
+    if (c.lines == 0) pattern_problem("no lines");
+    if (ends_in_newline) pattern_problem("the text ends with a line break");
+    if (!open && c.lines > 0 && last_terminator != kStop) pattern_problem("the poem does not end with '。'");
+
+    if (form.regular()) {
+        c.count_ok = c.lines == form.lines;
+        c.lengths_ok = true;
+        for (size_t n : c.line_lengths) c.lengths_ok = c.lengths_ok && n == form.chars_per_line;
+    } else {
+        c.count_ok = c.lines >= 2 && c.lines % 2 == 0;
+        c.lengths_ok = true;
+        for (size_t n : c.line_lengths) c.lengths_ok = c.lengths_ok && (n == 5 || n == 7);
+    }
+    if (c.problem.empty() && !c.count_ok) {
+        c.problem = std::to_string(c.lines) + " lines, expected " +
+                    (form.regular() ? std::to_string(form.lines) : std::string("an even number"));
+    }
+    if (c.problem.empty() && !c.lengths_ok) {
+        for (size_t i = 0; i < c.line_lengths.size(); ++i) {
+            const size_t n = c.line_lengths[i];
+            if (form.regular() ? n != form.chars_per_line : (n != 5 && n != 7)) {
+                c.problem = "line " + std::to_string(i + 1) + " has " + std::to_string(n) + " characters, expected " +
+                            (form.regular() ? std::to_string(form.chars_per_line) : std::string("5 or 7"));
+                break;
+            }
+        }
+    }
+    c.ok = c.count_ok && c.lengths_ok && c.pattern_ok;
+    return c;
+}
+
+Result<RunMetrics> measure_run(std::string_view text, std::string_view form, double ms, size_t forward_passes,
+                               const TextModel* at, models::TransformerState* at_state) {
+    const auto shape = parse_form(form);
+    if (!shape) return make_error("metrics: unknown form '" + std::string(form) + "'");
+    RunMetrics m;
+    m.form = shape->name;
+    m.ms = ms;
+    m.forward_passes = forward_passes;
+    m.chars = count_poem_chars(text);
+    m.chars_per_s = ms > 0 ? double(m.chars) / (ms / 1000.0) : 0.0;
+    m.repetition = repetition(text);
+    m.form_check = check_form(text, *shape);
+    if (at && at_state) {
+        auto s = score_text(*at, *at_state, text, form);
+        if (!s) return make_error("metrics: " + s.error());
+        m.scored = true;
+        m.at_ppl = s->ppl;
+        m.at_ppl_chars = s->ppl_chars;
+        m.at_tokens = s->tokens;
+        m.at_total_nll = s->total_nll;
+    }
+    return m;
+}
+
+}  // namespace atnat::decode

@@ -1,0 +1,92 @@
+// What atnat measures about every generated poem, AT or NAT, so the two can be put side by side:
+// speed (wall ms, forward passes, characters per second), quality as the AT model sees it (perplexity of the
+// output under poet-at: it scores NAT's text too), the NAT failure mode the lecture names (repeated
+// characters: "multi-modality"), and whether the poem has the requested form.
+//
+// Forms: the regular forms of the poetry data (models/poet-at/README.md, "Data"): lines of 5 (wuyan) or 7
+// (qiyan) characters, 4 (jueju) or 8 (lvshi) lines; every couplet is "line，line。" and couplets are joined
+// by "\n", nothing before the first character or after the last "。":
+//     白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。     wuyan-jueju: 4 · (5 + 1) + 2 − 1 = 25 tokens
+// tokens = lines · (chars + 1) + lines / 2 − 1: 25, 51, 33, 67 for wuyan-jueju, wuyan-lvshi, qiyan-jueju,
+// qiyan-lvshi. "free" poems follow the same punctuation rules with any even number (>= 2) of lines of 5 or 7
+// characters each, so they have no fixed layout.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/decode/text_model.hpp"
+#include "core/models/transformer.hpp"
+#include "core/status.hpp"
+
+namespace atnat::decode {
+
+struct PoemForm {
+    std::string name;
+    size_t lines = 0;           // 0: free (any even number >= 2)
+    size_t chars_per_line = 0;  // 0: free (5 or 7, per line)
+
+    bool regular() const { return lines > 0; }
+    size_t length() const;                 // tokens of the layout; 0 for free
+    size_t line_start(size_t line) const;  // position of line `line`'s first character (regular forms)
+    // Per position of the layout: "" for a character, else "，", "。" or "\n" (empty for free).
+    std::vector<std::string> layout() const;
+};
+
+// "wuyan-jueju", "wuyan-lvshi", "qiyan-jueju", "qiyan-lvshi", "free"; anything else: nullopt.
+std::optional<PoemForm> parse_form(std::string_view name);
+
+// A character of a poem: one code point that is not punctuation (is_punctuation), "\n" or ASCII whitespace.
+bool is_poem_char(std::string_view code_point);
+size_t count_poem_chars(std::string_view text);
+
+// Repetition: pairs of neighbouring code points that are both poem characters (so a pair never spans
+// punctuation or a line break: "山，山" has no pair); rate = identical pairs / pairs (0 if no pairs).
+// "春春风" -> 2 pairs, 1 repeated, 0.5.
+struct Repetition {
+    size_t pairs = 0;
+    size_t repeated = 0;
+    double rate = 0.0;
+};
+Repetition repetition(std::string_view text);
+
+// The text against a form. Lines are the runs ended by "，" or "。" (a trailing run without one is a line too,
+// and breaks the pattern). The pattern: line i ends in "，" for even i and "。" for odd i, a "\n" follows
+// every "。" but the last, the text ends right after the last "。", and no other punctuation or whitespace
+// appears. ok = count_ok && lengths_ok && pattern_ok.
+struct FormCheck {
+    bool ok = false;
+    bool count_ok = false;    // regular: lines == form.lines; free: an even number >= 2
+    bool lengths_ok = false;  // regular: every line has chars_per_line characters; free: 5 or 7 each
+    bool pattern_ok = false;  // punctuation and line breaks as above
+    size_t lines = 0;
+    std::vector<size_t> line_lengths;  // characters per line
+    std::string problem;               // the first thing wrong, in words ("" if ok)
+};
+FormCheck check_form(std::string_view text, const PoemForm& form);
+
+// Everything measured about one run.
+struct RunMetrics {
+    std::string form;
+    double ms = 0.0;  // wall time of the generation (the run's own "ms")
+    size_t forward_passes = 0;
+    size_t chars = 0;  // poem characters in the output (count_poem_chars)
+    double chars_per_s = 0.0;
+    bool scored = false;      // the AT model was given: the two fields below are set
+    double at_ppl = 0.0;      // poet-at perplexity of the output: exp(mean NLL over c1 .. cN <eos>)
+    double at_ppl_chars = 0.0;  // the same over poem characters only (score_text's ppl_chars)
+    size_t at_tokens = 0;       // tokens scored (c1 .. cN <eos>), for corpus-level averages
+    double at_total_nll = 0.0;  // their summed NLL (nats)
+    Repetition repetition;
+    FormCheck form_check;
+};
+
+// at / at_state may be null (no perplexity). form: a form name of parse_form() (an error otherwise); the AT
+// model must know it too. at_state needs rows for the whole text (make_state(*at->transformer, 0)).
+Result<RunMetrics> measure_run(std::string_view text, std::string_view form, double ms, size_t forward_passes,
+                               const TextModel* at, models::TransformerState* at_state);
+
+}  // namespace atnat::decode

@@ -1,0 +1,1043 @@
+// Non-autoregressive decoding (core/decode/nat.*, core/models/cmlm.*), the hybrid, the run metrics
+// (core/decode/metrics.*) and their JSON (core/decode/nat_report.*):
+//  - pure functions: the Mask-Predict schedule, form layouts, repetition rate and form checks on hand-made
+//    strings;
+//  - a tiny random-weight CMLM and GPT written in memory (same tokenizer layout as poet-at / poet-nat):
+//    pass-by-pass schedule counts and re-masking of the least confident, one-pass fill = argmax of a
+//    forward_all, given positions never masked, acrostic / fill-in-the-blank / layout constraints (NAT and
+//    the AT request built from them), length beam, fixed mode, seeded sampling, cancel, the hybrid equal to
+//    AT greedy token for token (prob and top-n included), bad settings as clear errors, JSON shapes;
+//  - the real poet-nat export against its PyTorch fixture (tests/fixtures/poet-nat-golden.json, written by
+//    models/poet-nat/export.py): logits and length logits within 1e-4, the one-pass fills and the top-5
+//    lengths exactly; the hybrid equal to poet-at greedy on real prompts.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "core/decode/metrics.hpp"
+#include "core/decode/nat.hpp"
+#include "core/decode/nat_report.hpp"
+#include "core/decode/report.hpp"
+#include "core/decode/rng.hpp"
+#include "core/decode/text_model.hpp"
+#include "core/models/cmlm.hpp"
+#include "core/ops/ops.hpp"
+
+namespace atnat {
+namespace {
+
+using decode::LengthSource;
+using decode::NatMode;
+using decode::NatRequest;
+using decode::NatSession;
+using nlohmann::json;
+
+// ------------------------------------------------------------------------------------- pure functions
+TEST(MaskPredictSchedule, RemasksFloorOfMTimesRemainingOverT) {
+    // M = 20, T = 10: 18, 16, ..., 2, then 0 after the last pass.
+    for (size_t t = 1; t <= 10; ++t) EXPECT_EQ(decode::remask_count(20, 10, t), 20 * (10 - t) / 10) << t;
+    EXPECT_EQ(decode::remask_count(20, 10, 1), 18u);
+    EXPECT_EQ(decode::remask_count(20, 10, 9), 2u);
+    EXPECT_EQ(decode::remask_count(20, 10, 10), 0u);
+    // M = 25, T = 4: 18, 12, 6, 0.
+    EXPECT_EQ(decode::remask_count(25, 4, 1), 18u);
+    EXPECT_EQ(decode::remask_count(25, 4, 2), 12u);
+    EXPECT_EQ(decode::remask_count(25, 4, 3), 6u);
+    EXPECT_EQ(decode::remask_count(25, 4, 4), 0u);
+    // Few positions, many passes: 3 · (10 − t) / 10 reaches 0 after pass 7 (decoding stops early).
+    const size_t expected[] = {2, 2, 2, 1, 1, 1, 0};
+    for (size_t t = 1; t <= 7; ++t) EXPECT_EQ(decode::remask_count(3, 10, t), expected[t - 1]) << t;
+    EXPECT_EQ(decode::remask_count(5, 1, 1), 0u);  // T = 1: one pass
+    EXPECT_EQ(decode::remask_count(5, 0, 0), 0u);
+}
+
+TEST(PoemForms, LayoutsFollowTheDataFormat) {
+    const auto wj = decode::parse_form("wuyan-jueju"), wl = decode::parse_form("wuyan-lvshi"),
+               qj = decode::parse_form("qiyan-jueju"), ql = decode::parse_form("qiyan-lvshi"),
+               free = decode::parse_form("free");
+    ASSERT_TRUE(wj && wl && qj && ql && free);
+    EXPECT_EQ(wj->length(), 25u);
+    EXPECT_EQ(wl->length(), 51u);
+    EXPECT_EQ(qj->length(), 33u);
+    EXPECT_EQ(ql->length(), 67u);
+    EXPECT_FALSE(free->regular());
+    EXPECT_EQ(free->length(), 0u);
+    EXPECT_FALSE(decode::parse_form("haiku"));
+    EXPECT_FALSE(decode::parse_form("wuyan-"));
+    // 白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。
+    EXPECT_EQ(wj->line_start(0), 0u);
+    EXPECT_EQ(wj->line_start(1), 6u);
+    EXPECT_EQ(wj->line_start(2), 13u);
+    EXPECT_EQ(wj->line_start(3), 19u);
+    EXPECT_EQ(ql->line_start(7), 7 * 8 + 3u);
+    const auto layout = wj->layout();
+    ASSERT_EQ(layout.size(), 25u);
+    std::string marks;
+    for (const auto& s : layout) marks += s.empty() ? "x" : s == "\n" ? "/" : s;
+    EXPECT_EQ(marks, "xxxxx，xxxxx。/xxxxx，xxxxx。");
+}
+
+TEST(Metrics, RepetitionCountsNeighbouringCharacterPairsOnly) {
+    auto r = decode::repetition("春春风");
+    EXPECT_EQ(r.pairs, 2u);
+    EXPECT_EQ(r.repeated, 1u);
+    EXPECT_DOUBLE_EQ(r.rate, 0.5);
+    r = decode::repetition("山，山");  // punctuation breaks the pair
+    EXPECT_EQ(r.pairs, 0u);
+    EXPECT_DOUBLE_EQ(r.rate, 0.0);
+    r = decode::repetition("白日依山尽，黄河入海流。");  // 4 + 4 pairs, none repeated
+    EXPECT_EQ(r.pairs, 8u);
+    EXPECT_EQ(r.repeated, 0u);
+    r = decode::repetition("不不不。\n人人");  // 不不, 不不, 人人; nothing across "。\n"
+    EXPECT_EQ(r.pairs, 3u);
+    EXPECT_EQ(r.repeated, 3u);
+    EXPECT_DOUBLE_EQ(r.rate, 1.0);
+    EXPECT_EQ(decode::repetition("").pairs, 0u);
+    EXPECT_EQ(decode::count_poem_chars("白日依山尽，黄河入海流。\n欲穷"), 12u);
+}
+
+TEST(Metrics, FormCheckOnHandMadePoems) {
+    const auto wj = *decode::parse_form("wuyan-jueju");
+    const auto free = *decode::parse_form("free");
+    auto c = decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。", wj);
+    EXPECT_TRUE(c.ok) << c.problem;
+    EXPECT_EQ(c.lines, 4u);
+    EXPECT_EQ(c.line_lengths, (std::vector<size_t>{5, 5, 5, 5}));
+    EXPECT_EQ(c.problem, "");
+    // The same poem is a correct "free" poem too (4 lines of 5), but not a qiyan-jueju.
+    EXPECT_TRUE(decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。", free).ok);
+    c = decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。", *decode::parse_form("qiyan-jueju"));
+    EXPECT_FALSE(c.ok);
+    EXPECT_TRUE(c.count_ok);
+    EXPECT_FALSE(c.lengths_ok);
+    EXPECT_EQ(c.problem, "line 1 has 5 characters, expected 7");
+    // No line break between the couplets.
+    c = decode::check_form("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", wj);
+    EXPECT_FALSE(c.pattern_ok);
+    EXPECT_TRUE(c.lengths_ok);
+    EXPECT_EQ(c.problem, "couplet 1 is not followed by a line break");
+    // A line too long, and "。" where "，" belongs.
+    c = decode::check_form("白日依山尽尽。黄河入海流。\n欲穷千里目，更上一层楼。", wj);
+    EXPECT_FALSE(c.ok);
+    EXPECT_FALSE(c.pattern_ok);
+    EXPECT_FALSE(c.lengths_ok);
+    EXPECT_EQ(c.line_lengths[0], 6u);
+    EXPECT_EQ(c.problem, "line 1 ends in '。', expected '，'");
+    // Two lines only; a trailing unterminated line; a trailing line break; stray characters.
+    c = decode::check_form("白日依山尽，黄河入海流。", wj);
+    EXPECT_FALSE(c.count_ok);
+    EXPECT_TRUE(c.pattern_ok);
+    EXPECT_EQ(c.problem, "2 lines, expected 4");
+    c = decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼", wj);
+    EXPECT_FALSE(c.pattern_ok);
+    EXPECT_EQ(c.lines, 4u);
+    EXPECT_EQ(c.problem, "line 4 has no closing punctuation");
+    EXPECT_FALSE(decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。\n", wj).pattern_ok);
+    EXPECT_FALSE(decode::check_form("白日依山尽，黄河入海流！\n欲穷千里目，更上一层楼。", wj).ok);
+    EXPECT_FALSE(decode::check_form("", wj).ok);
+    // free: an even number of lines of 5 or 7 characters, mixed allowed.
+    EXPECT_TRUE(decode::check_form("白日依山尽，黄河入海流不断。\n欲穷千里目，更上一层楼。\n春风，秋月。", free).ok == false);
+    EXPECT_TRUE(decode::check_form("白日依山尽，黄河入海流不断。\n欲穷千里目，更上一层楼。", free).ok);
+    EXPECT_FALSE(decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，", free).ok);  // 3 lines
+}
+
+// --------------------------------------------------------------------- tiny models written in memory
+struct NamedTensor {
+    std::string name;
+    std::vector<size_t> shape;
+    std::vector<float> data;
+};
+
+// models/common/safetensors_io.py write(): header padded so data starts 16-aligned, each tensor 16-aligned.
+std::vector<uint8_t> write_file(const std::string& arch, const json& config, const json& tokenizer,
+                                const std::vector<NamedTensor>& tensors) {
+    json header = {{"__metadata__", {{"format", "atnat-1"}, {"arch", arch}, {"config", config.dump()}}}};
+    if (!tokenizer.is_null()) header["__metadata__"]["tokenizer"] = tokenizer.dump();
+    std::vector<uint8_t> data;
+    for (const NamedTensor& t : tensors) {
+        data.resize((data.size() + 15) / 16 * 16, 0);
+        const size_t begin = data.size();
+        data.resize(begin + t.data.size() * 4);
+        std::memcpy(data.data() + begin, t.data.data(), t.data.size() * 4);
+        header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
+    }
+    std::string h = header.dump();
+    h.resize(h.size() + (16 - (8 + h.size()) % 16) % 16, ' ');
+    std::vector<uint8_t> bytes(8 + h.size() + data.size());
+    const uint64_t n = h.size();
+    for (size_t i = 0; i < 8; ++i) bytes[i] = uint8_t(n >> (8 * i));
+    std::memcpy(bytes.data() + 8, h.data(), h.size());
+    if (!data.empty()) std::memcpy(bytes.data() + 8 + h.size(), data.data(), data.size());
+    return bytes;
+}
+
+// The poet tokenizer's layout: specials 0-7, forms, "，" "。", then characters.
+const std::vector<std::string> kTokens = {"<pad>", "<bos>", "<eos>", "<mask>", "<unk>", "\n", "<len>", "<fixed>",
+                                          "<wuyan-jueju>", "<free>", "，", "。", "春", "夏", "秋", "冬", "花", "月",
+                                          "山", "水", "风", "雨"};
+constexpr size_t kV = 22, kD = 16, kF = 24, kContext = 40, kMaxLen = 30, kMaxLenFixed = 32;
+constexpr int32_t kEos = 2, kMask = 3, kLen = 6, kFixed = 7, kWuyan = 8, kFree = 9;
+
+json tokenizer_json(bool with_len = true) {
+    json specials = {{"pad", 0}, {"bos", 1}, {"eos", 2}, {"mask", 3}, {"unk", 4}, {"newline", 5}, {"fixed", 7}};
+    if (with_len) specials["len"] = 6;
+    return {{"type", "char"},
+            {"tokens", kTokens},
+            {"specials", specials},
+            {"forms", {{"wuyan-jueju", "<wuyan-jueju>"}, {"free", "<free>"}}}};
+}
+
+struct TinyModels {
+    json config = {{"vocab_size", kV},      {"d_model", kD},    {"n_layers", 2},   {"n_heads", 2},
+                   {"d_ff", kF},            {"context", kContext}, {"rope_theta", 10000.0}, {"norm_eps", 1e-5}};
+
+    static std::vector<NamedTensor> random(uint64_t seed, bool length_head) {
+        decode::Pcg32 rng(seed);
+        std::vector<NamedTensor> ts;
+        auto mat = [&](const std::string& name, std::vector<size_t> shape, float scale, float offset = 0.f) {
+            size_t n = 1;
+            for (size_t s : shape) n *= s;
+            NamedTensor t{name, shape, std::vector<float>(n)};
+            for (float& v : t.data) v = offset + scale * (2.f * rng.uniform() - 1.f);
+            ts.push_back(std::move(t));
+        };
+        mat("tok_emb", {kV, kD}, 1.0f);
+        for (int l = 0; l < 2; ++l) {
+            const std::string p = "layers." + std::to_string(l) + ".";
+            mat(p + "attn_norm", {kD}, 0.3f, 1.f);
+            for (const char* w : {"wq", "wk", "wv", "wo"}) mat(p + w, {kD, kD}, 0.5f);
+            mat(p + "mlp_norm", {kD}, 0.3f, 1.f);
+            mat(p + "w_gate", {kF, kD}, 0.5f);
+            mat(p + "w_up", {kF, kD}, 0.5f);
+            mat(p + "w_down", {kD, kF}, 0.5f);
+        }
+        mat("final_norm", {kD}, 0.3f, 1.f);
+        if (length_head) mat("length_head", {kMaxLen + 1, kD}, 1.0f);
+        return ts;
+    }
+    json cmlm_config() const {
+        json c = config;
+        c["max_len"] = kMaxLen;
+        c["max_len_fixed"] = kMaxLenFixed;
+        c["causal"] = false;
+        return c;
+    }
+    std::vector<uint8_t> cmlm_bytes(uint64_t seed = 7) const {
+        return write_file("cmlm", cmlm_config(), tokenizer_json(), random(seed, true));
+    }
+    std::vector<uint8_t> gpt_bytes(uint64_t seed = 3) const {
+        return write_file("gpt", config, tokenizer_json(), random(seed, false));
+    }
+};
+
+decode::NatModel tiny_nat(uint64_t seed = 7) {
+    auto m = decode::NatModel::load(TinyModels().cmlm_bytes(seed));
+    EXPECT_TRUE(m.ok()) << (m ? "" : m.error());
+    return std::move(*m);
+}
+
+decode::TextModel tiny_at(uint64_t seed = 3) {
+    auto m = decode::TextModel::load(TinyModels().gpt_bytes(seed));
+    EXPECT_TRUE(m.ok()) << (m ? "" : m.error());
+    return std::move(*m);
+}
+
+struct NatRun {
+    std::vector<decode::NatEvent> events;
+    decode::NatResult result;
+    std::vector<int32_t> ids;
+};
+
+NatRun run(const decode::NatModel& m, const NatRequest& req) {
+    NatRun out;
+    auto s = NatSession::create(m, req);
+    EXPECT_TRUE(s.ok()) << (s ? "" : s.error());
+    if (!s) return out;
+    while (!s->done()) {
+        auto ev = s->step();
+        EXPECT_TRUE(ev.ok()) << (ev ? "" : ev.error());
+        if (!ev) break;
+        out.events.push_back(*ev);
+    }
+    out.result = s->result();
+    out.ids = s->output_ids();
+    return out;
+}
+
+std::string nat_error(const decode::NatModel& m, const NatRequest& req) {
+    auto s = NatSession::create(m, req);
+    return s ? std::string() : s.error();
+}
+
+NatRequest wuyan(size_t iterations, LengthSource length = LengthSource::form) {
+    NatRequest r;
+    r.form = "wuyan-jueju";
+    r.iterations = iterations;
+    r.length = length;
+    return r;
+}
+
+TEST(Cmlm, LoaderValidatesTheLengthHeadAndConfig) {
+    TinyModels t;
+    auto wf = io::WeightFile::parse(t.cmlm_bytes());
+    ASSERT_TRUE(wf.ok()) << wf.error();
+    auto c = models::load_cmlm(*wf);
+    ASSERT_TRUE(c.ok()) << c.error();
+    EXPECT_EQ(c->max_len, kMaxLen);
+    EXPECT_EQ(c->max_len_fixed, kMaxLenFixed);
+    EXPECT_FALSE(c->transformer.config.causal);
+    EXPECT_EQ(c->length_head.shape(0), kMaxLen + 1);
+
+    auto error = [&](const std::string& arch, json config, std::vector<NamedTensor> ts, json tok = tokenizer_json()) {
+        auto f = io::WeightFile::parse(write_file(arch, config, tok, ts));
+        if (!f) return "parse: " + f.error();
+        auto m = decode::NatModel::load(*f);
+        return m ? std::string() : m.error();
+    };
+    EXPECT_EQ(error("cmlm", t.cmlm_config(), TinyModels::random(7, true)), "");
+    EXPECT_NE(error("gpt", t.config, TinyModels::random(7, false)).find("not a conditional masked LM"), std::string::npos);
+    EXPECT_NE(error("cmlm", t.cmlm_config(), TinyModels::random(7, false)).find("length_head"), std::string::npos);
+    json big = t.cmlm_config();
+    big["max_len"] = kContext - 1;  // 2 + max_len must fit the context
+    EXPECT_NE(error("cmlm", big, TinyModels::random(7, true)).find("max_len"), std::string::npos);
+    json none = t.cmlm_config();
+    none.erase("max_len_fixed");
+    EXPECT_NE(error("cmlm", none, TinyModels::random(7, true)).find("max_len_fixed"), std::string::npos);
+    EXPECT_NE(error("cmlm", t.cmlm_config(), TinyModels::random(7, true), tokenizer_json(false)).find("len"),
+              std::string::npos);
+}
+
+TEST(Cmlm, LengthLogitsAreTheHeadOnPositionZero) {
+    const auto m = tiny_nat();
+    const auto& cm = *m.cmlm;
+    auto state = models::make_state(cm.transformer);
+    const std::vector<int32_t> prefix = {kLen, kWuyan};
+    ASSERT_TRUE(models::forward_all(cm.transformer, state, prefix).ok());
+    std::vector<float> got(kMaxLen + 1);
+    models::length_logits(cm, state, got);
+    for (size_t L = 0; L <= kMaxLen; ++L) {
+        double want = 0;
+        for (size_t i = 0; i < kD; ++i) want += double(cm.length_head(L, i)) * double(state.xb(0, i));
+        EXPECT_NEAR(got[L], want, 1e-5) << L;
+    }
+}
+
+TEST(NatSession, OnePassIsTheArgmaxOfOneForward) {
+    const auto m = tiny_nat();
+    auto r = run(m, wuyan(1));
+    ASSERT_EQ(r.result.passes.size(), 1u);
+    EXPECT_EQ(r.result.forward_passes, 1u);  // the length comes from the form: no length pass
+    EXPECT_EQ(r.result.length, 25u);
+    EXPECT_EQ(r.result.length_source, LengthSource::form);
+    EXPECT_EQ(r.result.stop_reason, decode::NatStop::length);
+    std::vector<int32_t> seq = {kLen, kWuyan};
+    seq.resize(27, kMask);
+    auto state = models::make_state(m.cmlm->transformer);
+    auto logits = models::forward_all(m.cmlm->transformer, state, seq);
+    ASSERT_TRUE(logits.ok());
+    ASSERT_EQ(r.ids.size(), 25u);
+    for (size_t p = 0; p < 25; ++p) {
+        const float* row = logits->data() + (2 + p) * kV;
+        // Picks are poem tokens: "\n" (5) and ids 10.. (the specials 0-4, 6-9 are never chosen).
+        auto allowed = [](size_t v) { return v == 5 || v >= 10; };
+        size_t best = 5;
+        for (size_t v = 10; v < kV; ++v) best = row[v] > row[best] ? v : best;
+        EXPECT_EQ(r.ids[p], int32_t(best)) << p;
+        // The confidence is the softmax probability of the chosen token among them.
+        float mx = row[best];
+        double z = 0;
+        for (size_t v = 0; v < kV; ++v) z += allowed(v) ? std::exp(double(row[v] - mx)) : 0.0;
+        EXPECT_NEAR(r.result.passes[0].confidence[p], 1.0 / z, 1e-6);
+        EXPECT_EQ(r.result.tokens[p].id, r.ids[p]);
+        EXPECT_FALSE(r.result.tokens[p].forced);
+    }
+    EXPECT_EQ(r.result.tokens.size(), 25u);
+    EXPECT_EQ(r.result.passes[0].masked.size(), 25u);
+}
+
+TEST(NatSession, MaskPredictRemasksTheLeastConfident) {
+    const auto m = tiny_nat();
+    NatRequest req = wuyan(4);
+    req.prompt = "春花";  // 2 given positions: M = 23
+    auto r = run(m, req);
+    const auto& passes = r.result.passes;
+    ASSERT_EQ(passes.size(), 4u);
+    EXPECT_EQ(r.result.iterations, 4u);
+    EXPECT_EQ(r.result.forward_passes, 4u);
+    const size_t M = 23;
+    EXPECT_EQ(passes[0].masked.size(), M);
+    for (size_t t = 1; t < 4; ++t) {
+        EXPECT_EQ(passes[t].masked.size(), decode::remask_count(M, 4, t)) << t;
+        // Pass t+1 predicts exactly the n least confident positions after pass t.
+        std::vector<size_t> order;
+        for (size_t p = 2; p < 25; ++p) order.push_back(p);
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return passes[t - 1].confidence[a] < passes[t - 1].confidence[b];
+        });
+        order.resize(passes[t].masked.size());
+        std::sort(order.begin(), order.end());
+        EXPECT_EQ(passes[t].masked, order) << t;
+        // Positions not re-masked keep their token and confidence.
+        for (size_t p = 0; p < 25; ++p) {
+            if (std::find(passes[t].masked.begin(), passes[t].masked.end(), p) != passes[t].masked.end()) continue;
+            EXPECT_EQ(passes[t].slots[p], passes[t - 1].slots[p]) << t << " " << p;
+            if (p >= 2) EXPECT_EQ(passes[t].confidence[p], passes[t - 1].confidence[p]) << t << " " << p;
+        }
+    }
+    for (const auto& p : passes) {  // the prompt is never masked and has no confidence
+        EXPECT_EQ(p.slots[0], "春");
+        EXPECT_EQ(p.slots[1], "花");
+        EXPECT_TRUE(std::isnan(p.confidence[0]));
+        EXPECT_EQ(p.masked.front() >= 2, true);
+    }
+    EXPECT_EQ(r.result.text.rfind("春花", 0), 0u);
+    EXPECT_EQ(r.result.tokens.size(), 23u);  // the positions after the prompt
+    EXPECT_EQ(r.result.prompt_tokens, 4u);
+    // The result's log-probability is the last confidences' sum.
+    double lp = 0;
+    for (size_t p = 2; p < 25; ++p) lp += std::log(double(passes.back().confidence[p]));
+    EXPECT_NEAR(r.result.logprob, lp, 1e-9);
+    EXPECT_NEAR(r.result.score, lp / 23, 1e-9);
+    // Events: one per pass, the last one done.
+    ASSERT_EQ(r.events.size(), 4u);
+    EXPECT_TRUE(r.events.back().done);
+    EXPECT_EQ(r.events[2].pass.masked, passes[2].masked);
+}
+
+TEST(NatSession, StopsEarlyWhenNothingIsLeftToRemask) {
+    const auto m = tiny_nat();
+    NatRequest req;
+    req.form = "free";
+    req.length = LengthSource::given;
+    req.given_length = 5;
+    req.prompt = "春花";  // M = 3: 2, 2, 2, 1, 1, 1, 0 -> 7 passes of T = 10
+    req.iterations = 10;
+    auto r = run(m, req);
+    EXPECT_EQ(r.result.iterations, 7u);
+    ASSERT_EQ(r.result.passes.size(), 7u);
+    const size_t sizes[] = {3, 2, 2, 2, 1, 1, 1};
+    for (size_t t = 0; t < 7; ++t) EXPECT_EQ(r.result.passes[t].masked.size(), sizes[t]) << t;
+}
+
+TEST(NatSession, PredictedLengthsAndTheLengthBeam) {
+    const auto m = tiny_nat();
+    NatRequest req;
+    req.form = "free";
+    req.iterations = 2;
+    req.length_beam = 3;
+    req.prompt = "春夏秋冬花";  // lengths < 5 cannot hold it
+    auto r = run(m, req);
+    ASSERT_FALSE(r.events.empty());
+    EXPECT_EQ(r.events[0].kind, decode::NatEvent::Kind::length);
+    const auto& cands = r.result.length_candidates;
+    ASSERT_EQ(cands.size(), 5u);
+    for (size_t i = 1; i < cands.size(); ++i) EXPECT_GE(cands[i - 1].logprob, cands[i].logprob);
+    for (const auto& c : cands) EXPECT_GE(c.length, 5u);
+    EXPECT_EQ(r.events[0].decoding.size(), 3u);
+    ASSERT_EQ(r.result.beams.size(), 3u);
+    EXPECT_EQ(r.result.forward_passes, 1u + 3 * 2);  // the length pass + 3 candidates × 2 passes
+    // The kept candidate has the best average log-probability.
+    double best = -1e300;
+    for (const auto& b : r.result.beams) best = std::max(best, b.avg_logprob);
+    EXPECT_DOUBLE_EQ(r.result.score, best);
+    bool found = false;
+    for (const auto& b : r.result.beams) found = found || (b.length == r.result.length && b.avg_logprob == best);
+    EXPECT_TRUE(found);
+    EXPECT_EQ(r.result.length_source, LengthSource::predicted);
+    // The length head's log-probabilities: log-softmax of length_head · h[0] over a 2-token forward.
+    auto state = models::make_state(m.cmlm->transformer);
+    ASSERT_TRUE(models::forward_all(m.cmlm->transformer, state, std::vector<int32_t>{kLen, kFree}).ok());
+    std::vector<float> lp(kMaxLen + 1);
+    models::length_logits(*m.cmlm, state, lp);
+    ops::log_softmax(lp.data(), lp.size());
+    for (const auto& c : cands) EXPECT_NEAR(c.logprob, lp[c.length], 1e-6);
+}
+
+TEST(NatSession, FixedModeCutsAtTheFirstEos) {
+    const auto m = tiny_nat();
+    NatRequest req;
+    req.form = "wuyan-jueju";
+    req.mode = NatMode::fixed;
+    req.iterations = 3;
+    auto r = run(m, req);
+    ASSERT_EQ(r.ids.size(), kMaxLenFixed);
+    EXPECT_EQ(r.result.length_source, LengthSource::eos);
+    const auto eos = std::find(r.ids.begin(), r.ids.end(), kEos);
+    const size_t cut = size_t(eos - r.ids.begin());
+    EXPECT_EQ(r.result.length, cut);
+    EXPECT_EQ(r.result.stop_reason, cut < kMaxLenFixed ? decode::NatStop::eos : decode::NatStop::max_tokens);
+    EXPECT_EQ(r.result.text, m.tokenizer->decode(std::vector<int32_t>(r.ids.begin(), r.ids.begin() + long(cut))));
+    EXPECT_EQ(r.result.tokens.size(), cut < kMaxLenFixed ? cut + 1 : cut);  // the <eos> record too
+    EXPECT_EQ(r.result.passes[0].masked.size(), kMaxLenFixed);
+    EXPECT_EQ(r.result.passes[0].slots.size(), kMaxLenFixed);
+    // A blank text in fixed mode: its length is known, <eos> given after it.
+    NatRequest blank = req;
+    blank.blank_text = "春_秋_";
+    auto b = run(m, blank);
+    EXPECT_EQ(b.result.length, 4u);
+    EXPECT_EQ(b.result.stop_reason, decode::NatStop::eos);
+    EXPECT_EQ(b.result.passes[0].masked, (std::vector<size_t>{1, 3}));
+    for (size_t p = 4; p < kMaxLenFixed; ++p) EXPECT_EQ(b.ids[p], kEos);
+}
+
+TEST(NatSession, ConstraintsAcrosticBlanksAndLayoutAreHonoured) {
+    const auto m = tiny_nat();
+    // Acrostic: the first character of each line of a wuyan-jueju (positions 0, 6, 13, 19).
+    NatRequest acro = wuyan(4);
+    acro.acrostic = "春夏秋冬";
+    auto a = run(m, acro);
+    ASSERT_EQ(a.ids.size(), 25u);
+    EXPECT_EQ(a.ids[0], 12);
+    EXPECT_EQ(a.ids[6], 13);
+    EXPECT_EQ(a.ids[13], 14);
+    EXPECT_EQ(a.ids[19], 15);
+    EXPECT_EQ(a.result.given, (std::vector<size_t>{0, 6, 13, 19}));
+    for (const auto& p : a.result.passes)
+        for (size_t q : p.masked) EXPECT_TRUE(q != 0 && q != 6 && q != 13 && q != 19);
+    EXPECT_TRUE(a.result.tokens[6].forced);
+    // The layout: punctuation and line breaks given (the character slots stay the model's).
+    NatRequest lay = acro;
+    lay.layout = true;
+    auto l = run(m, lay);
+    EXPECT_EQ(l.result.passes[0].masked.size(), 20u - 4u);
+    EXPECT_EQ(l.ids[5], 10);   // ，
+    EXPECT_EQ(l.ids[11], 11);  // 。
+    EXPECT_EQ(l.ids[12], 5);   // \n
+    EXPECT_EQ(l.ids[18], 10);
+    EXPECT_EQ(l.ids[24], 11);
+    EXPECT_EQ(l.result.given, (std::vector<size_t>{0, 5, 6, 11, 12, 13, 18, 19, 24}));
+    // Fill in the blank: every character but the blanks is kept, the length is the text's.
+    NatRequest blank;
+    blank.form = "wuyan-jueju";
+    blank.iterations = 3;
+    blank.blank_text = "春花_月风，山_水□雨。\n秋__风雨，冬月山□风。";
+    auto b = run(m, blank);
+    ASSERT_EQ(b.result.length, 25u);
+    EXPECT_EQ(b.result.length_source, LengthSource::blank_text);
+    const std::vector<std::string> cps = io::split_utf8(blank.blank_text);
+    const std::vector<std::string> out = io::split_utf8(b.result.text);
+    ASSERT_EQ(out.size(), cps.size());
+    std::vector<size_t> blanks;
+    for (size_t i = 0; i < cps.size(); ++i) {
+        if (decode::is_blank_marker(cps[i])) {
+            blanks.push_back(i);
+        } else {
+            EXPECT_EQ(out[i], cps[i]) << i;
+        }
+    }
+    EXPECT_EQ(b.result.passes[0].masked, blanks);
+    // Constraints at any position.
+    NatRequest con = wuyan(2);
+    con.constraints = {{3, "山"}, {24, "。"}};
+    auto c = run(m, con);
+    EXPECT_EQ(c.ids[3], 18);
+    EXPECT_EQ(c.ids[24], 11);
+}
+
+TEST(NatSession, AtRequestCarriesTheSameConstraints) {
+    const auto m = tiny_nat();
+    NatRequest acro = wuyan(4, LengthSource::predicted);
+    acro.acrostic = "春夏秋冬";
+    auto plan = decode::plan_poem(m, acro);
+    ASSERT_TRUE(plan.ok()) << plan.error();
+    auto g = decode::at_request(*plan, *m.tokenizer);
+    EXPECT_EQ(g.form, "wuyan-jueju");
+    EXPECT_EQ(g.prompt, "春");  // position 0 is given: it leads the AT prompt
+    ASSERT_EQ(g.constraints.size(), 3u);
+    EXPECT_EQ(g.constraints[0].position, 6u);
+    EXPECT_EQ(g.constraints[0].text, "夏");
+    EXPECT_EQ(g.constraints[2].position, 19u);
+    // A blank text: the leading characters are the prompt, the rest constraints, <eos> after the length.
+    NatRequest blank;
+    blank.form = "wuyan-jueju";
+    blank.blank_text = "春花_月风，山水风雨雨。\n秋月山风雨，冬月山水风。";
+    plan = decode::plan_poem(m, blank);
+    ASSERT_TRUE(plan.ok()) << plan.error();
+    g = decode::at_request(*plan, *m.tokenizer);
+    EXPECT_EQ(g.prompt, "春花");
+    EXPECT_EQ(g.constraints.front().position, 3u);
+    EXPECT_EQ(g.constraints.back().position, 25u);
+    EXPECT_EQ(g.constraints.back().text, "<eos>");
+    // AT greedy honours them (forced tokens).
+    const auto at = tiny_at();
+    auto s = decode::start_generation(at, g);
+    ASSERT_TRUE(s.ok()) << s.error();
+    while (!s->done()) ASSERT_TRUE(s->step().ok());
+    const auto& r = s->result();
+    EXPECT_EQ(r.stop_reason, decode::StopReason::eos);
+    EXPECT_EQ(r.text.substr(0, 6), "春花");
+    const auto cps = io::split_utf8(r.text);
+    const auto want = io::split_utf8(blank.blank_text);
+    ASSERT_EQ(cps.size(), want.size());
+    for (size_t i = 0; i < cps.size(); ++i) {
+        if (!decode::is_blank_marker(want[i])) EXPECT_EQ(cps[i], want[i]) << i;
+    }
+}
+
+TEST(NatSession, SamplingIsSeededAndDrawsFromTheTemperedDistribution) {
+    const auto m = tiny_nat();
+    NatRequest req = wuyan(3);
+    req.sample = true;
+    req.temperature = 1.5f;
+    req.seed = 42;
+    auto a = run(m, req), b = run(m, req);
+    EXPECT_EQ(a.ids, b.ids);
+    EXPECT_TRUE(a.result.sample);
+    bool differs = false;
+    for (uint64_t seed = 1; seed < 6 && !differs; ++seed) {
+        req.seed = seed;
+        differs = run(m, req).ids != a.ids;
+    }
+    EXPECT_TRUE(differs);
+    // Greedy never picks below the argmax; sampling at temperature 1.5 records the tempered probability.
+    for (const auto& t : a.result.tokens) EXPECT_GT(t.prob, 0.f);
+}
+
+TEST(NatSession, CancelKeepsTheTextSoFar) {
+    const auto m = tiny_nat();
+    auto s = NatSession::create(m, wuyan(10));
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE(s->step().ok());
+    ASSERT_TRUE(s->step().ok());
+    s->cancel();
+    EXPECT_TRUE(s->done());
+    EXPECT_EQ(s->result().stop_reason, decode::NatStop::cancelled);
+    EXPECT_EQ(s->result().passes.size(), 2u);
+    EXPECT_EQ(s->result().tokens.size(), 25u);
+    auto again = s->step();
+    ASSERT_FALSE(again.ok());
+    EXPECT_NE(again.error().find("done (cancelled)"), std::string::npos);
+}
+
+TEST(NatSession, BadSettingsAreClearErrors) {
+    const auto m = tiny_nat();
+    auto err = [&](auto edit) {
+        NatRequest r = wuyan(4);
+        edit(r);
+        return nat_error(m, r);
+    };
+    EXPECT_EQ(err([](NatRequest&) {}), "");
+    EXPECT_EQ(err([](NatRequest& r) { r.iterations = 0; }), "iterations = 0 is outside [1, 100]");
+    EXPECT_EQ(err([](NatRequest& r) { r.iterations = 101; }), "iterations = 101 is outside [1, 100]");
+    EXPECT_EQ(err([](NatRequest& r) { r.length_beam = 9; }), "length_beam = 9 is outside [1, 8]");
+    EXPECT_NE(err([](NatRequest& r) { r.length_beam = 2; }).find("needs predicted lengths"), std::string::npos);
+    EXPECT_EQ(err([](NatRequest& r) {
+                  r.length = LengthSource::given;
+                  r.given_length = 31;
+              }),
+              "length = 31 is outside [1, 30] (the length head's max_len)");
+    EXPECT_EQ(err([](NatRequest& r) { r.form = "sonnet"; }), "unknown form 'sonnet' (known: wuyan-jueju, free)");
+    EXPECT_NE(err([](NatRequest& r) {
+                  r.form = "free";
+                  r.length = LengthSource::predicted;
+                  r.acrostic = "春夏";
+              }).find("an acrostic needs a regular form"),
+              std::string::npos);
+    EXPECT_EQ(err([](NatRequest& r) { r.acrostic = "春夏秋冬花"; }),
+              "the acrostic has 5 characters, wuyan-jueju has 4 lines");
+    EXPECT_NE(err([](NatRequest& r) { r.acrostic = "春X"; }).find("not a character of the vocabulary"),
+              std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) {
+                  r.length = LengthSource::predicted;
+                  r.blank_text = std::string("春") + std::string(30, '_');
+              }).find("blank_text is 31 tokens long; the model writes at most 30 tokens in length mode"),
+              std::string::npos);
+    EXPECT_EQ(err([](NatRequest& r) {
+                  r.length = LengthSource::predicted;
+                  r.blank_text = "春花月";
+              }),
+              "blank_text has no blank to fill (mark blanks with _ or □)");
+    EXPECT_NE(err([](NatRequest& r) { r.blank_text = "春_"; }).find("leave length \"auto\""), std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) {
+                  r.length = LengthSource::predicted;
+                  r.prompt = "春";
+                  r.blank_text = "春_";
+              }).find("leave prompt and acrostic empty"),
+              std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) { r.constraints = {{25, "春"}}; }).find("past the poem's length 25"),
+              std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) { r.constraints = {{40, "春"}}; }).find("past the longest poem"), std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) {
+                  r.prompt = "春";
+                  r.constraints = {{0, "夏"}};
+              }).find("clashes with '春'"),
+              std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) { r.constraints = {{1, "<eos>"}}; }).find("not a character"), std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) { r.mode = NatMode::fixed; }).find("fixed mode finds the length itself"),
+              std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) {
+                  r.form = "free";
+                  r.length = LengthSource::form;
+              }).find("has no fixed length"),
+              std::string::npos);
+    EXPECT_EQ(err([](NatRequest& r) {
+                  r.sample = true;
+                  r.temperature = 0.f;
+              }),
+              "temperature = 0 must be > 0 for sampling (use argmax for 0)");
+    EXPECT_NE(err([](NatRequest& r) { r.strategy = decode::NatStrategy::hybrid; }).find("HybridSession"),
+              std::string::npos);
+}
+
+TEST(NatReport, RequestJsonIsValidatedLikeTheAtRequest) {
+    auto r = decode::nat_request_from_json_text(
+        R"({"strategy": "nat", "prompt": "春", "form": "wuyan-jueju", "mode": "fixed", "iterations": 4,
+            "decoding": "sample", "temperature": 0.5, "seed": 9, "acrostic": "春夏", "layout": true,
+            "constraints": [{"position": 3, "text": "山"}]})");
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->mode, NatMode::fixed);
+    EXPECT_EQ(r->iterations, 4u);
+    EXPECT_TRUE(r->sample);
+    EXPECT_FLOAT_EQ(r->temperature, 0.5f);
+    EXPECT_EQ(r->seed, 9u);
+    EXPECT_EQ(r->acrostic, "春夏");
+    EXPECT_TRUE(r->layout);
+    ASSERT_EQ(r->constraints.size(), 1u);
+    auto len = decode::nat_request_from_json_text(R"({"length": 25, "length_beam": 1})");
+    ASSERT_TRUE(len.ok()) << len.error();
+    EXPECT_EQ(len->length, LengthSource::given);
+    EXPECT_EQ(len->given_length, 25u);
+    EXPECT_EQ(decode::nat_request_from_json_text(R"({"length": "form"})")->length, LengthSource::form);
+    auto error = [](const char* text) {
+        auto q = decode::nat_request_from_json_text(text);
+        return q ? std::string() : q.error();
+    };
+    EXPECT_EQ(error(R"({"iterations": 0})"), "iterations = 0 is outside [1, 100]");
+    EXPECT_EQ(error(R"({"iterations": 2.5})"), "iterations must be an integer in [1, 100], found 2.5");
+    EXPECT_EQ(error(R"({"length": "long"})"), "length must be \"auto\", \"form\" or a number of tokens, found 'long'");
+    EXPECT_EQ(error(R"({"mode": "both"})"), "unknown mode 'both' (known: length, fixed)");
+    EXPECT_EQ(error(R"({"strategy": "greedy"})"), "unknown strategy 'greedy' (known: nat, hybrid)");
+    EXPECT_NE(error(R"({"beam": 4})").find("unknown request key 'beam'"), std::string::npos);
+    EXPECT_NE(error(R"({"decoding": "sample", "temperature": 0})").find("temperature must be > 0"), std::string::npos);
+    EXPECT_NE(error(R"({"constraints": [{"position": 1}]})").find("a constraint needs position and text"),
+              std::string::npos);
+    EXPECT_EQ(error("[1]"), "a NAT request must be a JSON object, found an array");
+    // Round trip.
+    auto back = decode::nat_request_from_json(decode::to_json(*r));
+    ASSERT_TRUE(back.ok()) << back.error();
+    EXPECT_EQ(decode::to_json(*back), decode::to_json(*r));
+}
+
+TEST(NatReport, ResultAndEventJsonCarryPassesAndLengths) {
+    const auto m = tiny_nat();
+    NatRequest req = wuyan(3, LengthSource::predicted);
+    req.prompt = "春";
+    auto r = run(m, req);
+    const json j = decode::to_json(r.result);
+    for (const char* key : {"text", "completion", "tokens", "forward_passes", "ms", "tokens_per_s", "passes", "length",
+                            "length_candidates", "stop_reason", "iterations", "given", "beams"})
+        EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_EQ(j["type"], "result");
+    EXPECT_EQ(j["strategy"], "nat");
+    EXPECT_EQ(j["length_source"], "predicted");
+    EXPECT_EQ(j["passes"].size(), r.result.passes.size());
+    EXPECT_EQ(j["passes"][0]["confidence"][0], nullptr);  // the prompt character: given
+    EXPECT_TRUE(j["passes"][0]["confidence"][1].is_number());
+    EXPECT_EQ(j["length_candidates"].size(), 5u);
+    EXPECT_EQ(j["generated_tokens"], r.result.tokens.size());
+    const json e0 = decode::to_json(r.events[0]);
+    EXPECT_EQ(e0["type"], "length");
+    EXPECT_EQ(e0["decoding"].size(), 1u);
+    const json e1 = decode::to_json(r.events[1]);
+    EXPECT_EQ(e1["type"], "pass");
+    EXPECT_EQ(e1["pass"], 1);
+    EXPECT_EQ(e1["masked"].size(), e1["length"].get<size_t>() - 1);
+    EXPECT_EQ(e1["done"], false);
+    EXPECT_EQ(decode::to_json(r.events.back())["done"], true);
+}
+
+// ------------------------------------------------------------------------------------------- hybrid
+decode::GenerateResult at_greedy(const decode::TextModel& at, const decode::GenerateRequest& g) {
+    auto s = decode::start_generation(at, g);
+    EXPECT_TRUE(s.ok()) << (s ? "" : s.error());
+    if (!s) return {};
+    while (!s->done()) {
+        auto ev = s->step();
+        EXPECT_TRUE(ev.ok()) << (ev ? "" : ev.error());
+        if (!ev) break;
+    }
+    return s->result();
+}
+
+decode::HybridResult hybrid(const decode::TextModel& at, const decode::NatModel& nat, const NatRequest& req) {
+    auto s = decode::HybridSession::create(at, nat, req);
+    EXPECT_TRUE(s.ok()) << (s ? "" : s.error());
+    if (!s) return {};
+    size_t rounds = 0;
+    while (!s->done()) {
+        auto ev = s->step();
+        EXPECT_TRUE(ev.ok()) << (ev ? "" : ev.error());
+        if (!ev) break;
+        EXPECT_EQ(ev->index, rounds++);
+    }
+    return s->result();
+}
+
+// The hybrid against AT greedy on the AT request carrying the same constraints: same tokens, same records.
+decode::HybridResult expect_hybrid_equals_greedy(const decode::TextModel& at, const decode::NatModel& nat,
+                                                 const NatRequest& req) {
+    auto plan = decode::plan_poem(nat, req);
+    EXPECT_TRUE(plan.ok()) << (plan ? "" : plan.error());
+    if (!plan) return {};
+    const auto g = at_greedy(at, decode::at_request(*plan, *nat.tokenizer));
+    const auto h = hybrid(at, nat, req);
+    EXPECT_EQ(h.text, g.text);
+    EXPECT_EQ(h.stop_reason, g.stop_reason);
+    EXPECT_EQ(h.tokens.size(), g.tokens.size());
+    for (size_t i = 0; i < std::min(h.tokens.size(), g.tokens.size()); ++i) {
+        EXPECT_EQ(h.tokens[i].id, g.tokens[i].id) << i;
+        EXPECT_EQ(h.tokens[i].prob, g.tokens[i].prob) << i;  // the same logits, bit for bit
+        EXPECT_EQ(h.tokens[i].forced, g.tokens[i].forced) << i;
+        EXPECT_EQ(h.tokens[i].top.size(), g.tokens[i].top.size());
+        for (size_t k = 0; k < std::min(h.tokens[i].top.size(), g.tokens[i].top.size()); ++k)
+            EXPECT_EQ(h.tokens[i].top[k].id, g.tokens[i].top[k].id);
+    }
+    EXPECT_NEAR(h.logprob, g.logprob, 1e-9);
+    EXPECT_EQ(h.at_greedy_passes, g.forward_passes);
+    EXPECT_EQ(h.saved_passes, (long long)g.forward_passes - (long long)h.at_passes);
+    EXPECT_EQ(h.forward_passes, h.at_passes + h.nat_passes);
+    EXPECT_EQ(h.at_passes, h.rounds.size());
+    EXPECT_LE(h.accepted, h.drafted);
+    EXPECT_GE(h.nat_passes, 1u);
+    return h;
+}
+
+TEST(Hybrid, EqualsAtGreedyOnTinyModels) {
+    const auto at = tiny_at();
+    const auto nat = tiny_nat();
+    for (const char* prompt : {"", "春", "春花，", "山水风雨月"}) {
+        for (size_t iterations : {1, 3}) {
+            NatRequest req;
+            req.strategy = decode::NatStrategy::hybrid;
+            req.form = "wuyan-jueju";
+            req.prompt = prompt;
+            req.iterations = iterations;
+            SCOPED_TRACE(std::string(prompt) + " T=" + std::to_string(iterations));
+            expect_hybrid_equals_greedy(at, nat, req);
+        }
+    }
+    NatRequest acro;
+    acro.form = "wuyan-jueju";
+    acro.acrostic = "春夏秋冬";
+    expect_hybrid_equals_greedy(at, nat, acro);
+    NatRequest fixed;
+    fixed.form = "free";
+    fixed.mode = NatMode::fixed;
+    fixed.prompt = "月";
+    expect_hybrid_equals_greedy(at, nat, fixed);
+    NatRequest blank;
+    blank.form = "wuyan-jueju";
+    blank.blank_text = "春花_月风，山_水□雨。\n秋__风雨，冬月山□风。";
+    expect_hybrid_equals_greedy(at, nat, blank);
+}
+
+TEST(Hybrid, RejectsWhatItCannotReproduce) {
+    const auto at = tiny_at();
+    const auto nat = tiny_nat();
+    NatRequest req;
+    req.sample = true;
+    auto s = decode::HybridSession::create(at, nat, req);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().find("argmax"), std::string::npos);
+    req.sample = false;
+    req.length_beam = 2;
+    s = decode::HybridSession::create(at, nat, req);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().find("length_beam must be 1"), std::string::npos);
+    // Different tokenizers.
+    json tok = tokenizer_json();
+    tok["tokens"][21] = "雪";
+    auto other = decode::TextModel::load(write_file("gpt", TinyModels().config, tok, TinyModels::random(3, false)));
+    ASSERT_TRUE(other.ok()) << other.error();
+    s = decode::HybridSession::create(*other, nat, NatRequest{});
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().find("share the tokenizer: token 21"), std::string::npos);
+    // JSON of a finished run.
+    NatRequest ok;
+    ok.prompt = "春";
+    const auto h = hybrid(at, nat, ok);
+    const json j = decode::to_json(h);
+    EXPECT_EQ(j["strategy"], "hybrid");
+    EXPECT_EQ(j["rounds"].size(), h.rounds.size());
+    EXPECT_EQ(j["at_passes"], h.at_passes);
+    EXPECT_TRUE(j.contains("saved_passes"));
+}
+
+TEST(Metrics, MeasureRunScoresWithTheAtModel) {
+    const auto at = tiny_at();
+    auto state = models::make_state(*at.transformer);
+    const std::string text = "春花月水风，山水风雨雨。\n秋月山风雨，冬月山水风。";
+    auto m = decode::measure_run(text, "wuyan-jueju", 50.0, 5, &at, &state);
+    ASSERT_TRUE(m.ok()) << m.error();
+    auto s = decode::score_text(at, state, text, "wuyan-jueju");
+    ASSERT_TRUE(s.ok());
+    EXPECT_TRUE(m->scored);
+    EXPECT_DOUBLE_EQ(m->at_ppl, s->ppl);
+    EXPECT_EQ(m->at_tokens, 26u);
+    EXPECT_EQ(m->chars, 20u);
+    EXPECT_DOUBLE_EQ(m->chars_per_s, 400.0);
+    EXPECT_EQ(m->repetition.repeated, 1u);  // 雨雨
+    EXPECT_TRUE(m->form_check.ok);
+    const json j = decode::to_json(*m);
+    EXPECT_EQ(j["form_check"]["ok"], true);
+    EXPECT_EQ(j["repetition"]["pairs"], 16);
+    auto unscored = decode::measure_run(text, "wuyan-jueju", 0.0, 1, nullptr, nullptr);
+    ASSERT_TRUE(unscored.ok());
+    EXPECT_FALSE(unscored->scored);
+    EXPECT_EQ(decode::to_json(*unscored)["at_ppl"], nullptr);
+    EXPECT_FALSE(decode::measure_run(text, "sonnet", 0.0, 1, nullptr, nullptr).ok());
+}
+
+// ------------------------------------------------------------------------ the real model vs PyTorch
+std::string fixture_path(const char* env, const std::string& relative) {
+    if (const char* p = std::getenv(env)) return p;
+    return std::string(ATNAT_SOURCE_DIR) + "/" + relative;
+}
+
+std::optional<std::vector<uint8_t>> read_bytes(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return std::nullopt;
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+class PoetNatGolden : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const std::string gpath = fixture_path("ATNAT_POET_NAT_GOLDEN", "tests/fixtures/poet-nat-golden.json");
+        const std::string mpath = fixture_path("ATNAT_POET_NAT_MODEL", "models/poet-nat/model.safetensors");
+        auto g = read_bytes(gpath);
+        auto w = read_bytes(mpath);
+        if (!g || !w) GTEST_SKIP() << "no " << (g ? mpath : gpath) << " (run models/poet-nat/export.py)";
+        golden = json::parse(g->begin(), g->end());
+        auto m = decode::NatModel::load(std::move(*w));
+        ASSERT_TRUE(m.ok()) << m.error();
+        model = std::make_unique<decode::NatModel>(std::move(*m));
+    }
+    json golden;
+    std::unique_ptr<decode::NatModel> model;
+};
+
+// |a - b| <= atol + rtol·|b| with the fixture's 7 significant digits in mind.
+void expect_close(float got, double want, const std::string& where) {
+    EXPECT_LE(std::fabs(double(got) - want), 1e-4 + 1e-4 * std::fabs(want)) << where << ": " << got << " vs " << want;
+}
+
+TEST_F(PoetNatGolden, LogitsAndLengthLogitsMatchPyTorch) {
+    const auto& cm = *model->cmlm;
+    const size_t V = cm.transformer.config.vocab_size;
+    auto state = models::make_state(cm.transformer);
+    double worst = 0;
+    for (const json& c : golden["cases"]) {
+        const auto tokens = c["tokens"].get<std::vector<int32_t>>();
+        auto logits = models::forward_all(cm.transformer, state, tokens);
+        ASSERT_TRUE(logits.ok()) << logits.error();
+        const std::string name = c["name"];
+        for (const auto& [pos, row] : c["logits"].items()) {
+            const size_t p = std::stoul(pos);
+            for (size_t v = 0; v < V; ++v) {
+                const double want = row[v].get<double>();
+                const float got = (*logits)[p * V + v];
+                worst = std::max(worst, std::fabs(double(got) - want));
+                expect_close(got, want, name + " logit[" + pos + "][" + std::to_string(v) + "]");
+            }
+        }
+        // argmax everywhere (where PyTorch's top-2 are not a near tie).
+        const auto argmax = c["argmax"].get<std::vector<int32_t>>();
+        for (size_t p = 0; p < tokens.size(); ++p) {
+            const auto& top = c["top5_logits"][p];
+            if (top[0].get<double>() - top[1].get<double>() < 1e-4) continue;
+            EXPECT_EQ(int32_t(ops::argmax(logits->data() + p * V, V)), argmax[p]) << name << " position " << p;
+        }
+        std::vector<float> len(cm.max_len + 1);
+        models::length_logits(cm, state, len);
+        const auto want = c["length_logits"];
+        ASSERT_EQ(want.size(), len.size());
+        for (size_t L = 0; L < len.size(); ++L) {
+            worst = std::max(worst, std::fabs(double(len[L]) - want[L].get<double>()));
+            expect_close(len[L], want[L].get<double>(), name + " length_logits[" + std::to_string(L) + "]");
+        }
+    }
+    std::printf("[ golden ] max |logit - PyTorch| %.3g\n", worst);
+}
+
+TEST_F(PoetNatGolden, OnePassFillsAndLengthsMatchPyTorch) {
+    const json& op = golden["one_pass"];
+    // Length mode: the top-5 lengths of [<len>, <wuyan-jueju>], then 25 masks filled by argmax.
+    NatRequest req;
+    req.form = "wuyan-jueju";
+    req.iterations = 1;
+    auto r = run(*model, req);
+    const auto top5 = op["length_mode"]["top5_lengths"].get<std::vector<size_t>>();
+    ASSERT_GE(r.result.length_candidates.size(), 5u);
+    for (size_t i = 0; i < 5; ++i) {
+        EXPECT_EQ(r.result.length_candidates[i].length, top5[i]) << i;
+        expect_close(float(r.result.length_candidates[i].logprob), op["length_mode"]["top5_length_logprobs"][i].get<double>(),
+                     "wuyan length logprob " + std::to_string(i));
+    }
+    ASSERT_EQ(r.result.length, 25u);  // the head's choice
+    EXPECT_EQ(r.ids, op["length_mode"]["fill_argmax"].get<std::vector<int32_t>>());
+    EXPECT_EQ(r.result.text, op["length_mode"]["fill_text"].get<std::string>());
+    EXPECT_EQ(r.result.forward_passes, 2u);  // the 2-token length pass + one fill
+    // The free form's lengths (the only form where the head has a real job).
+    NatRequest free_req;
+    free_req.form = "free";
+    free_req.iterations = 1;
+    auto f = run(*model, free_req);
+    const auto free5 = op["length_free"]["top5_lengths"].get<std::vector<size_t>>();
+    for (size_t i = 0; i < 5; ++i) {
+        EXPECT_EQ(f.result.length_candidates[i].length, free5[i]) << i;
+        expect_close(float(f.result.length_candidates[i].logprob), op["length_free"]["top5_length_logprobs"][i].get<double>(),
+                     "free length logprob " + std::to_string(i));
+    }
+    // Fixed mode: <fixed> <wuyan-jueju> + N masks, argmax, cut at the first <eos>.
+    NatRequest fixed;
+    fixed.form = "wuyan-jueju";
+    fixed.mode = NatMode::fixed;
+    fixed.iterations = 1;
+    auto x = run(*model, fixed);
+    EXPECT_EQ(x.ids, op["fixed_mode"]["fill_argmax"].get<std::vector<int32_t>>());
+    EXPECT_EQ(x.result.text, op["fixed_mode"]["text_until_first_eos"].get<std::string>());
+    std::printf("[ golden ] one pass: %s | fixed: %s\n", r.result.text.c_str(), x.result.text.c_str());
+}
+
+TEST_F(PoetNatGolden, HybridEqualsPoetAtGreedyOnRealPrompts) {
+    auto aw = read_bytes(fixture_path("ATNAT_POET_AT_MODEL", "models/poet-at/model.safetensors"));
+    auto prompts = read_bytes(std::string(ATNAT_SOURCE_DIR) + "/models/data/poetry/test_prompts.txt");
+    if (!aw || !prompts) GTEST_SKIP() << "no poet-at model or test prompts";
+    auto at = decode::TextModel::load(std::move(*aw));
+    ASSERT_TRUE(at.ok()) << at.error();
+    std::string text(prompts->begin(), prompts->end());
+    size_t done = 0, at_passes = 0, greedy = 0, accepted = 0;
+    for (size_t pos = 0; pos < text.size() && done < 4;) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        const std::string line = text.substr(pos, end - pos);
+        pos = end + 1;
+        const size_t tab = line.find('\t');
+        if (tab == std::string::npos) continue;
+        NatRequest req;
+        req.form = line.substr(0, tab);
+        req.prompt = line.substr(tab + 1);
+        req.iterations = done == 1 ? 3 : 1;
+        SCOPED_TRACE(line);
+        const auto h = expect_hybrid_equals_greedy(*at, *model, req);
+        at_passes += h.at_passes;
+        greedy += h.at_greedy_passes;
+        accepted += h.accepted;
+        ++done;
+    }
+    NatRequest acro;
+    acro.form = "qiyan-jueju";
+    acro.acrostic = "春夏秋冬";
+    expect_hybrid_equals_greedy(*at, *model, acro);
+    EXPECT_LT(at_passes, greedy);  // drafts do get accepted (punctuation and line breaks at least)
+    std::printf("[ golden ] hybrid: %zu AT passes for %zu tokens (%zu draft tokens accepted)\n", at_passes, greedy, accepted);
+}
+
+}  // namespace
+}  // namespace atnat
