@@ -261,6 +261,7 @@ int run_compare(const Args& args) {
                        {"nat_passes", h.avg(double(h.nat_passes))},
                        {"at_greedy_passes", h.avg(double(h.greedy_passes))},
                        {"acceptance", h.drafted ? double(h.accepted) / double(h.drafted) : 0.0},
+                       {"tokens_per_at_pass", h.at_passes ? double(h.greedy_passes) / double(h.at_passes) : 0.0},
                        {"equal_to_at_greedy", h.equal},
                        {"draft_iterations", T}};
         std::cout << decode::dump_json(j, 2) << "\n";
@@ -273,10 +274,13 @@ int run_compare(const Args& args) {
         std::printf("| %s | %.1f | %.1f | %.0f | %.1f | %.1f%% | %.1f%% |\n", r.name.c_str(), r.avg(r.ms), r.avg(r.passes),
                     r.chars_per_s(), r.ppl(), 100.0 * r.repetition(), 100.0 * r.form_rate());
     }
-    std::printf("\nhybrid: AT passes %.1f vs AT greedy %.1f per poem (saved %.1f), NAT passes %.1f, draft tokens accepted "
-                "%.1f%%, output identical to AT greedy in %zu/%zu\n",
+    std::printf("\nhybrid: AT passes %.1f vs AT greedy %.1f per poem (saved %.1f), NAT passes %.1f; per AT pass %.2f "
+                "tokens (%.2f accepted draft tokens + AT's own); %.1f%% of all drafted tokens accepted; output identical "
+                "to AT greedy in %zu/%zu\n",
                 h.avg(double(h.at_passes)), h.avg(double(h.greedy_passes)),
                 h.avg(double(h.greedy_passes)) - h.avg(double(h.at_passes)), h.avg(double(h.nat_passes)),
+                h.at_passes ? double(h.greedy_passes) / double(h.at_passes) : 0.0,
+                h.at_passes ? double(h.accepted) / double(h.at_passes) : 0.0,
                 h.drafted ? 100.0 * double(h.accepted) / double(h.drafted) : 0.0, h.equal, h.runs);
     for (size_t e = 0; e < size_t(*examples) && e < prompts->size(); ++e) {
         std::printf("\nprompt %zu: %s %s\n", e + 1, (*prompts)[e].form.c_str(), (*prompts)[e].text.c_str());

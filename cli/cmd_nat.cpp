@@ -1,5 +1,6 @@
-// atnat generate with a non-autoregressive model (--strategy nat, or any model of arch "cmlm") and the hybrid
-// (--strategy hybrid: poet-nat drafts, poet-at verifies). cmd_generate.cpp hands these runs over here.
+// atnat generate with a non-autoregressive model (--strategy nat, or any model of arch "cmlm"), the hybrid
+// (--strategy hybrid: poet-nat drafts, poet-at verifies), and an AT model given the NAT-style constraints
+// (--acrostic, --blank-text, --layout, --length: forced tokens). cmd_generate.cpp hands these runs over here.
 // The options become a JSON request parsed by core/decode/nat_report.hpp, so the CLI accepts and rejects
 // exactly what the browser does, and --json prints the same documents (plus "metrics").
 #include <cstdio>
@@ -20,8 +21,8 @@ using nlohmann::json;
 
 constexpr const char* kDefaultAtModel = "models/poet-at";
 
-// Options that only mean something to NAT decoding / only to AT decoding.
-constexpr const char* kNatOnly[] = {"iterations", "length", "length-beam", "mode", "acrostic", "blank-text", "layout", "decoding"};
+// Options that send generate here (NAT decoding, or NAT-style constraints for an AT model) / AT-only options.
+constexpr const char* kHandledHere[] = {"iterations", "length", "length-beam", "mode", "acrostic", "blank-text", "layout", "decoding"};
 constexpr const char* kAtOnly[] = {"beam", "length-penalty", "repetition-penalty", "max-tokens"};
 
 std::string unescape(const std::string& s) {
@@ -254,12 +255,94 @@ int run_hybrid(const Args& args, const std::string& path, const decode::NatReque
     return kExitOk;
 }
 
+// An AT model (arch "gpt") asked for NAT-style constraints (--acrostic, --blank-text, --layout, --length): the
+// same plan as the NAT side (decode::at_request_for), decoded by the AT strategy of --strategy.
+int run_at_constrained(const Args& args, const std::string& path) {
+    for (const char* o : {"iterations", "length-beam", "mode", "decoding", "at-model", "request"}) {
+        if (args.has(o)) return fail(std::string("--") + o + " is not an AT setting (an AT model: " + path + ")");
+    }
+    json at = json::object();  // the AT decoding options, checked by report.hpp like generate's own
+    for (const char* o : {"strategy", "temperature", "top-k", "top-p", "repetition-penalty", "beam", "length-penalty",
+                          "seed", "max-tokens"}) {
+        if (!args.has(o)) continue;
+        std::string key = o;
+        for (char& c : key) c = c == '-' ? '_' : c;
+        if (key == "strategy") {
+            at[key] = args.get(o);
+        } else if (key == "top_k" || key == "beam" || key == "max_tokens" || key == "seed") {
+            auto n = args.get_int(o, 0, INT64_MIN, INT64_MAX);
+            if (!n) return fail(n.error());
+            at[key] = *n;
+        } else {
+            auto x = args.get_float(o, 0, -1e30, 1e30);
+            if (!x) return fail(x.error());
+            at[key] = *x;
+        }
+    }
+    auto request = decode::request_from_json(at);
+    if (!request) return fail(request.error());
+    json poem = json::object();
+    for (const char* o : {"prompt", "form", "acrostic", "blank-text"}) {
+        std::string key = o;
+        for (char& c : key) c = c == '-' ? '_' : c;
+        if (args.has(o)) poem[key] = unescape(args.get(o));
+    }
+    if (args.has("length")) {
+        const std::string v = args.get("length");
+        if (v == "auto" || v == "form") {
+            poem["length"] = v;
+        } else {
+            auto n = args.get_int("length", 0, 1, 1 << 20);
+            if (!n) return fail("--length must be auto, form or a number of tokens: " + n.error());
+            poem["length"] = *n;
+        }
+    }
+    if (args.flag("layout")) poem["layout"] = true;
+    auto nat_request = decode::nat_request_from_json(poem);
+    if (!nat_request) return fail(nat_request.error());
+    auto weights = load_weights(path);
+    if (!weights) return fail(weights.error());
+    auto model = decode::TextModel::load(*weights);
+    if (!model) return fail(path + ": " + model.error());
+    auto constrained = decode::at_request_for(*model, *nat_request);
+    if (!constrained) return fail(constrained.error());
+    request->prompt = constrained->prompt;
+    request->form = constrained->form;
+    request->constraints = constrained->constraints;
+    auto session = decode::start_generation(*model, *request);
+    if (!session) return fail(session.error());
+    while (!session->done()) {
+        auto ev = session->step();
+        if (!ev) return fail(ev.error());
+        if (args.flag("json") && args.flag("events")) std::cout << decode::dump_json(decode::to_json(*ev)) << "\n" << std::flush;
+    }
+    const auto& r = session->result();
+    auto state = models::make_state(*model->transformer, 0);
+    auto metrics = decode::measure_run(r.text, request->form, r.ms, r.forward_passes, &*model, &state);
+    if (!metrics) return fail(metrics.error());
+    if (args.flag("json")) {
+        json j = decode::to_json(r);
+        j["metrics"] = decode::to_json(*metrics);
+        j["constraints"] = decode::to_json(*request)["constraints"];
+        std::cout << decode::dump_json(j, args.flag("events") ? -1 : 2) << "\n";
+        return kExitOk;
+    }
+    std::string forced;
+    for (const auto& c : request->constraints) forced += " " + std::to_string(c.position) + ":" + (c.text == "\n" ? "\\n" : c.text);
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "[%s · %zu tokens · stop %s · %zu forward passes · %.1f ms · forced at%s]",
+                  decode::strategy_name(r.strategy), r.tokens.size(), decode::stop_reason_name(r.stop_reason),
+                  r.forward_passes, r.ms, forced.empty() ? " none" : forced.c_str());
+    std::cout << r.text << "\n\n" << buf << "\n" << metrics_line(*metrics) << "\n";
+    return kExitOk;
+}
+
 }  // namespace
 
 bool nat_generate_wanted(const Args& args) {
     const std::string strategy = args.get("strategy");
     if (strategy == "nat" || strategy == "hybrid") return true;
-    for (const char* o : kNatOnly) {
+    for (const char* o : kHandledHere) {
         if (args.has(o)) return true;
     }
     auto path = model_argument(args);
@@ -270,6 +353,8 @@ int run_nat_generate(const Args& args) {
     auto path = model_argument(args);
     if (!path) return fail(path.error());
     if (args.flag("events") && !args.flag("json")) return fail("--events needs --json");
+    const std::string strategy = args.get("strategy");
+    if (peek_arch(*path) == "gpt" && strategy != "nat" && strategy != "hybrid") return run_at_constrained(args, *path);
     auto j = request_json(args);
     if (!j) return fail(j.error());
     auto request = decode::nat_request_from_json(*j);

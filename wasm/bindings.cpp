@@ -226,14 +226,17 @@ public:
     explicit JsRasterSession(atnat::decode::RasterSampler sampler) : sampler_(std::move(sampler)) {}
     bool done() const { return sampler_.done(); }
     // Samples up to the end of the current row; returns {"begin", "end"}: the raster indices written.
-    std::string step_row() {
-        const auto range = sampler_.step_row();
-        return nlohmann::json{{"begin", range.begin}, {"end", range.end}}.dump();
-    }
+    std::string step_row() { return range_json(sampler_.step_row()); }
+    // Samples the next pixels (1..n) in raster order; the naive sampler steps one pixel at a time so a
+    // cancel can land between its full forward passes.
+    std::string step(int n) { return range_json(sampler_.step(size_t(std::clamp(n, 1, 1 << 20)))); }
     val image() const { return image_view(sampler_.image_vector()); }
     std::string stats() const { return stats_json(sampler_.stats()); }
 
 private:
+    static std::string range_json(atnat::decode::PixelRange range) {
+        return nlohmann::json{{"begin", range.begin}, {"end", range.end}}.dump();
+    }
     atnat::decode::RasterSampler sampler_;
 };
 
@@ -355,6 +358,7 @@ EMSCRIPTEN_BINDINGS(atnat) {
     emscripten::class_<JsRasterSession>("RasterSession")
         .function("done", &JsRasterSession::done)
         .function("step_row", &JsRasterSession::step_row)
+        .function("step", &JsRasterSession::step)
         .function("image", &JsRasterSession::image)
         .function("stats", &JsRasterSession::stats);
     emscripten::class_<JsPixNAT>("PixNAT")

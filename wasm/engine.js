@@ -118,17 +118,20 @@ function* stepSession(session) {
   }
 }
 
-// Paints one image. PixelCNN (request.method "naive" | "cached"): one 'rows' event per image row, in raster
-// order. pixnat (request.steps = K): one 'pass' event per parallel pass, masked pixels = levels.
-// Each event carries a copy of the image so far; the last event is the result with the stats.
+// Paints one image. PixelCNN (request.method "naive" | "cached"): 'rows' events in raster order (cached: one
+// per image row; naive: one per pixel, since each is a full forward pass). pixnat (request.steps = K): one
+// 'pass' event per parallel pass, masked pixels = levels. Each event carries a copy of the image so far and
+// `row_end` (the event completes an image row, or a pass); the last event is the result with the stats.
 function* paint(model, request) {
   const session = model.pixels.start(JSON.stringify(request));
   const isRaster = model.info.arch === 'pixelcnn';
+  const onePixel = isRaster && request.method === 'naive';
   try {
     while (!session.done()) {
-      const step = JSON.parse(isRaster ? session.step_row() : session.step());
+      const step = JSON.parse(isRaster ? (onePixel ? session.step(1) : session.step_row()) : session.step());
       const image = (isRaster ? session.image() : session.tokens()).slice();
-      yield { type: isRaster ? 'rows' : 'pass', ...step, image };
+      const row_end = !isRaster || step.end % model.info.width === 0;
+      yield { type: isRaster ? 'rows' : 'pass', ...step, row_end, image };
     }
     const image = (isRaster ? session.image() : session.tokens()).slice();
     yield { type: 'result', arch: model.info.arch, image, levels: model.info.levels,
@@ -146,7 +149,7 @@ const builtinTasks = {
     if (!(delay >= 0 && delay <= 2000)) throw new Error('atnat: delay_ms must be between 0 and 2000');
     for (const event of paint(engine.model(model), request)) {
       yield event;
-      if (delay > 0 && event.type !== 'result') await new Promise((resolve) => setTimeout(resolve, delay));
+      if (delay > 0 && event.row_end) await new Promise((resolve) => setTimeout(resolve, delay));
     }
   },
 

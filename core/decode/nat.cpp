@@ -210,15 +210,28 @@ std::string NatModel::form_names() const {
 }
 
 // ---------------------------------------------------------------------------------------------- plan
-Result<PoemPlan> plan_poem(const NatModel& model, const NatRequest& r) {
-    const io::Tokenizer& tok = *model.tokenizer;
-    const models::Cmlm& cm = *model.cmlm;
+namespace {
+
+// What planning needs from a model: its tokenizer, forms and the longest poems it writes.
+struct PlanLimits {
+    const io::Tokenizer& tok;
+    const std::vector<std::pair<std::string, int32_t>>& forms;
+    std::string default_form, form_names;
+    size_t max_len = 0, max_len_fixed = 0;
+    const char* max_len_name = "the length head's max_len";
+};
+
+Result<PoemPlan> plan_with(const PlanLimits& lim, const NatRequest& r) {
+    const io::Tokenizer& tok = lim.tok;
     PoemPlan p;
-    p.form = r.form.empty() ? model.default_form() : r.form;
-    if (!model.form_id(p.form)) return make_error("unknown form '" + p.form + "' (known: " + model.form_names() + ")");
-    p.shape = *parse_form(p.form);
+    p.form = r.form.empty() ? lim.default_form : r.form;
+    if (std::none_of(lim.forms.begin(), lim.forms.end(), [&](const auto& f) { return f.first == p.form; }))
+        return make_error("unknown form '" + p.form + "' (known: " + lim.form_names + ")");
+    const auto shape = parse_form(p.form);
+    if (!shape) return make_error("form '" + p.form + "' has no known layout");
+    p.shape = *shape;
     p.mode = r.mode;
-    const size_t cap = r.mode == NatMode::length ? cm.max_len : cm.max_len_fixed;
+    const size_t cap = r.mode == NatMode::length ? lim.max_len : lim.max_len_fixed;
     const std::string cap_text = std::to_string(cap) + " tokens in " + nat_mode_name(r.mode) + " mode";
 
     // An ordinary token of one code point (no specials, no <unk>), or an error naming `what`.
@@ -245,9 +258,9 @@ Result<PoemPlan> plan_poem(const NatModel& model, const NatRequest& r) {
             return make_error("fixed mode finds the length itself (the first <eos>): length must be \"auto\"");
         p.length_source = LengthSource::eos;
     } else if (r.length == LengthSource::given) {
-        if (r.given_length < 1 || r.given_length > cm.max_len)
+        if (r.given_length < 1 || r.given_length > lim.max_len)
             return make_error("length = " + std::to_string(r.given_length) + " is outside [1, " +
-                              std::to_string(cm.max_len) + "] (the length head's max_len)");
+                              std::to_string(lim.max_len) + "] (" + lim.max_len_name + ")");
         p.length_source = LengthSource::given;
         p.length = r.given_length;
     } else if (r.length == LengthSource::form) {
@@ -353,6 +366,29 @@ Result<PoemPlan> plan_poem(const NatModel& model, const NatRequest& r) {
                           std::to_string(p.length) + " (" + length_source_name(p.length_source) + ")");
     }
     return p;
+}
+
+}  // namespace
+
+Result<PoemPlan> plan_poem(const NatModel& model, const NatRequest& request) {
+    return plan_with({*model.tokenizer, model.forms, model.default_form(), model.form_names(), model.cmlm->max_len,
+                      model.cmlm->max_len_fixed},
+                     request);
+}
+
+Result<GenerateRequest> at_request_for(const TextModel& at, const NatRequest& request) {
+    if (request.mode != NatMode::length)
+        return make_error("fixed mode is the CMLM's input format; an AT model ends at <eos> by itself (use mode length)");
+    if (request.length_beam != 1 || request.sample || request.strategy != NatStrategy::nat)
+        return make_error("at_request_for takes the poem's constraints only (no length beam, sampling or hybrid)");
+    const size_t start = at.forms.empty() ? 1 : 2;  // <bos> (<form>)
+    const size_t context = at.transformer->config.context;
+    const size_t longest = context > start + 1 ? context - start - 1 : 0;  // room for the <eos>
+    auto plan = plan_with({*at.tokenizer, at.forms, at.default_form(), at.form_names(), longest, longest,
+                           "the AT context without <bos>, form and <eos>"},
+                          request);
+    if (!plan) return make_error(plan.error());
+    return at_request(*plan, *at.tokenizer);
 }
 
 GenerateRequest at_request(const PoemPlan& plan, const io::Tokenizer& tok) {

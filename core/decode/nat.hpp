@@ -123,6 +123,11 @@ Result<PoemPlan> plan_poem(const NatModel& model, const NatRequest& request);
 // "<eos>" after a known length (given, form, blank text). Greedy, default settings otherwise.
 GenerateRequest at_request(const PoemPlan& plan, const io::Tokenizer& tokenizer);
 
+// The same, planned against an AT model alone (its tokenizer and forms; poems up to its context): how the
+// AT side honours a request's prompt, constraints, acrostic, blank text, layout and length (given or form:
+// a forced <eos>) without a CMLM. Length mode only; no length beam, sampling or hybrid.
+Result<GenerateRequest> at_request_for(const TextModel& at, const NatRequest& request);
+
 // ---------------------------------------------------------------------------------------------- session
 struct LengthCandidate {
     size_t length = 0;

@@ -37,6 +37,8 @@ using decode::NatRequest;
 using decode::NatSession;
 using nlohmann::json;
 
+decode::GenerateResult at_greedy(const decode::TextModel& at, const decode::GenerateRequest& g);
+
 // ------------------------------------------------------------------------------------- pure functions
 TEST(MaskPredictSchedule, RemasksFloorOfMTimesRemainingOverT) {
     // M = 20, T = 10: 18, 16, ..., 2, then 0 after the last pass.
@@ -181,7 +183,7 @@ const std::vector<std::string> kTokens = {"<pad>", "<bos>", "<eos>", "<mask>", "
                                           "<wuyan-jueju>", "<free>", "，", "。", "春", "夏", "秋", "冬", "花", "月",
                                           "山", "水", "风", "雨"};
 constexpr size_t kV = 22, kD = 16, kF = 24, kContext = 40, kMaxLen = 30, kMaxLenFixed = 32;
-constexpr int32_t kEos = 2, kMask = 3, kLen = 6, kFixed = 7, kWuyan = 8, kFree = 9;
+constexpr int32_t kEos = 2, kMask = 3, kLen = 6, kWuyan = 8, kFree = 9;
 
 json tokenizer_json(bool with_len = true) {
     json specials = {{"pad", 0}, {"bos", 1}, {"eos", 2}, {"mask", 3}, {"unk", 4}, {"newline", 5}, {"fixed", 7}};
@@ -577,6 +579,38 @@ TEST(NatSession, AtRequestCarriesTheSameConstraints) {
     for (size_t i = 0; i < cps.size(); ++i) {
         if (!decode::is_blank_marker(want[i])) EXPECT_EQ(cps[i], want[i]) << i;
     }
+}
+
+TEST(NatSession, AtRequestForPlansAgainstTheAtModelAlone) {
+    const auto at = tiny_at();
+    NatRequest acro;
+    acro.form = "wuyan-jueju";
+    acro.acrostic = "春夏秋冬";
+    acro.length = LengthSource::form;
+    auto g = decode::at_request_for(at, acro);
+    ASSERT_TRUE(g.ok()) << g.error();
+    EXPECT_EQ(g->prompt, "春");
+    ASSERT_EQ(g->constraints.size(), 4u);  // 夏 秋 冬 and the <eos> after the form's 25 tokens
+    EXPECT_EQ(g->constraints.back().position, 25u);
+    g->strategy = decode::Strategy::beam;  // any AT strategy honours the forced tokens
+    g->beam = 3;
+    const auto r = at_greedy(at, *g);
+    const auto cps = io::split_utf8(r.text);
+    ASSERT_EQ(cps.size(), 25u);
+    EXPECT_EQ(cps[6], "夏");
+    EXPECT_EQ(cps[13], "秋");
+    EXPECT_EQ(cps[19], "冬");
+    EXPECT_EQ(r.stop_reason, decode::StopReason::eos);
+    // Limits are the AT context's: 40 - <bos> - form - <eos> = 37 tokens.
+    NatRequest longer;
+    longer.length = LengthSource::given;
+    longer.given_length = 38;
+    auto e = decode::at_request_for(at, longer);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.error(), "length = 38 is outside [1, 37] (the AT context without <bos>, form and <eos>)");
+    NatRequest fixed;
+    fixed.mode = NatMode::fixed;
+    EXPECT_FALSE(decode::at_request_for(at, fixed).ok());
 }
 
 TEST(NatSession, SamplingIsSeededAndDrawsFromTheTemperedDistribution) {

@@ -24,6 +24,7 @@ for (const [cls, seed] of [[7, 1], [3, 12]]) {
     const { events, result } = await paint({ model: 'pixelcnn', class: cls, seed, method: 'cached' });
     assert.deepEqual(Array.from(result.image), native.images[0].levels);
     assert.equal(events.filter((e) => e.type === 'rows').length, 28, 'one event per image row');
+    assert.ok(events.filter((e) => e.type === 'rows').every((e) => e.row_end));
     assert.equal(result.pixel_updates, 784);
     assert.equal(result.forward_passes, 0);
   });
