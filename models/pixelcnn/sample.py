@@ -66,7 +66,7 @@ def conv1x1(conv, x):
 
 
 @torch.no_grad()
-def cached_sample(model, c, greedy=False, generator=None, teacher=None):
+def cached_sample(model, c, greedy=False, generator=None, teacher=None, temperature=1.0):
     """c: int64 [B]. teacher: optional int64 [B, H, W] written instead of the choice (teacher forcing, for the
     equivalence check). Returns (levels [B, H, W], logits [B, L, H, W])."""
     cfg = model.cfg
@@ -99,7 +99,7 @@ def cached_sample(model, c, greedy=False, generator=None, teacher=None):
             elif greedy:
                 choice = logits.argmax(1)
             else:
-                choice = torch.multinomial(torch.softmax(logits, 1), 1, generator=generator)[:, 0]
+                choice = torch.multinomial(torch.softmax(logits / temperature, 1), 1, generator=generator)[:, 0]
             out[:, y, x] = choice
             img[:, 0, y, x] = choice.float() / (L - 1)
     return out, all_logits
@@ -112,6 +112,7 @@ def main():
     ap.add_argument("--n", type=int, default=1000, help="samples for the quality table (100 per class)")
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--temperature", type=float, default=1.0)
     args = ap.parse_args()
     torch.set_num_threads(1)
     model = load()
@@ -139,22 +140,27 @@ def main():
     classes = torch.arange(10).repeat_interleave(args.n // 10)
     samples, t0 = [], time.time()
     for i in range(0, len(classes), args.batch):
-        s, _ = cached_sample(model, classes[i:i + args.batch], generator=gen)
+        s, _ = cached_sample(model, classes[i:i + args.batch], generator=gen, temperature=args.temperature)
         samples.append(s)
         print(f"{i + len(s)} samples, {time.time() - t0:.0f}s", flush=True)
     elapsed = time.time() - t0
     samples = torch.cat(samples).numpy()
-    np.save(os.path.join(HERE, "samples.npy"), samples.astype(np.uint8))
+    tag = "" if args.temperature == 1.0 else f"_T{args.temperature:g}"
+    np.save(os.path.join(HERE, f"samples{tag}.npy"), samples.astype(np.uint8))
     pix = fashion_mnist.dequantise(samples, L)
     grid = np.concatenate([pix[k * (args.n // 10):k * (args.n // 10) + 10] for k in range(10)])
-    image_io.write_png(os.path.join(HERE, "samples.png"), image_io.tile(grid, 10, pad=2, pad_value=128))
+    image_io.write_png(os.path.join(HERE, f"samples{tag}.png"), image_io.tile(grid, 10, pad=2, pad_value=128))
     from models.common import image_quality
     result = image_quality.evaluate(pix, classes.numpy(), L)
+    result["temperature"] = args.temperature
     result["seconds_per_image"] = elapsed / len(classes)
     result["cached_sampler_batch"] = args.batch
     print(json.dumps(result, indent=1))
-    with open(os.path.join(HERE, "quality.json"), "w") as f:
-        json.dump(result, f, indent=1)
+    path = os.path.join(HERE, "quality.json")
+    rows = json.load(open(path)) if os.path.exists(path) else []
+    rows = [r for r in (rows if isinstance(rows, list) else [rows]) if r.get("temperature", 1.0) != args.temperature]
+    with open(path, "w") as f:
+        json.dump(sorted(rows + [result], key=lambda r: -r.get("temperature", 1.0)), f, indent=1)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ async function stats(id) {
   return Object.fromEntries(cells.flatMap((c, i) => (i % 2 ? [] : [[c, cells[i + 1]]])));
 }
 
-// Share of non-white pixels of a canvas, and its size.
+// Share of lit (non-black) pixels of a canvas (Fashion-MNIST garments are bright on black), and its size.
 const ink = (id) => page.$eval(`#${id}`, (c) => {
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   let dark = 0;
-  for (let i = 0; i < d.length; i += 4) if (d[i] < 250) dark++;
+  for (let i = 0; i < d.length; i += 4) if (d[i] > 8) dark++;
   return { share: dark / (c.width * c.height), width: c.width };
 });
 
