@@ -55,7 +55,8 @@ Result<std::vector<Prompt>> read_prompts(const std::string& path, size_t limit) 
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.empty()) continue;
         const size_t tab = line.find('\t');
-        if (tab == std::string::npos) return make_error(path + ":" + std::to_string(number) + ": expected FORM<TAB>TEXT");
+        if (tab == std::string::npos)
+            return make_error(path + ":" + std::to_string(number) + ": expected FORM<TAB>TEXT");
         out.push_back({line.substr(0, tab), line.substr(tab + 1)});
     }
     if (out.empty()) return make_error(path + ": no prompts");
@@ -155,7 +156,8 @@ Result<Run> run_nat(const decode::NatModel& nat, const decode::NatRequest& req) 
     return run;
 }
 
-Result<Run> run_hybrid(const decode::TextModel& at, const decode::NatModel& nat, const Prompt& p, size_t iterations) {
+Result<Run> run_hybrid(const decode::TextModel& at, const decode::NatModel& nat, const Prompt& p,
+                       size_t iterations) {
     decode::NatRequest req = nat_request(p, decode::NatMode::length, iterations, 1);
     req.strategy = decode::NatStrategy::hybrid;
     auto s = decode::HybridSession::create(at, nat, req);
@@ -195,7 +197,8 @@ int run_compare(const Args& args) {
     }
     auto prompts = read_prompts(args.get("prompts"), size_t(*limit));
     if (!prompts) return fail(prompts.error());
-    const std::string at_path = args.get("at-model", "models/poet-at"), nat_path = args.get("nat-model", "models/poet-nat");
+    const std::string at_path = args.get("at-model", "models/poet-at"),
+                      nat_path = args.get("nat-model", "models/poet-nat");
     auto at_w = load_weights(at_path);
     if (!at_w) return fail(at_w.error());
     auto at = decode::TextModel::load(*at_w);
@@ -214,15 +217,26 @@ int run_compare(const Args& args) {
     const size_t T = size_t(*draft_t);
     const std::vector<Config> configs = {
         {"AT greedy", [&](const Prompt& p, size_t) { return run_at(*at, p, decode::Strategy::greedy, 0); }},
-        {"AT sample (t=1)", [&](const Prompt& p, size_t i) { return run_at(*at, p, decode::Strategy::sample, uint64_t(*seed) + i); }},
-        {"NAT T=1", [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 1, 1)); }},
-        {"NAT T=2", [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 2, 1)); }},
-        {"NAT T=4", [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 4, 1)); }},
-        {"NAT T=10", [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 10, 1)); }},
-        {"NAT T=10, length beam 3", [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 10, 3)); }},
-        {"NAT fixed T=1", [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::fixed, 1, 1)); }},
-        {"NAT fixed T=10", [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::fixed, 10, 1)); }},
-        {"hybrid (draft T=" + std::to_string(T) + ")", [&](const Prompt& p, size_t) { return run_hybrid(*at, *nat, p, T); }},
+        {"AT sample (t=1)",
+         [&](const Prompt& p, size_t i) {
+             return run_at(*at, p, decode::Strategy::sample, uint64_t(*seed) + i);
+         }},
+        {"NAT T=1",
+         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 1, 1)); }},
+        {"NAT T=2",
+         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 2, 1)); }},
+        {"NAT T=4",
+         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 4, 1)); }},
+        {"NAT T=10",
+         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 10, 1)); }},
+        {"NAT T=10, length beam 3",
+         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 10, 3)); }},
+        {"NAT fixed T=1",
+         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::fixed, 1, 1)); }},
+        {"NAT fixed T=10",
+         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::fixed, 10, 1)); }},
+        {"hybrid (draft T=" + std::to_string(T) + ")",
+         [&](const Prompt& p, size_t) { return run_hybrid(*at, *nat, p, T); }},
     };
     std::vector<Row> rows(configs.size());
     for (size_t c = 0; c < configs.size(); ++c) rows[c].name = configs[c].name;
@@ -232,7 +246,8 @@ int run_compare(const Args& args) {
         std::vector<int32_t> greedy_ids;
         for (size_t c = 0; c < configs.size(); ++c) {
             auto run = configs[c].run(p, i);
-            if (!run) return fail("prompt " + std::to_string(i + 1) + " (" + configs[c].name + "): " + run.error());
+            if (!run)
+                return fail("prompt " + std::to_string(i + 1) + " (" + configs[c].name + "): " + run.error());
             auto m = decode::measure_run(run->text, p.form, run->ms, run->passes, &*at, &state);
             if (!m) return fail("prompt " + std::to_string(i + 1) + ": " + m.error());
             rows[c].add(*run, *m);
@@ -240,7 +255,8 @@ int run_compare(const Args& args) {
             if (c == hybrid && run->ids == greedy_ids) ++rows[c].equal;
             if (i < size_t(*examples)) rows[c].examples.push_back(run->text);
         }
-        if (!args.flag("json") && (i + 1) % 20 == 0) std::cerr << "compare: " << i + 1 << "/" << prompts->size() << " prompts\n";
+        if (!args.flag("json") && (i + 1) % 20 == 0)
+            std::cerr << "compare: " << i + 1 << "/" << prompts->size() << " prompts\n";
     }
 
     const Row& h = rows[hybrid];
@@ -257,13 +273,14 @@ int run_compare(const Args& args) {
                         {"examples", r.examples}};
             j["rows"].push_back(std::move(row));
         }
-        j["hybrid"] = {{"at_passes", h.avg(double(h.at_passes))},
-                       {"nat_passes", h.avg(double(h.nat_passes))},
-                       {"at_greedy_passes", h.avg(double(h.greedy_passes))},
-                       {"acceptance", h.drafted ? double(h.accepted) / double(h.drafted) : 0.0},
-                       {"tokens_per_at_pass", h.at_passes ? double(h.greedy_passes) / double(h.at_passes) : 0.0},
-                       {"equal_to_at_greedy", h.equal},
-                       {"draft_iterations", T}};
+        j["hybrid"] = {
+            {"at_passes", h.avg(double(h.at_passes))},
+            {"nat_passes", h.avg(double(h.nat_passes))},
+            {"at_greedy_passes", h.avg(double(h.greedy_passes))},
+            {"acceptance", h.drafted ? double(h.accepted) / double(h.drafted) : 0.0},
+            {"tokens_per_at_pass", h.at_passes ? double(h.greedy_passes) / double(h.at_passes) : 0.0},
+            {"equal_to_at_greedy", h.equal},
+            {"draft_iterations", T}};
         std::cout << decode::dump_json(j, 2) << "\n";
         return kExitOk;
     }
@@ -271,20 +288,23 @@ int run_compare(const Args& args) {
     std::printf("| strategy | ms | forward passes | chars/s | AT-ppl | repetition | form-correct |\n");
     std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
     for (const Row& r : rows) {
-        std::printf("| %s | %.1f | %.1f | %.0f | %.1f | %.1f%% | %.1f%% |\n", r.name.c_str(), r.avg(r.ms), r.avg(r.passes),
-                    r.chars_per_s(), r.ppl(), 100.0 * r.repetition(), 100.0 * r.form_rate());
+        std::printf("| %s | %.1f | %.1f | %.0f | %.1f | %.1f%% | %.1f%% |\n", r.name.c_str(), r.avg(r.ms),
+                    r.avg(r.passes), r.chars_per_s(), r.ppl(), 100.0 * r.repetition(), 100.0 * r.form_rate());
     }
-    std::printf("\nhybrid: AT passes %.1f vs AT greedy %.1f per poem (saved %.1f), NAT passes %.1f; per AT pass %.2f "
-                "tokens (%.2f accepted draft tokens + AT's own); %.1f%% of all drafted tokens accepted; output identical "
-                "to AT greedy in %zu/%zu\n",
-                h.avg(double(h.at_passes)), h.avg(double(h.greedy_passes)),
-                h.avg(double(h.greedy_passes)) - h.avg(double(h.at_passes)), h.avg(double(h.nat_passes)),
-                h.at_passes ? double(h.greedy_passes) / double(h.at_passes) : 0.0,
-                h.at_passes ? double(h.accepted) / double(h.at_passes) : 0.0,
-                h.drafted ? 100.0 * double(h.accepted) / double(h.drafted) : 0.0, h.equal, h.runs);
+    std::printf(
+        "\nhybrid: AT passes %.1f vs AT greedy %.1f per poem (saved %.1f), NAT passes %.1f; per AT pass %.2f "
+        "tokens (%.2f accepted draft tokens + AT's own); %.1f%% of all drafted tokens accepted; output "
+        "identical "
+        "to AT greedy in %zu/%zu\n",
+        h.avg(double(h.at_passes)), h.avg(double(h.greedy_passes)),
+        h.avg(double(h.greedy_passes)) - h.avg(double(h.at_passes)), h.avg(double(h.nat_passes)),
+        h.at_passes ? double(h.greedy_passes) / double(h.at_passes) : 0.0,
+        h.at_passes ? double(h.accepted) / double(h.at_passes) : 0.0,
+        h.drafted ? 100.0 * double(h.accepted) / double(h.drafted) : 0.0, h.equal, h.runs);
     for (size_t e = 0; e < size_t(*examples) && e < prompts->size(); ++e) {
         std::printf("\nprompt %zu: %s %s\n", e + 1, (*prompts)[e].form.c_str(), (*prompts)[e].text.c_str());
-        for (const Row& r : rows) std::printf("  %-26s %s\n", r.name.c_str(), one_line(r.examples[e]).c_str());
+        for (const Row& r : rows)
+            std::printf("  %-26s %s\n", r.name.c_str(), one_line(r.examples[e]).c_str());
     }
     return kExitOk;
 }

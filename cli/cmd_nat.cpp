@@ -22,7 +22,8 @@ using nlohmann::json;
 constexpr const char* kDefaultAtModel = "models/poet-at";
 
 // Options that send generate here (NAT decoding, or NAT-style constraints for an AT model) / AT-only options.
-constexpr const char* kHandledHere[] = {"iterations", "length", "length-beam", "mode", "acrostic", "blank-text", "layout", "decoding"};
+constexpr const char* kHandledHere[] = {"iterations", "length",     "length-beam", "mode",
+                                        "acrostic",   "blank-text", "layout",      "decoding"};
 constexpr const char* kAtOnly[] = {"beam", "length-penalty", "repetition-penalty", "max-tokens"};
 
 std::string unescape(const std::string& s) {
@@ -62,10 +63,12 @@ std::string peek_arch(const std::string& path) {
 }
 
 Result<json> request_json(const Args& args) {
-    static const char* const options[] = {"prompt", "form", "strategy", "iterations", "length", "length-beam", "mode",
-                                          "acrostic", "blank-text", "decoding", "temperature", "top-k", "top-p", "seed"};
+    static const char* const options[] = {"prompt",      "form",  "strategy", "iterations", "length",
+                                          "length-beam", "mode",  "acrostic", "blank-text", "decoding",
+                                          "temperature", "top-k", "top-p",    "seed"};
     for (const char* o : kAtOnly) {
-        if (args.has(o)) return make_error(std::string("--") + o + " is an autoregressive setting (not for nat/hybrid)");
+        if (args.has(o))
+            return make_error(std::string("--") + o + " is an autoregressive setting (not for nat/hybrid)");
     }
     if (args.has("request")) {
         for (const char* o : options) {
@@ -118,7 +121,8 @@ Result<std::optional<decode::TextModel>> at_model(const Args& args, bool require
     if (path.empty()) {
         std::error_code ec;
         if (!std::filesystem::exists(kDefaultAtModel, ec)) {
-            if (required) return make_error("the hybrid needs the AT model: --at-model PATH (default models/poet-at)");
+            if (required)
+                return make_error("the hybrid needs the AT model: --at-model PATH (default models/poet-at)");
             return std::optional<decode::TextModel>();
         }
         path = kDefaultAtModel;
@@ -138,7 +142,8 @@ std::string metrics_line(const decode::RunMetrics& m) {
         std::snprintf(p, sizeof p, "%.1f", m.at_ppl);
         ppl = p;
     }
-    std::snprintf(buf, sizeof buf, "[metrics · %zu chars · %.0f chars/s · AT ppl %s · repetition %.1f%% (%zu/%zu) · form %s]",
+    std::snprintf(buf, sizeof buf,
+                  "[metrics · %zu chars · %.0f chars/s · AT ppl %s · repetition %.1f%% (%zu/%zu) · form %s]",
                   m.chars, m.chars_per_s, ppl.c_str(), 100.0 * m.repetition.rate, m.repetition.repeated,
                   m.repetition.pairs, m.form_check.ok ? "ok" : ("wrong: " + m.form_check.problem).c_str());
     return buf;
@@ -174,13 +179,14 @@ int run_nat(const Args& args, const std::string& path, const decode::NatRequest&
     while (!session->done()) {
         auto ev = session->step();
         if (!ev) return fail(ev.error());
-        if (as_json && args.flag("events")) std::cout << decode::dump_json(decode::to_json(*ev)) << "\n" << std::flush;
+        if (as_json && args.flag("events"))
+            std::cout << decode::dump_json(decode::to_json(*ev)) << "\n" << std::flush;
     }
     const auto& r = session->result();
     std::optional<models::TransformerState> state;
     if (*at) state = models::make_state(*(*at)->transformer, 0);
-    auto metrics = decode::measure_run(r.text, session->plan().form, r.ms, r.forward_passes, *at ? &**at : nullptr,
-                                       state ? &*state : nullptr);
+    auto metrics = decode::measure_run(r.text, session->plan().form, r.ms, r.forward_passes,
+                                       *at ? &**at : nullptr, state ? &*state : nullptr);
     if (!metrics) return fail(metrics.error());
     if (as_json) {
         json j = decode::to_json(r);
@@ -204,12 +210,13 @@ int run_nat(const Args& args, const std::string& path, const decode::NatRequest&
     }
     for (const auto& p : r.passes) std::cout << pass_line(p) << "\n";
     char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "[nat %s · %s · length %zu (%s) · %zu passes (%zu forward) · stop %s · %.1f ms · %.0f tokens/s · "
-                  "avg log p %.2f]",
-                  decode::nat_mode_name(r.mode), r.sample ? "sample" : "argmax", r.length,
-                  decode::length_source_name(r.length_source), r.iterations, r.forward_passes,
-                  decode::nat_stop_name(r.stop_reason), r.ms, r.tokens_per_s, r.score);
+    std::snprintf(
+        buf, sizeof buf,
+        "[nat %s · %s · length %zu (%s) · %zu passes (%zu forward) · stop %s · %.1f ms · %.0f tokens/s · "
+        "avg log p %.2f]",
+        decode::nat_mode_name(r.mode), r.sample ? "sample" : "argmax", r.length,
+        decode::length_source_name(r.length_source), r.iterations, r.forward_passes,
+        decode::nat_stop_name(r.stop_reason), r.ms, r.tokens_per_s, r.score);
     std::cout << "\n" << r.text << "\n\n" << buf << "\n" << metrics_line(*metrics) << "\n";
     return kExitOk;
 }
@@ -227,7 +234,8 @@ int run_hybrid(const Args& args, const std::string& path, const decode::NatReque
     while (!session->done()) {
         auto ev = session->step();
         if (!ev) return fail(ev.error());
-        if (as_json && args.flag("events")) std::cout << decode::dump_json(decode::to_json(*ev)) << "\n" << std::flush;
+        if (as_json && args.flag("events"))
+            std::cout << decode::dump_json(decode::to_json(*ev)) << "\n" << std::flush;
     }
     const auto& r = session->result();
     auto state = models::make_state(*(*at)->transformer, 0);
@@ -242,28 +250,31 @@ int run_hybrid(const Args& args, const std::string& path, const decode::NatReque
     for (const auto& x : r.rounds) {
         std::string draft = x.draft;
         for (char& c : draft) c = c == '\n' ? '/' : c;
-        std::printf("round %2zu  NAT %zu passes  accepted %2zu/%-2zu  AT adds %-6s  draft %s\n", x.round, x.nat_passes,
-                    x.accepted, x.drafted, x.at_token == "\n" ? "\\n" : x.at_token.c_str(), draft.c_str());
+        std::printf("round %2zu  NAT %zu passes  accepted %2zu/%-2zu  AT adds %-6s  draft %s\n", x.round,
+                    x.nat_passes, x.accepted, x.drafted, x.at_token == "\n" ? "\\n" : x.at_token.c_str(),
+                    draft.c_str());
     }
     char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "[hybrid · %zu tokens · stop %s · AT passes %zu (AT greedy: %zu, saved %lld) · NAT passes %zu · "
-                  "accepted %zu/%zu drafted · %.1f ms · %.0f tokens/s]",
-                  r.tokens.size(), decode::stop_reason_name(r.stop_reason), r.at_passes, r.at_greedy_passes,
-                  r.saved_passes, r.nat_passes, r.accepted, r.drafted, r.ms, r.tokens_per_s);
+    std::snprintf(
+        buf, sizeof buf,
+        "[hybrid · %zu tokens · stop %s · AT passes %zu (AT greedy: %zu, saved %lld) · NAT passes %zu · "
+        "accepted %zu/%zu drafted · %.1f ms · %.0f tokens/s]",
+        r.tokens.size(), decode::stop_reason_name(r.stop_reason), r.at_passes, r.at_greedy_passes,
+        r.saved_passes, r.nat_passes, r.accepted, r.drafted, r.ms, r.tokens_per_s);
     std::cout << "\n" << r.text << "\n\n" << buf << "\n" << metrics_line(*metrics) << "\n";
     return kExitOk;
 }
 
-// An AT model (arch "gpt") asked for NAT-style constraints (--acrostic, --blank-text, --layout, --length): the
-// same plan as the NAT side (decode::at_request_for), decoded by the AT strategy of --strategy.
+// An AT model (arch "gpt") asked for NAT-style constraints (--acrostic, --blank-text, --layout, --length):
+// the same plan as the NAT side (decode::at_request_for), decoded by the AT strategy of --strategy.
 int run_at_constrained(const Args& args, const std::string& path) {
     for (const char* o : {"iterations", "length-beam", "mode", "decoding", "at-model", "request"}) {
-        if (args.has(o)) return fail(std::string("--") + o + " is not an AT setting (an AT model: " + path + ")");
+        if (args.has(o))
+            return fail(std::string("--") + o + " is not an AT setting (an AT model: " + path + ")");
     }
     json at = json::object();  // the AT decoding options, checked by report.hpp like generate's own
-    for (const char* o : {"strategy", "temperature", "top-k", "top-p", "repetition-penalty", "beam", "length-penalty",
-                          "seed", "max-tokens"}) {
+    for (const char* o : {"strategy", "temperature", "top-k", "top-p", "repetition-penalty", "beam",
+                          "length-penalty", "seed", "max-tokens"}) {
         if (!args.has(o)) continue;
         std::string key = o;
         for (char& c : key) c = c == '-' ? '_' : c;
@@ -314,7 +325,8 @@ int run_at_constrained(const Args& args, const std::string& path) {
     while (!session->done()) {
         auto ev = session->step();
         if (!ev) return fail(ev.error());
-        if (args.flag("json") && args.flag("events")) std::cout << decode::dump_json(decode::to_json(*ev)) << "\n" << std::flush;
+        if (args.flag("json") && args.flag("events"))
+            std::cout << decode::dump_json(decode::to_json(*ev)) << "\n" << std::flush;
     }
     const auto& r = session->result();
     auto state = models::make_state(*model->transformer, 0);
@@ -328,7 +340,8 @@ int run_at_constrained(const Args& args, const std::string& path) {
         return kExitOk;
     }
     std::string forced;
-    for (const auto& c : request->constraints) forced += " " + std::to_string(c.position) + ":" + (c.text == "\n" ? "\\n" : c.text);
+    for (const auto& c : request->constraints)
+        forced += " " + std::to_string(c.position) + ":" + (c.text == "\n" ? "\\n" : c.text);
     char buf[512];
     std::snprintf(buf, sizeof buf, "[%s · %zu tokens · stop %s · %zu forward passes · %.1f ms · forced at%s]",
                   decode::strategy_name(r.strategy), r.tokens.size(), decode::stop_reason_name(r.stop_reason),
@@ -354,7 +367,8 @@ int run_nat_generate(const Args& args) {
     if (!path) return fail(path.error());
     if (args.flag("events") && !args.flag("json")) return fail("--events needs --json");
     const std::string strategy = args.get("strategy");
-    if (peek_arch(*path) == "gpt" && strategy != "nat" && strategy != "hybrid") return run_at_constrained(args, *path);
+    if (peek_arch(*path) == "gpt" && strategy != "nat" && strategy != "hybrid")
+        return run_at_constrained(args, *path);
     auto j = request_json(args);
     if (!j) return fail(j.error());
     auto request = decode::nat_request_from_json(*j);

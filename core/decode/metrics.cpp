@@ -44,7 +44,8 @@ std::optional<PoemForm> parse_form(std::string_view name) {
 
 bool is_poem_char(std::string_view cp) {
     if (cp.empty() || cp == kNewline || is_punctuation(cp)) return false;
-    return !(cp.size() == 1 && (cp[0] == ' ' || cp[0] == '\t' || cp[0] == '\r' || cp[0] == '\v' || cp[0] == '\f'));
+    return !(cp.size() == 1 &&
+             (cp[0] == ' ' || cp[0] == '\t' || cp[0] == '\r' || cp[0] == '\v' || cp[0] == '\f'));
 }
 
 size_t count_poem_chars(std::string_view text) {
@@ -74,15 +75,17 @@ FormCheck check_form(std::string_view text, const PoemForm& form) {
             if (c.problem.empty()) c.problem = std::move(message);
         }
     };
-    size_t run = 0;              // characters of the current line
-    bool open = false;           // a line has started and is not terminated
-    bool want_newline = false;   // a "。" ended a couplet: "\n" must come next (unless the text ends)
+    size_t run = 0;             // characters of the current line
+    bool open = false;          // a line has started and is not terminated
+    bool want_newline = false;  // a "。" ended a couplet: "\n" must come next (unless the text ends)
     std::string last_terminator;
     bool ends_in_newline = false;
     for (const std::string& cp : io::split_utf8(text)) {
         ends_in_newline = cp == kNewline;
         if (want_newline) {
-            if (cp != kNewline) pattern_problem("couplet " + std::to_string(c.lines / 2) + " is not followed by a line break");
+            if (cp != kNewline)
+                pattern_problem("couplet " + std::to_string(c.lines / 2) +
+                                " is not followed by a line break");
             want_newline = false;
             if (cp == kNewline) continue;
         }
@@ -103,7 +106,8 @@ FormCheck check_form(std::string_view text, const PoemForm& form) {
             last_terminator = cp;
             want_newline = cp == kStop;
         } else if (cp == kNewline) {
-            pattern_problem("a line break in the middle of a couplet (after line " + std::to_string(c.lines) + ")");
+            pattern_problem("a line break in the middle of a couplet (after line " + std::to_string(c.lines) +
+                            ")");
         } else {
             pattern_problem("unexpected '" + cp + "'");
         }
@@ -134,7 +138,8 @@ FormCheck check_form(std::string_view text, const PoemForm& form) {
         for (size_t i = 0; i < c.line_lengths.size(); ++i) {
             const size_t n = c.line_lengths[i];
             if (form.regular() ? n != form.chars_per_line : (n != 5 && n != 7)) {
-                c.problem = "line " + std::to_string(i + 1) + " has " + std::to_string(n) + " characters, expected " +
+                c.problem = "line " + std::to_string(i + 1) + " has " + std::to_string(n) +
+                            " characters, expected " +
                             (form.regular() ? std::to_string(form.chars_per_line) : std::string("5 or 7"));
                 break;
             }

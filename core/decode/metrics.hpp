@@ -53,10 +53,10 @@ struct Repetition {
 };
 Repetition repetition(std::string_view text);
 
-// The text against a form. Lines are the runs ended by "，" or "。" (a trailing run without one is a line too,
-// and breaks the pattern). The pattern: line i ends in "，" for even i and "。" for odd i, a "\n" follows
-// every "。" but the last, the text ends right after the last "。", and no other punctuation or whitespace
-// appears. ok = count_ok && lengths_ok && pattern_ok.
+// The text against a form. Lines are the runs ended by "，" or "。" (a trailing run without one is a line
+// too, and breaks the pattern). The pattern: line i ends in "，" for even i and "。" for odd i, a "\n"
+// follows every "。" but the last, the text ends right after the last "。", and no other punctuation or
+// whitespace appears. ok = count_ok && lengths_ok && pattern_ok.
 struct FormCheck {
     bool ok = false;
     bool count_ok = false;    // regular: lines == form.lines; free: an even number >= 2
@@ -75,8 +75,8 @@ struct RunMetrics {
     size_t forward_passes = 0;
     size_t chars = 0;  // poem characters in the output (count_poem_chars)
     double chars_per_s = 0.0;
-    bool scored = false;      // the AT model was given: the two fields below are set
-    double at_ppl = 0.0;      // poet-at perplexity of the output: exp(mean NLL over c1 .. cN <eos>)
+    bool scored = false;        // the AT model was given: the two fields below are set
+    double at_ppl = 0.0;        // poet-at perplexity of the output: exp(mean NLL over c1 .. cN <eos>)
     double at_ppl_chars = 0.0;  // the same over poem characters only (score_text's ppl_chars)
     size_t at_tokens = 0;       // tokens scored (c1 .. cN <eos>), for corpus-level averages
     double at_total_nll = 0.0;  // their summed NLL (nats)

@@ -75,16 +75,20 @@ Status check_settings(const NatRequest& r, const PoemPlan& plan) {
     if (r.length_beam > 1 && plan.length_source != LengthSource::predicted)
         return Status::failure(std::string("length_beam = ") + std::to_string(r.length_beam) +
                                " needs predicted lengths (length \"auto\" in length mode), but the length "
-                               "comes from " + length_source_name(plan.length_source));
+                               "comes from " +
+                               length_source_name(plan.length_source));
     if (r.sample) {
         if (!(r.temperature > 0.f) || !std::isfinite(r.temperature))
             return Status::failure("temperature = " + num(r.temperature) +
                                    " must be > 0 for sampling (use argmax for 0)");
-        if (!(r.top_p > 0.f && r.top_p <= 1.f)) return Status::failure("top_p = " + num(r.top_p) + " is outside (0, 1]");
-        if (r.top_k < 0) return Status::failure("top_k = " + std::to_string(r.top_k) + " must be >= 0 (0 = off)");
+        if (!(r.top_p > 0.f && r.top_p <= 1.f))
+            return Status::failure("top_p = " + num(r.top_p) + " is outside (0, 1]");
+        if (r.top_k < 0)
+            return Status::failure("top_k = " + std::to_string(r.top_k) + " must be >= 0 (0 = off)");
     }
     if (r.top_n > kMaxTopN)
-        return Status::failure("top_n = " + std::to_string(r.top_n) + " is outside [0, " + std::to_string(kMaxTopN) + "]");
+        return Status::failure("top_n = " + std::to_string(r.top_n) + " is outside [0, " +
+                               std::to_string(kMaxTopN) + "]");
     return {};
 }
 
@@ -155,7 +159,8 @@ Result<NatModel> NatModel::load(const io::WeightFile& file) {
     auto tokenizer = tokenizer_of(file);
     if (!tokenizer) return make_error(tokenizer.error());
     if (tokenizer->size() > cmlm->transformer.config.vocab_size) {
-        return make_error("the tokenizer has " + std::to_string(tokenizer->size()) + " tokens, the model's vocabulary " +
+        return make_error("the tokenizer has " + std::to_string(tokenizer->size()) +
+                          " tokens, the model's vocabulary " +
                           std::to_string(cmlm->transformer.config.vocab_size));
     }
     NatModel m;
@@ -167,19 +172,24 @@ Result<NatModel> NatModel::load(const io::WeightFile& file) {
     const nlohmann::json& spec = file.tokenizer();
     const auto forms = spec.find("forms");
     if (forms == spec.end() || !forms->is_object() || forms->empty())
-        return make_error("tokenizer 'forms' must be a non-empty object: name -> form token (the input is <len> <form> ...)");
+        return make_error(
+            "tokenizer 'forms' must be a non-empty object: name -> form token (the input is <len> <form> "
+            "...)");
     for (const auto& [name, token] : forms->items()) {
-        if (!token.is_string()) return make_error("tokenizer 'forms': '" + name + "' must map to a token string");
+        if (!token.is_string())
+            return make_error("tokenizer 'forms': '" + name + "' must map to a token string");
         auto id = tokenizer->id_of(token.get<std::string>());
         if (!id)
             return make_error("tokenizer 'forms': token '" + token.get<std::string>() + "' of form '" + name +
                               "' is not in the vocabulary");
         if (!parse_form(name))
-            return make_error("tokenizer 'forms': form '" + name +
-                              "' is unknown (known: wuyan-jueju, wuyan-lvshi, qiyan-jueju, qiyan-lvshi, free)");
+            return make_error(
+                "tokenizer 'forms': form '" + name +
+                "' is unknown (known: wuyan-jueju, wuyan-lvshi, qiyan-jueju, qiyan-lvshi, free)");
         m.forms.emplace_back(name, *id);
     }
-    std::sort(m.forms.begin(), m.forms.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    std::sort(m.forms.begin(), m.forms.end(),
+              [](const auto& a, const auto& b) { return a.second < b.second; });
     m.cmlm = std::make_shared<const models::Cmlm>(std::move(*cmlm));
     m.tokenizer = std::make_shared<const io::Tokenizer>(std::move(*tokenizer));
     return m;
@@ -247,15 +257,17 @@ Result<PoemPlan> plan_with(const PlanLimits& lim, const NatRequest& r) {
                                    " is past the longest poem the model writes (" + cap_text + ")");
         auto [it, inserted] = p.given.emplace(pos, id);
         if (!inserted && it->second != id)
-            return Status::failure(what + " at position " + std::to_string(pos) + ": " + spell(tok.token_text(id)) +
-                                   " clashes with " + spell(tok.token_text(it->second)) + " given there");
+            return Status::failure(what + " at position " + std::to_string(pos) + ": " +
+                                   spell(tok.token_text(id)) + " clashes with " +
+                                   spell(tok.token_text(it->second)) + " given there");
         return {};
     };
 
     // --- the length
     if (r.mode == NatMode::fixed) {
         if (r.length != LengthSource::predicted)
-            return make_error("fixed mode finds the length itself (the first <eos>): length must be \"auto\"");
+            return make_error(
+                "fixed mode finds the length itself (the first <eos>): length must be \"auto\"");
         p.length_source = LengthSource::eos;
     } else if (r.length == LengthSource::given) {
         if (r.given_length < 1 || r.given_length > lim.max_len)
@@ -269,7 +281,8 @@ Result<PoemPlan> plan_with(const PlanLimits& lim, const NatRequest& r) {
         p.length_source = LengthSource::form;
         p.length = p.shape.length();
     } else if (r.length != LengthSource::predicted) {
-        return make_error(std::string("length cannot be requested as '") + length_source_name(r.length) + "'");
+        return make_error(std::string("length cannot be requested as '") + length_source_name(r.length) +
+                          "'");
     }
 
     // --- fill-in-the-blank: the whole poem
@@ -291,7 +304,8 @@ Result<PoemPlan> plan_with(const PlanLimits& lim, const NatRequest& r) {
             ++n;
         }
         if (n > cap)
-            return make_error("blank_text is " + std::to_string(n) + " tokens long; the model writes at most " + cap_text);
+            return make_error("blank_text is " + std::to_string(n) +
+                              " tokens long; the model writes at most " + cap_text);
         if (blanks == 0) return make_error("blank_text has no blank to fill (mark blanks with _ or □)");
         p.length_source = LengthSource::blank_text;
         p.length = n;
@@ -327,9 +341,12 @@ Result<PoemPlan> plan_with(const PlanLimits& lim, const NatRequest& r) {
         p.prompt_text += cp;
         auto id = tok.id_of(cp);
         int32_t t = id && !tok.is_special(*id) ? *id : tok.unk();
-        if (t == tok.unk() && std::find(p.unknown_chars.begin(), p.unknown_chars.end(), cp) == p.unknown_chars.end())
+        if (t == tok.unk() &&
+            std::find(p.unknown_chars.begin(), p.unknown_chars.end(), cp) == p.unknown_chars.end())
             p.unknown_chars.push_back(cp);
-        if (i >= cap) return make_error("the prompt is " + std::to_string(prompt_cps.size()) + " tokens long; the model writes at most " + cap_text);
+        if (i >= cap)
+            return make_error("the prompt is " + std::to_string(prompt_cps.size()) +
+                              " tokens long; the model writes at most " + cap_text);
         if (Status st = give(i, t, "prompt character"); !st) return make_error(st.error());
     }
     p.prompt_chars = prompt_cps.size();
@@ -348,13 +365,16 @@ Result<PoemPlan> plan_with(const PlanLimits& lim, const NatRequest& r) {
             if (cp != "\r" && cp != "\n" && cp != " ") heads.push_back(cp);
         }
         if (heads.size() > p.shape.lines)
-            return make_error("the acrostic has " + std::to_string(heads.size()) + " characters, " + p.form + " has " +
-                              std::to_string(p.shape.lines) + " lines");
+            return make_error("the acrostic has " + std::to_string(heads.size()) + " characters, " + p.form +
+                              " has " + std::to_string(p.shape.lines) + " lines");
         for (size_t i = 0; i < heads.size(); ++i) {
             auto id = char_id(heads[i], "acrostic character " + std::to_string(i + 1));
             if (!id) return make_error(id.error());
-            if (!is_poem_char(heads[i])) return make_error("acrostic character " + std::to_string(i + 1) + " " + spell(heads[i]) + " is not a poem character");
-            if (Status st = give(p.shape.line_start(i), *id, "acrostic character " + std::to_string(i + 1)); !st)
+            if (!is_poem_char(heads[i]))
+                return make_error("acrostic character " + std::to_string(i + 1) + " " + spell(heads[i]) +
+                                  " is not a poem character");
+            if (Status st = give(p.shape.line_start(i), *id, "acrostic character " + std::to_string(i + 1));
+                !st)
                 return make_error(st.error());
         }
     }
@@ -362,8 +382,9 @@ Result<PoemPlan> plan_with(const PlanLimits& lim, const NatRequest& r) {
     p.min_length = p.given.empty() ? 1 : p.given.rbegin()->first + 1;
     if (p.length != 0 && p.min_length > p.length) {
         const size_t pos = p.given.rbegin()->first;
-        return make_error("a given character at position " + std::to_string(pos) + " is past the poem's length " +
-                          std::to_string(p.length) + " (" + length_source_name(p.length_source) + ")");
+        return make_error("a given character at position " + std::to_string(pos) +
+                          " is past the poem's length " + std::to_string(p.length) + " (" +
+                          length_source_name(p.length_source) + ")");
     }
     return p;
 }
@@ -371,16 +392,18 @@ Result<PoemPlan> plan_with(const PlanLimits& lim, const NatRequest& r) {
 }  // namespace
 
 Result<PoemPlan> plan_poem(const NatModel& model, const NatRequest& request) {
-    return plan_with({*model.tokenizer, model.forms, model.default_form(), model.form_names(), model.cmlm->max_len,
-                      model.cmlm->max_len_fixed},
+    return plan_with({*model.tokenizer, model.forms, model.default_form(), model.form_names(),
+                      model.cmlm->max_len, model.cmlm->max_len_fixed},
                      request);
 }
 
 Result<GenerateRequest> at_request_for(const TextModel& at, const NatRequest& request) {
     if (request.mode != NatMode::length)
-        return make_error("fixed mode is the CMLM's input format; an AT model ends at <eos> by itself (use mode length)");
+        return make_error(
+            "fixed mode is the CMLM's input format; an AT model ends at <eos> by itself (use mode length)");
     if (request.length_beam != 1 || request.sample || request.strategy != NatStrategy::nat)
-        return make_error("at_request_for takes the poem's constraints only (no length beam, sampling or hybrid)");
+        return make_error(
+            "at_request_for takes the poem's constraints only (no length beam, sampling or hybrid)");
     const size_t start = at.forms.empty() ? 1 : 2;  // <bos> (<form>)
     const size_t context = at.transformer->config.context;
     const size_t longest = context > start + 1 ? context - start - 1 : 0;  // room for the <eos>
@@ -422,7 +445,9 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     const models::Cmlm& cm = *model.cmlm;
     const size_t rows = 2 + std::max(cm.max_len, cm.max_len_fixed);
     if (!state) state = std::make_shared<models::TransformerState>(models::make_state(cm.transformer, rows));
-    if (state->max_rows < rows) return make_error("nat: the state holds " + std::to_string(state->max_rows) + " rows, the CMLM needs " + std::to_string(rows));
+    if (state->max_rows < rows)
+        return make_error("nat: the state holds " + std::to_string(state->max_rows) +
+                          " rows, the CMLM needs " + std::to_string(rows));
     auto form = model.form_id(plan.form);
     if (!form) return make_error("unknown form '" + plan.form + "' (known: " + model.form_names() + ")");
     const size_t V = cm.transformer.config.vocab_size;
@@ -440,9 +465,12 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     s.values_.resize(V);
     s.order_.resize(V);
     s.lengths_.resize(cm.max_len + 1);
-    for (size_t id = 0; id < model.tokenizer->size(); ++id) {  // no specials in a poem (fixed mode: but <eos>)
+    for (size_t id = 0; id < V;
+         ++id) {  // no specials in a poem (fixed mode: but <eos>), no ids without a token
         const bool eos = int32_t(id) == model.tokenizer->eos();
-        if (model.tokenizer->is_special(int32_t(id)) && !(eos && plan.mode == NatMode::fixed)) s.banned_.push_back(int32_t(id));
+        if (id >= model.tokenizer->size() ||
+            (model.tokenizer->is_special(int32_t(id)) && !(eos && plan.mode == NatMode::fixed)))
+            s.banned_.push_back(int32_t(id));
     }
     NatResult& r = s.result_;
     r.mode = plan.mode;
@@ -496,7 +524,9 @@ void NatSession::add_candidate(size_t length) {
 }
 
 Result<NatEvent> NatSession::step() {
-    if (done()) return make_error(std::string("nat: the session is done (") + nat_stop_name(result_.stop_reason) + ")");
+    if (done())
+        return make_error(std::string("nat: the session is done (") + nat_stop_name(result_.stop_reason) +
+                          ")");
     const auto t0 = Clock::now();
     auto ev = length_pending_ ? step_length() : step_pass();
     busy_ += Clock::now() - t0;
@@ -520,12 +550,14 @@ Result<NatEvent> NatSession::step_length() {
     // Lengths that hold every given position, most probable first (ties: the shorter first).
     std::vector<size_t> order;
     for (size_t L = plan_.min_length; L <= cm.max_len; ++L) order.push_back(L);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lengths_[a] > lengths_[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return lengths_[a] > lengths_[b]; });
     const size_t beam = std::min(settings_.length_beam, order.size());
     const size_t shown = std::min(order.size(), std::max(kLengthCandidatesShown, beam));
     NatEvent ev;
     ev.kind = NatEvent::Kind::length;
-    for (size_t i = 0; i < shown; ++i) result_.length_candidates.push_back({order[i], double(lengths_[order[i]])});
+    for (size_t i = 0; i < shown; ++i)
+        result_.length_candidates.push_back({order[i], double(lengths_[order[i]])});
     ev.length_candidates = result_.length_candidates;
     for (size_t i = 0; i < beam; ++i) {
         add_candidate(order[i]);
@@ -555,7 +587,8 @@ Status NatSession::run_pass(Candidate& c, size_t t) {
             id = int32_t(ops::argmax(x.data(), V));
             ops::softmax(x.data(), V, nullptr);
         } else {
-            sampling_distribution(x, {settings_.temperature, settings_.top_k, settings_.top_p}, order_, values_);
+            sampling_distribution(x, {settings_.temperature, settings_.top_k, settings_.top_p}, order_,
+                                  values_);
             id = int32_t(draw(x, rng_.uniform()));
         }
         c.seq[2 + p] = id;
@@ -590,7 +623,8 @@ Status NatSession::run_pass(Candidate& c, size_t t) {
         return {};
     }
     std::vector<size_t> order = c.todo;  // ascending, so stable_sort breaks ties by position
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return c.confidence[a] < c.confidence[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return c.confidence[a] < c.confidence[b]; });
     order.resize(n);
     std::sort(order.begin(), order.end());
     for (size_t p : order) c.seq[2 + p] = mask_;
@@ -677,11 +711,14 @@ void NatSession::finish(NatStop reason) {
         if (predicted) {
             r.completion = completion;
             r.text = plan_.prompt_text + completion;
-            const size_t last = plan_.mode == NatMode::fixed && end < c.length ? end + 1 : end;  // the <eos> too
+            const size_t last =
+                plan_.mode == NatMode::fixed && end < c.length ? end + 1 : end;  // the <eos> too
             for (size_t p = std::min(from, end); p < last; ++p) r.tokens.push_back(c.records[p]);
         }
         if (reason == NatStop::none) {
-            reason = plan_.mode == NatMode::length ? NatStop::length : end < c.length ? NatStop::eos : NatStop::max_tokens;
+            reason = plan_.mode == NatMode::length ? NatStop::length
+                     : end < c.length              ? NatStop::eos
+                                                   : NatStop::max_tokens;
         }
     } else if (reason == NatStop::none) {
         reason = NatStop::length;
@@ -701,19 +738,24 @@ Result<NatEvent> NatSession::fail(std::string message) {
 }
 
 // -------------------------------------------------------------------------------------------- hybrid
-Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel& nat, const NatRequest& request) {
-    if (!at.transformer || !at.tokenizer || !nat.cmlm || !nat.tokenizer) return make_error("hybrid: no model");
+Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel& nat,
+                                            const NatRequest& request) {
+    if (!at.transformer || !at.tokenizer || !nat.cmlm || !nat.tokenizer)
+        return make_error("hybrid: no model");
     if (request.sample)
-        return make_error("the hybrid reproduces AT greedy: its drafts use argmax (decoding \"sample\" is not used)");
+        return make_error(
+            "the hybrid reproduces AT greedy: its drafts use argmax (decoding \"sample\" is not used)");
     if (request.length_beam != 1) return make_error("the hybrid drafts one length: length_beam must be 1");
     const io::Tokenizer& tok = *nat.tokenizer;
     if (at.tokenizer->size() != tok.size())
-        return make_error("the AT and NAT models must share the tokenizer: " + std::to_string(at.tokenizer->size()) +
-                          " vs " + std::to_string(tok.size()) + " tokens");
+        return make_error(
+            "the AT and NAT models must share the tokenizer: " + std::to_string(at.tokenizer->size()) +
+            " vs " + std::to_string(tok.size()) + " tokens");
     for (size_t i = 0; i < tok.size(); ++i) {
         if (at.tokenizer->token_text(int32_t(i)) != tok.token_text(int32_t(i)))
-            return make_error("the AT and NAT models must share the tokenizer: token " + std::to_string(i) + " is " +
-                              spell(at.tokenizer->token_text(int32_t(i))) + " vs " + spell(tok.token_text(int32_t(i))));
+            return make_error("the AT and NAT models must share the tokenizer: token " + std::to_string(i) +
+                              " is " + spell(at.tokenizer->token_text(int32_t(i))) + " vs " +
+                              spell(tok.token_text(int32_t(i))));
     }
     NatRequest settings = request;
     settings.strategy = NatStrategy::nat;
@@ -726,12 +768,15 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     const size_t C = at.transformer->config.context;
     if (prompt->tokens.size() >= C)
         return make_error("the prompt is " + std::to_string(prompt->tokens.size() - prompt->body_start) +
-                          " tokens long; with the start tokens it must stay under the context of " + std::to_string(C) + " tokens");
+                          " tokens long; with the start tokens it must stay under the context of " +
+                          std::to_string(C) + " tokens");
 
     HybridSession s;
     for (const Constraint& c : g.constraints) {
         const size_t pos = prompt->body_start + c.position;
-        if (pos >= C) return make_error("constraint at position " + std::to_string(c.position) + " is past the AT context");
+        if (pos >= C)
+            return make_error("constraint at position " + std::to_string(c.position) +
+                              " is past the AT context");
         s.forced_[pos] = *tok.id_of(c.text);
     }
     const models::Cmlm& cm = *nat.cmlm;
@@ -762,7 +807,9 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
 }
 
 Result<HybridEvent> HybridSession::step() {
-    if (done()) return make_error(std::string("hybrid: the session is done (") + stop_reason_name(result_.stop_reason) + ")");
+    if (done())
+        return make_error(std::string("hybrid: the session is done (") +
+                          stop_reason_name(result_.stop_reason) + ")");
     const auto t0 = Clock::now();
     const io::Tokenizer& tok = *tokenizer_;
     const models::Cmlm& cm = *nat_.cmlm;
@@ -780,7 +827,8 @@ Result<HybridEvent> HybridSession::step() {
         for (size_t i = 0; i < chars; ++i) p.given[i] = seq_[body_start_ + i];
         p.prompt_chars = chars;
         p.min_length = std::max(p.min_length, chars + 1);
-        if (p.mode == NatMode::length && p.length_source == LengthSource::predicted && predicted_length_ != 0) {
+        if (p.mode == NatMode::length && p.length_source == LengthSource::predicted &&
+            predicted_length_ != 0) {
             p.length_source = LengthSource::given;
             p.length = std::max(predicted_length_, p.min_length);
         }
@@ -792,7 +840,8 @@ Result<HybridEvent> HybridSession::step() {
         }
         const NatResult& nr = ns->result();
         round.nat_passes = nr.forward_passes;
-        if (predicted_length_ == 0 && plan_.mode == NatMode::length) predicted_length_ = ns->output_ids().size();
+        if (predicted_length_ == 0 && plan_.mode == NatMode::length)
+            predicted_length_ = ns->output_ids().size();
         const std::vector<int32_t>& y = ns->output_ids();
         const size_t end = plan_.mode == NatMode::length ? y.size() : nr.length;
         draft.assign(y.begin() + std::ptrdiff_t(std::min(chars, end)), y.begin() + std::ptrdiff_t(end));
@@ -827,8 +876,10 @@ Result<HybridEvent> HybridSession::step() {
     };
     StopReason stop = StopReason::none;
     auto ended = [&](int32_t id) {
-        if (id == tok.eos()) stop = StopReason::eos;
-        else if (seq_.size() >= C) stop = StopReason::context_full;
+        if (id == tok.eos())
+            stop = StopReason::eos;
+        else if (seq_.size() >= C)
+            stop = StopReason::context_full;
         return stop != StopReason::none;
     };
     size_t accepted = 0;
@@ -858,7 +909,8 @@ Result<HybridEvent> HybridSession::step() {
     result_.forward_passes = result_.at_passes + result_.nat_passes;
     result_.at_greedy_passes = result_.tokens.size();
     result_.saved_passes = (long long)result_.at_greedy_passes - (long long)result_.at_passes;
-    result_.completion = tok.decode(std::span<const int32_t>(seq_.data() + prompt_size_, seq_.size() - prompt_size_));
+    result_.completion =
+        tok.decode(std::span<const int32_t>(seq_.data() + prompt_size_, seq_.size() - prompt_size_));
     result_.text = info_.text + result_.completion;
     result_.score = result_.tokens.empty() ? 0.0 : result_.logprob / double(result_.tokens.size());
     round.text = result_.text;

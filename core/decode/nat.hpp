@@ -91,8 +91,9 @@ struct NatRequest {
     int32_t top_k = 0;                              // sample: >= 0, 0 = off
     float top_p = 1.f;                              // sample: (0, 1]
     uint64_t seed = 0;
-    std::vector<Constraint> constraints;  // characters at positions counted from the first one (text_model.hpp)
-    std::string acrostic;                 // 藏头诗: character i starts line i (a regular form is needed)
+    std::vector<Constraint>
+        constraints;         // characters at positions counted from the first one (text_model.hpp)
+    std::string acrostic;    // 藏头诗: character i starts line i (a regular form is needed)
     std::string blank_text;  // the whole poem, blanks marked (is_blank_marker): the model fills the blanks
     bool layout = false;     // give the form's "，" "。" "\n" (a regular form, its own length)
     size_t top_n = 5;        // alternatives recorded per token, 0 .. 20
@@ -104,11 +105,11 @@ struct PoemPlan {
     PoemForm shape;
     NatMode mode = NatMode::length;
     LengthSource length_source = LengthSource::predicted;
-    size_t length = 0;                  // known length (given, form, blank_text); 0: predicted / eos
-    size_t min_length = 1;              // the shortest poem that holds every given position
-    std::map<size_t, int32_t> given;    // position -> token (the prompt's characters included)
-    size_t prompt_chars = 0;            // positions 0 .. prompt_chars-1 hold the prompt
-    std::string prompt_text;            // the prompt as typed ("\r" dropped)
+    size_t length = 0;                       // known length (given, form, blank_text); 0: predicted / eos
+    size_t min_length = 1;                   // the shortest poem that holds every given position
+    std::map<size_t, int32_t> given;         // position -> token (the prompt's characters included)
+    size_t prompt_chars = 0;                 // positions 0 .. prompt_chars-1 hold the prompt
+    std::string prompt_text;                 // the prompt as typed ("\r" dropped)
     std::vector<std::string> unknown_chars;  // prompt characters read as <unk>
 };
 
@@ -136,12 +137,12 @@ struct LengthCandidate {
 
 // One pass of one candidate, recorded for display.
 struct NatPass {
-    size_t pass = 0;                  // 1-based
-    size_t length = 0;                // the candidate's L (fixed mode: N)
-    std::string text;                 // the poem after this pass (fixed mode: cut at the first <eos>)
-    std::vector<std::string> slots;   // every position's token after this pass, e.g. "春", "，", "<eos>"
-    std::vector<size_t> masked;       // positions that were <mask> in this pass's input (predicted now)
-    std::vector<float> confidence;    // per position: p(token) when last predicted; NaN for given positions
+    size_t pass = 0;                 // 1-based
+    size_t length = 0;               // the candidate's L (fixed mode: N)
+    std::string text;                // the poem after this pass (fixed mode: cut at the first <eos>)
+    std::vector<std::string> slots;  // every position's token after this pass, e.g. "春", "，", "<eos>"
+    std::vector<size_t> masked;      // positions that were <mask> in this pass's input (predicted now)
+    std::vector<float> confidence;   // per position: p(token) when last predicted; NaN for given positions
 };
 
 // A length candidate's standing: the best avg_logprob wins.
@@ -216,12 +217,12 @@ public:
 private:
     struct Candidate {
         size_t length = 0;
-        std::vector<int32_t> seq;            // [<len>|<fixed>, form, y1 .. yL], <mask> where still unknown
-        std::vector<uint8_t> given;          // per position
-        std::vector<size_t> todo;            // positions to predict (not given), ascending; M = size
-        std::vector<size_t> masked;          // positions the next pass predicts
-        std::vector<float> confidence;       // per position; NaN for given
-        std::vector<TokenRecord> records;    // per position, from its last prediction
+        std::vector<int32_t> seq;          // [<len>|<fixed>, form, y1 .. yL], <mask> where still unknown
+        std::vector<uint8_t> given;        // per position
+        std::vector<size_t> todo;          // positions to predict (not given), ascending; M = size
+        std::vector<size_t> masked;        // positions the next pass predicts
+        std::vector<float> confidence;     // per position; NaN for given
+        std::vector<TokenRecord> records;  // per position, from its last prediction
         std::vector<NatPass> history;
         size_t passes = 0;
         bool done = false;
@@ -284,9 +285,9 @@ struct HybridEvent {
 };
 
 struct HybridResult {
-    std::string text;        // prompt text + completion
-    std::string completion;  // generated tokens decoded
-    std::vector<TokenRecord> tokens;  // as AT greedy's: prob and top_n of AT's distribution
+    std::string text;                           // prompt text + completion
+    std::string completion;                     // generated tokens decoded
+    std::vector<TokenRecord> tokens;            // as AT greedy's: prob and top_n of AT's distribution
     StopReason stop_reason = StopReason::none;  // eos, context_full, cancelled, error
     std::string error;
     size_t prompt_tokens = 0;     // AT prompt tokens (<bos> <form> prompt)
@@ -298,8 +299,8 @@ struct HybridResult {
     size_t drafted = 0, accepted = 0;
     double ms = 0.0;
     double tokens_per_s = 0.0;
-    double logprob = 0.0;  // Σ log p_AT of the tokens
-    double score = 0.0;    // logprob / tokens
+    double logprob = 0.0;   // Σ log p_AT of the tokens
+    double score = 0.0;     // logprob / tokens
     size_t iterations = 0;  // CMLM passes per draft
     std::vector<std::string> unknown_chars;
     std::vector<HybridRound> rounds;
@@ -327,10 +328,10 @@ private:
     NatModel nat_;  // shares the weights
     PoemPlan plan_;
     NatRequest settings_;
-    std::vector<int32_t> seq_;   // AT tokens: <bos> <form> prompt, then the generated ones
-    size_t body_start_ = 0;      // index of the first poem character in seq_
-    size_t prompt_size_ = 0;     // AT prompt tokens
-    size_t fed_ = 0;             // seq_ tokens whose keys/values are in the AT cache
+    std::vector<int32_t> seq_;  // AT tokens: <bos> <form> prompt, then the generated ones
+    size_t body_start_ = 0;     // index of the first poem character in seq_
+    size_t prompt_size_ = 0;    // AT prompt tokens
+    size_t fed_ = 0;            // seq_ tokens whose keys/values are in the AT cache
     size_t predicted_length_ = 0;
     std::map<size_t, int32_t> forced_;  // AT sequence position -> token
     models::TransformerState at_state_;

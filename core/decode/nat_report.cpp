@@ -64,7 +64,8 @@ Status get_size(const json& j, const char* key, int64_t lo, int64_t hi, size_t& 
 Status get_string(const json& j, const char* key, std::string& out) {
     const auto it = j.find(key);
     if (it == j.end()) return {};
-    if (!it->is_string()) return Status::failure(std::string(key) + " must be a string, found " + kind_of(*it));
+    if (!it->is_string())
+        return Status::failure(std::string(key) + " must be a string, found " + kind_of(*it));
     out = it->get<std::string>();
     return {};
 }
@@ -106,10 +107,12 @@ json tokens(const std::vector<TokenRecord>& v) {
 
 Result<NatRequest> nat_request_from_json(const json& j) {
     if (!j.is_object()) return make_error("a NAT request must be a JSON object, found " + kind_of(j));
-    static const char* const keys[] = {"strategy", "prompt",      "form",   "mode",       "length", "length_beam",
-                                       "iterations", "decoding",  "temperature", "top_k", "top_p",  "seed",
-                                       "top_n",    "constraints", "acrostic", "blank_text", "layout"};
-    static const char* const shared[] = {"prompt", "form", "temperature", "top_k", "top_p", "seed", "top_n", "constraints"};
+    static const char* const keys[] = {"strategy",    "prompt",     "form",     "mode",        "length",
+                                       "length_beam", "iterations", "decoding", "temperature", "top_k",
+                                       "top_p",       "seed",       "top_n",    "constraints", "acrostic",
+                                       "blank_text",  "layout"};
+    static const char* const shared[] = {"prompt", "form", "temperature", "top_k",
+                                         "top_p",  "seed", "top_n",       "constraints"};
     for (const auto& item : j.items()) {
         const std::string& k = item.key();
         if (std::none_of(std::begin(keys), std::end(keys), [&](const char* key) { return k == key; })) {
@@ -120,10 +123,11 @@ Result<NatRequest> nat_request_from_json(const json& j) {
     }
     NatRequest r;
     std::string strategy = "nat", mode = "length", decoding = "argmax";
-    for (Status st : {get_string(j, "strategy", strategy), get_string(j, "mode", mode), get_string(j, "decoding", decoding),
-                      get_string(j, "acrostic", r.acrostic), get_string(j, "blank_text", r.blank_text),
-                      get_size(j, "length_beam", 1, 8, r.length_beam),
-                      get_size(j, "iterations", 1, 100, r.iterations)}) {
+    for (Status st :
+         {get_string(j, "strategy", strategy), get_string(j, "mode", mode),
+          get_string(j, "decoding", decoding), get_string(j, "acrostic", r.acrostic),
+          get_string(j, "blank_text", r.blank_text), get_size(j, "length_beam", 1, 8, r.length_beam),
+          get_size(j, "iterations", 1, 100, r.iterations)}) {
         if (!st) return make_error(st.error());
     }
     if (strategy == "nat") {
@@ -146,7 +150,8 @@ Result<NatRequest> nat_request_from_json(const json& j) {
             r.length = LengthSource::form;
         } else if (it->is_number()) {
             r.length = LengthSource::given;
-            if (Status st = get_size(j, "length", 1, 1 << 20, r.given_length); !st) return make_error(st.error());
+            if (Status st = get_size(j, "length", 1, 1 << 20, r.given_length); !st)
+                return make_error(st.error());
         } else {
             return make_error("length must be \"auto\", \"form\" or a number of tokens, found " +
                               (it->is_string() ? "'" + it->get<std::string>() + "'" : kind_of(*it)));
@@ -184,7 +189,7 @@ Result<NatRequest> nat_request_from_json_text(std::string_view text) {
 json to_json(const NatRequest& r) {
     json c = json::array();
     for (const Constraint& con : r.constraints) c.push_back({{"position", con.position}, {"text", con.text}});
-    json length = r.length == LengthSource::given ? json(r.given_length)
+    json length = r.length == LengthSource::given  ? json(r.given_length)
                   : r.length == LengthSource::form ? json("form")
                                                    : json("auto");
     return {{"strategy", nat_strategy_name(r.strategy)},
@@ -207,12 +212,8 @@ json to_json(const NatRequest& r) {
 }
 
 json to_json(const NatPass& p) {
-    return {{"pass", p.pass},
-            {"length", p.length},
-            {"text", p.text},
-            {"slots", p.slots},
-            {"masked", sizes(p.masked)},
-            {"confidence", floats(p.confidence)}};
+    return {{"pass", p.pass},   {"length", p.length},        {"text", p.text},
+            {"slots", p.slots}, {"masked", sizes(p.masked)}, {"confidence", floats(p.confidence)}};
 }
 
 json to_json(const NatEvent& e) {
@@ -262,8 +263,9 @@ json to_json(const NatResult& r) {
 }
 
 json to_json(const HybridRound& r) {
-    return {{"round", r.round},       {"nat_passes", r.nat_passes}, {"draft", r.draft}, {"drafted", r.drafted},
-            {"accepted", r.accepted}, {"at_token", r.at_token},     {"text", r.text}};
+    return {{"round", r.round},     {"nat_passes", r.nat_passes}, {"draft", r.draft},
+            {"drafted", r.drafted}, {"accepted", r.accepted},     {"at_token", r.at_token},
+            {"text", r.text}};
 }
 
 json to_json(const HybridEvent& e) {
@@ -313,7 +315,10 @@ json to_json(const RunMetrics& m) {
             {"chars_per_s", rounded(m.chars_per_s)},
             {"at_ppl", m.scored ? f64(m.at_ppl) : json(nullptr)},
             {"at_ppl_chars", m.scored ? f64(m.at_ppl_chars) : json(nullptr)},
-            {"repetition", {{"rate", f64(m.repetition.rate)}, {"pairs", m.repetition.pairs}, {"repeated", m.repetition.repeated}}},
+            {"repetition",
+             {{"rate", f64(m.repetition.rate)},
+              {"pairs", m.repetition.pairs},
+              {"repeated", m.repetition.repeated}}},
             {"form_check",
              {{"ok", f.ok},
               {"count_ok", f.count_ok},

@@ -8,8 +8,9 @@ namespace atnat::models {
 
 Result<Cmlm> load_cmlm(const io::WeightFile& file) {
     if (file.arch() != "cmlm") {
-        return make_error("arch '" + file.arch() +
-                          "' is not a conditional masked LM: non-autoregressive decoding needs a 'cmlm' model");
+        return make_error(
+            "arch '" + file.arch() +
+            "' is not a conditional masked LM: non-autoregressive decoding needs a 'cmlm' model");
     }
     auto tf = load_transformer(file);
     if (!tf) return make_error(tf.error());
@@ -30,7 +31,8 @@ Result<Cmlm> load_cmlm(const io::WeightFile& file) {
 
 void length_logits(const Cmlm& model, const TransformerState& state, std::span<float> out) {
     const size_t d = model.transformer.config.d_model;
-    ops::gemv(model.length_head.data(), state.xb.data(), out.data(), std::min(out.size(), model.max_len + 1), d);
+    ops::gemv(model.length_head.data(), state.xb.data(), out.data(), std::min(out.size(), model.max_len + 1),
+              d);
 }
 
 }  // namespace atnat::models

@@ -8,8 +8,8 @@
   directory of them (sorted by name). Each file is a single 28x28 image or a grid of 28x28 tiles separated by
   --pad pixels (outer border too), read in raster order (left to right, top to bottom).
 --classes: comma list. One value: every sample. Otherwise each value is repeated --repeat times in order
-  (e.g. a 10x10 grid whose row r is class r: --classes 0,...,9 --repeat 10), then the list is cycled over
-  the samples file by file.
+  (e.g. a 10x10 grid whose row r is class r: --classes 0,...,9 --repeat 10), and that list is cycled over
+  all samples (files in name order, tiles in raster order).
 --levels: the generator's grey-level count, for the reference statistics (default 16).
 """
 import argparse
@@ -58,8 +58,8 @@ def main():
     args = ap.parse_args()
     groups = load_samples(args.samples, args.pad, args.npy_levels)
     pattern = np.repeat(np.array([int(c) for c in args.classes.split(",")]), args.repeat)
-    classes = np.concatenate([np.resize(pattern, len(g)) for g in groups])
     images = np.concatenate(groups)
+    classes = np.resize(pattern, len(images))
     result = image_quality.evaluate(images, classes, args.levels)
     if args.baseline:
         result["real_baseline"] = image_quality.real_baseline(len(images), args.levels)

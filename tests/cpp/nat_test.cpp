@@ -10,6 +10,8 @@
 //  - the real poet-nat export against its PyTorch fixture (tests/fixtures/poet-nat-golden.json, written by
 //    models/poet-nat/export.py): logits and length logits within 1e-4, the one-pass fills and the top-5
 //    lengths exactly; the hybrid equal to poet-at greedy on real prompts.
+#include "core/decode/nat.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,7 +22,6 @@
 #include <optional>
 
 #include "core/decode/metrics.hpp"
-#include "core/decode/nat.hpp"
 #include "core/decode/nat_report.hpp"
 #include "core/decode/report.hpp"
 #include "core/decode/rng.hpp"
@@ -113,7 +114,8 @@ TEST(Metrics, FormCheckOnHandMadePoems) {
     EXPECT_EQ(c.problem, "");
     // The same poem is a correct "free" poem too (4 lines of 5), but not a qiyan-jueju.
     EXPECT_TRUE(decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。", free).ok);
-    c = decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。", *decode::parse_form("qiyan-jueju"));
+    c = decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。",
+                           *decode::parse_form("qiyan-jueju"));
     EXPECT_FALSE(c.ok);
     EXPECT_TRUE(c.count_ok);
     EXPECT_FALSE(c.lengths_ok);
@@ -143,7 +145,9 @@ TEST(Metrics, FormCheckOnHandMadePoems) {
     EXPECT_FALSE(decode::check_form("白日依山尽，黄河入海流！\n欲穷千里目，更上一层楼。", wj).ok);
     EXPECT_FALSE(decode::check_form("", wj).ok);
     // free: an even number of lines of 5 or 7 characters, mixed allowed.
-    EXPECT_TRUE(decode::check_form("白日依山尽，黄河入海流不断。\n欲穷千里目，更上一层楼。\n春风，秋月。", free).ok == false);
+    EXPECT_TRUE(
+        decode::check_form("白日依山尽，黄河入海流不断。\n欲穷千里目，更上一层楼。\n春风，秋月。", free).ok ==
+        false);
     EXPECT_TRUE(decode::check_form("白日依山尽，黄河入海流不断。\n欲穷千里目，更上一层楼。", free).ok);
     EXPECT_FALSE(decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，", free).ok);  // 3 lines
 }
@@ -179,14 +183,16 @@ std::vector<uint8_t> write_file(const std::string& arch, const json& config, con
 }
 
 // The poet tokenizer's layout: specials 0-7, forms, "，" "。", then characters.
-const std::vector<std::string> kTokens = {"<pad>", "<bos>", "<eos>", "<mask>", "<unk>", "\n", "<len>", "<fixed>",
-                                          "<wuyan-jueju>", "<free>", "，", "。", "春", "夏", "秋", "冬", "花", "月",
-                                          "山", "水", "风", "雨"};
+const std::vector<std::string> kTokens = {
+    "<pad>",  "<bos>", "<eos>", "<mask>", "<unk>", "\n", "<len>", "<fixed>", "<wuyan-jueju>",
+    "<free>", "，",    "。",    "春",     "夏",    "秋", "冬",    "花",      "月",
+    "山",     "水",    "风",    "雨"};
 constexpr size_t kV = 22, kD = 16, kF = 24, kContext = 40, kMaxLen = 30, kMaxLenFixed = 32;
 constexpr int32_t kEos = 2, kMask = 3, kLen = 6, kWuyan = 8, kFree = 9;
 
 json tokenizer_json(bool with_len = true) {
-    json specials = {{"pad", 0}, {"bos", 1}, {"eos", 2}, {"mask", 3}, {"unk", 4}, {"newline", 5}, {"fixed", 7}};
+    json specials = {{"pad", 0}, {"bos", 1},     {"eos", 2},  {"mask", 3},
+                     {"unk", 4}, {"newline", 5}, {"fixed", 7}};
     if (with_len) specials["len"] = 6;
     return {{"type", "char"},
             {"tokens", kTokens},
@@ -195,8 +201,8 @@ json tokenizer_json(bool with_len = true) {
 }
 
 struct TinyModels {
-    json config = {{"vocab_size", kV},      {"d_model", kD},    {"n_layers", 2},   {"n_heads", 2},
-                   {"d_ff", kF},            {"context", kContext}, {"rope_theta", 10000.0}, {"norm_eps", 1e-5}};
+    json config = {{"vocab_size", kV}, {"d_model", kD},       {"n_layers", 2},         {"n_heads", 2},
+                   {"d_ff", kF},       {"context", kContext}, {"rope_theta", 10000.0}, {"norm_eps", 1e-5}};
 
     static std::vector<NamedTensor> random(uint64_t seed, bool length_head) {
         decode::Pcg32 rng(seed);
@@ -295,15 +301,18 @@ TEST(Cmlm, LoaderValidatesTheLengthHeadAndConfig) {
     EXPECT_FALSE(c->transformer.config.causal);
     EXPECT_EQ(c->length_head.shape(0), kMaxLen + 1);
 
-    auto error = [&](const std::string& arch, json config, std::vector<NamedTensor> ts, json tok = tokenizer_json()) {
+    auto error = [&](const std::string& arch, json config, std::vector<NamedTensor> ts,
+                     json tok = tokenizer_json()) {
         auto f = io::WeightFile::parse(write_file(arch, config, tok, ts));
         if (!f) return "parse: " + f.error();
         auto m = decode::NatModel::load(*f);
         return m ? std::string() : m.error();
     };
     EXPECT_EQ(error("cmlm", t.cmlm_config(), TinyModels::random(7, true)), "");
-    EXPECT_NE(error("gpt", t.config, TinyModels::random(7, false)).find("not a conditional masked LM"), std::string::npos);
-    EXPECT_NE(error("cmlm", t.cmlm_config(), TinyModels::random(7, false)).find("length_head"), std::string::npos);
+    EXPECT_NE(error("gpt", t.config, TinyModels::random(7, false)).find("not a conditional masked LM"),
+              std::string::npos);
+    EXPECT_NE(error("cmlm", t.cmlm_config(), TinyModels::random(7, false)).find("length_head"),
+              std::string::npos);
     json big = t.cmlm_config();
     big["max_len"] = kContext - 1;  // 2 + max_len must fit the context
     EXPECT_NE(error("cmlm", big, TinyModels::random(7, true)).find("max_len"), std::string::npos);
@@ -386,7 +395,8 @@ TEST(NatSession, MaskPredictRemasksTheLeastConfident) {
         EXPECT_EQ(passes[t].masked, order) << t;
         // Positions not re-masked keep their token and confidence.
         for (size_t p = 0; p < 25; ++p) {
-            if (std::find(passes[t].masked.begin(), passes[t].masked.end(), p) != passes[t].masked.end()) continue;
+            if (std::find(passes[t].masked.begin(), passes[t].masked.end(), p) != passes[t].masked.end())
+                continue;
             EXPECT_EQ(passes[t].slots[p], passes[t - 1].slots[p]) << t << " " << p;
             if (p >= 2) {
                 EXPECT_EQ(passes[t].confidence[p], passes[t - 1].confidence[p]) << t << " " << p;
@@ -450,7 +460,8 @@ TEST(NatSession, PredictedLengthsAndTheLengthBeam) {
     for (const auto& b : r.result.beams) best = std::max(best, b.avg_logprob);
     EXPECT_DOUBLE_EQ(r.result.score, best);
     bool found = false;
-    for (const auto& b : r.result.beams) found = found || (b.length == r.result.length && b.avg_logprob == best);
+    for (const auto& b : r.result.beams)
+        found = found || (b.length == r.result.length && b.avg_logprob == best);
     EXPECT_TRUE(found);
     EXPECT_EQ(r.result.length_source, LengthSource::predicted);
     // The length head's log-probabilities: log-softmax of length_head · h[0] over a 2-token forward.
@@ -475,7 +486,8 @@ TEST(NatSession, FixedModeCutsAtTheFirstEos) {
     const size_t cut = size_t(eos - r.ids.begin());
     EXPECT_EQ(r.result.length, cut);
     EXPECT_EQ(r.result.stop_reason, cut < kMaxLenFixed ? decode::NatStop::eos : decode::NatStop::max_tokens);
-    EXPECT_EQ(r.result.text, m.tokenizer->decode(std::vector<int32_t>(r.ids.begin(), r.ids.begin() + long(cut))));
+    EXPECT_EQ(r.result.text,
+              m.tokenizer->decode(std::vector<int32_t>(r.ids.begin(), r.ids.begin() + long(cut))));
     EXPECT_EQ(r.result.tokens.size(), cut < kMaxLenFixed ? cut + 1 : cut);  // the <eos> record too
     EXPECT_EQ(r.result.passes[0].masked.size(), kMaxLenFixed);
     EXPECT_EQ(r.result.passes[0].slots.size(), kMaxLenFixed);
@@ -665,13 +677,15 @@ TEST(NatSession, BadSettingsAreClearErrors) {
     EXPECT_EQ(err([](NatRequest& r) { r.iterations = 0; }), "iterations = 0 is outside [1, 100]");
     EXPECT_EQ(err([](NatRequest& r) { r.iterations = 101; }), "iterations = 101 is outside [1, 100]");
     EXPECT_EQ(err([](NatRequest& r) { r.length_beam = 9; }), "length_beam = 9 is outside [1, 8]");
-    EXPECT_NE(err([](NatRequest& r) { r.length_beam = 2; }).find("needs predicted lengths"), std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) { r.length_beam = 2; }).find("needs predicted lengths"),
+              std::string::npos);
     EXPECT_EQ(err([](NatRequest& r) {
                   r.length = LengthSource::given;
                   r.given_length = 31;
               }),
               "length = 31 is outside [1, 30] (the length head's max_len)");
-    EXPECT_EQ(err([](NatRequest& r) { r.form = "sonnet"; }), "unknown form 'sonnet' (known: wuyan-jueju, free)");
+    EXPECT_EQ(err([](NatRequest& r) { r.form = "sonnet"; }),
+              "unknown form 'sonnet' (known: wuyan-jueju, free)");
     EXPECT_NE(err([](NatRequest& r) {
                   r.form = "free";
                   r.length = LengthSource::predicted;
@@ -692,22 +706,31 @@ TEST(NatSession, BadSettingsAreClearErrors) {
                   r.blank_text = "春花月";
               }),
               "blank_text has no blank to fill (mark blanks with _ or □)");
-    EXPECT_NE(err([](NatRequest& r) { r.blank_text = "春_"; }).find("leave length \"auto\""), std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) { r.blank_text = "春_"; }).find("leave length \"auto\""),
+              std::string::npos);
     EXPECT_NE(err([](NatRequest& r) {
                   r.length = LengthSource::predicted;
                   r.prompt = "春";
                   r.blank_text = "春_";
               }).find("leave prompt and acrostic empty"),
               std::string::npos);
-    EXPECT_NE(err([](NatRequest& r) { r.constraints = {{25, "春"}}; }).find("past the poem's length 25"),
+    EXPECT_NE(err([](NatRequest& r) {
+                  r.constraints = {{25, "春"}};
+              }).find("past the poem's length 25"),
               std::string::npos);
-    EXPECT_NE(err([](NatRequest& r) { r.constraints = {{40, "春"}}; }).find("past the longest poem"), std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) {
+                  r.constraints = {{40, "春"}};
+              }).find("past the longest poem"),
+              std::string::npos);
     EXPECT_NE(err([](NatRequest& r) {
                   r.prompt = "春";
                   r.constraints = {{0, "夏"}};
               }).find("clashes with '春'"),
               std::string::npos);
-    EXPECT_NE(err([](NatRequest& r) { r.constraints = {{1, "<eos>"}}; }).find("not a character"), std::string::npos);
+    EXPECT_NE(err([](NatRequest& r) {
+                  r.constraints = {{1, "<eos>"}};
+              }).find("not a character"),
+              std::string::npos);
     EXPECT_NE(err([](NatRequest& r) { r.mode = NatMode::fixed; }).find("fixed mode finds the length itself"),
               std::string::npos);
     EXPECT_NE(err([](NatRequest& r) {
@@ -749,11 +772,13 @@ TEST(NatReport, RequestJsonIsValidatedLikeTheAtRequest) {
     };
     EXPECT_EQ(error(R"({"iterations": 0})"), "iterations = 0 is outside [1, 100]");
     EXPECT_EQ(error(R"({"iterations": 2.5})"), "iterations must be an integer in [1, 100], found 2.5");
-    EXPECT_EQ(error(R"({"length": "long"})"), "length must be \"auto\", \"form\" or a number of tokens, found 'long'");
+    EXPECT_EQ(error(R"({"length": "long"})"),
+              "length must be \"auto\", \"form\" or a number of tokens, found 'long'");
     EXPECT_EQ(error(R"({"mode": "both"})"), "unknown mode 'both' (known: length, fixed)");
     EXPECT_EQ(error(R"({"strategy": "greedy"})"), "unknown strategy 'greedy' (known: nat, hybrid)");
     EXPECT_NE(error(R"({"beam": 4})").find("unknown request key 'beam'"), std::string::npos);
-    EXPECT_NE(error(R"({"decoding": "sample", "temperature": 0})").find("temperature must be > 0"), std::string::npos);
+    EXPECT_NE(error(R"({"decoding": "sample", "temperature": 0})").find("temperature must be > 0"),
+              std::string::npos);
     EXPECT_NE(error(R"({"constraints": [{"position": 1}]})").find("a constraint needs position and text"),
               std::string::npos);
     EXPECT_EQ(error("[1]"), "a NAT request must be a JSON object, found an array");
@@ -769,8 +794,8 @@ TEST(NatReport, ResultAndEventJsonCarryPassesAndLengths) {
     req.prompt = "春";
     auto r = run(m, req);
     const json j = decode::to_json(r.result);
-    for (const char* key : {"text", "completion", "tokens", "forward_passes", "ms", "tokens_per_s", "passes", "length",
-                            "length_candidates", "stop_reason", "iterations", "given", "beams"})
+    for (const char* key : {"text", "completion", "tokens", "forward_passes", "ms", "tokens_per_s", "passes",
+                            "length", "length_candidates", "stop_reason", "iterations", "given", "beams"})
         EXPECT_TRUE(j.contains(key)) << key;
     EXPECT_EQ(j["type"], "result");
     EXPECT_EQ(j["strategy"], "nat");
@@ -892,7 +917,8 @@ TEST(Hybrid, RejectsWhatItCannotReproduce) {
     // Different tokenizers.
     json tok = tokenizer_json();
     tok["tokens"][21] = "雪";
-    auto other = decode::TextModel::load(write_file("gpt", TinyModels().config, tok, TinyModels::random(3, false)));
+    auto other =
+        decode::TextModel::load(write_file("gpt", TinyModels().config, tok, TinyModels::random(3, false)));
     ASSERT_TRUE(other.ok()) << other.error();
     s = decode::HybridSession::create(*other, nat, NatRequest{});
     ASSERT_FALSE(s.ok());
@@ -948,7 +974,8 @@ std::optional<std::vector<uint8_t>> read_bytes(const std::string& path) {
 class PoetNatGolden : public ::testing::Test {
 protected:
     void SetUp() override {
-        const std::string gpath = fixture_path("ATNAT_POET_NAT_GOLDEN", "tests/fixtures/poet-nat-golden.json");
+        const std::string gpath =
+            fixture_path("ATNAT_POET_NAT_GOLDEN", "tests/fixtures/poet-nat-golden.json");
         const std::string mpath = fixture_path("ATNAT_POET_NAT_MODEL", "models/poet-nat/model.safetensors");
         auto g = read_bytes(gpath);
         auto w = read_bytes(mpath);
@@ -964,7 +991,8 @@ protected:
 
 // |a - b| <= atol + rtol·|b| with the fixture's 7 significant digits in mind.
 void expect_close(float got, double want, const std::string& where) {
-    EXPECT_LE(std::fabs(double(got) - want), 1e-4 + 1e-4 * std::fabs(want)) << where << ": " << got << " vs " << want;
+    EXPECT_LE(std::fabs(double(got) - want), 1e-4 + 1e-4 * std::fabs(want))
+        << where << ": " << got << " vs " << want;
 }
 
 TEST_F(PoetNatGolden, LogitsAndLengthLogitsMatchPyTorch) {
@@ -991,7 +1019,8 @@ TEST_F(PoetNatGolden, LogitsAndLengthLogitsMatchPyTorch) {
         for (size_t p = 0; p < tokens.size(); ++p) {
             const auto& top = c["top5_logits"][p];
             if (top[0].get<double>() - top[1].get<double>() < 1e-4) continue;
-            EXPECT_EQ(int32_t(ops::argmax(logits->data() + p * V, V)), argmax[p]) << name << " position " << p;
+            EXPECT_EQ(int32_t(ops::argmax(logits->data() + p * V, V)), argmax[p])
+                << name << " position " << p;
         }
         std::vector<float> len(cm.max_len + 1);
         models::length_logits(cm, state, len);
@@ -1016,7 +1045,8 @@ TEST_F(PoetNatGolden, OnePassFillsAndLengthsMatchPyTorch) {
     ASSERT_GE(r.result.length_candidates.size(), 5u);
     for (size_t i = 0; i < 5; ++i) {
         EXPECT_EQ(r.result.length_candidates[i].length, top5[i]) << i;
-        expect_close(float(r.result.length_candidates[i].logprob), op["length_mode"]["top5_length_logprobs"][i].get<double>(),
+        expect_close(float(r.result.length_candidates[i].logprob),
+                     op["length_mode"]["top5_length_logprobs"][i].get<double>(),
                      "wuyan length logprob " + std::to_string(i));
     }
     ASSERT_EQ(r.result.length, 25u);  // the head's choice
@@ -1031,7 +1061,8 @@ TEST_F(PoetNatGolden, OnePassFillsAndLengthsMatchPyTorch) {
     const auto free5 = op["length_free"]["top5_lengths"].get<std::vector<size_t>>();
     for (size_t i = 0; i < 5; ++i) {
         EXPECT_EQ(f.result.length_candidates[i].length, free5[i]) << i;
-        expect_close(float(f.result.length_candidates[i].logprob), op["length_free"]["top5_length_logprobs"][i].get<double>(),
+        expect_close(float(f.result.length_candidates[i].logprob),
+                     op["length_free"]["top5_length_logprobs"][i].get<double>(),
                      "free length logprob " + std::to_string(i));
     }
     // Fixed mode: <fixed> <wuyan-jueju> + N masks, argmax, cut at the first <eos>.
@@ -1076,7 +1107,8 @@ TEST_F(PoetNatGolden, HybridEqualsPoetAtGreedyOnRealPrompts) {
     acro.acrostic = "春夏秋冬";
     expect_hybrid_equals_greedy(*at, *model, acro);
     EXPECT_LT(at_passes, greedy);  // drafts do get accepted (punctuation and line breaks at least)
-    std::printf("[ golden ] hybrid: %zu AT passes for %zu tokens (%zu draft tokens accepted)\n", at_passes, greedy, accepted);
+    std::printf("[ golden ] hybrid: %zu AT passes for %zu tokens (%zu draft tokens accepted)\n", at_passes,
+                greedy, accepted);
 }
 
 }  // namespace
