@@ -51,7 +51,7 @@ def tensors_and_config(model):
               "width": cfg.width, "layernorm_eps": 1e-5, "activation": "gelu",
               "schedule": "masked after step k of K: floor(H*W*cos(pi/2*k/K))",
               "confidence": "log_softmax (double precision) of the chosen level + gumbel_temp*(1-k/K)*Gumbel",
-              "default_gumbel_temp": 0.0,
+              "default_gumbel_temp": 4.5,
               "quantisation": "level = floor(byte * levels / 256); byte = round(level * 255 / (levels - 1))"}
     return t, config
 

@@ -2,7 +2,7 @@
 
     cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/sample.py [--gumbel 0 4.5]
 
-Writes models/pixnat/samples_K{K}.png (10x10: row r = class r, first gumbel setting), quality.json.
+Writes models/pixnat/samples_K{K}[_g{gumbel}].png (10x10: row r = class r) and quality.json (--json).
 The decoding rule is `model.sample` (documented there and in the README).
 """
 import argparse
@@ -35,13 +35,14 @@ def main():
     ap.add_argument("--gumbel", type=float, nargs="+", default=[0.0, 4.5])
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", default=os.path.join(HERE, "quality.json"), help="'' = do not write")
     args = ap.parse_args()
     torch.set_num_threads(1)
     model = load()
     L = model.cfg.levels
     classes = torch.arange(10).repeat_interleave(args.n // 10)
     rows = []
-    for g_i, tau in enumerate(args.gumbel):
+    for tau in args.gumbel:
         for K in args.steps:
             gen = torch.Generator().manual_seed(args.seed)
             t0 = time.time()
@@ -53,13 +54,15 @@ def main():
             r.update({"K": K, "gumbel_temp": tau, "seconds_per_image": sec})
             rows.append(r)
             print(json.dumps(r), flush=True)
-            if g_i == 0:
-                per = args.n // 10
+            per = args.n // 10
+            if per >= 10:
                 grid = np.concatenate([pix[k * per:k * per + 10] for k in range(10)])
-                image_io.write_png(os.path.join(HERE, f"samples_K{K}.png"),
+                tag = "" if tau == 0 else f"_g{tau:g}"
+                image_io.write_png(os.path.join(HERE, f"samples_K{K}{tag}.png"),
                                    image_io.tile(grid, 10, pad=2, pad_value=128))
-    with open(os.path.join(HERE, "quality.json"), "w") as f:
-        json.dump(rows, f, indent=1)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
 
 
 if __name__ == "__main__":
