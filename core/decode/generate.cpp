@@ -1,7 +1,9 @@
 #include "core/decode/generate.hpp"
 
+
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/ops/ops.hpp"
 
@@ -223,6 +225,12 @@ double GenerationSession::normalised(double logprob, size_t length) const {
     return alpha == 1.0 ? logprob / double(length) : logprob / std::pow(double(length), alpha);
 }
 
+// True if <eos> may not be chosen at sequence position `pos`: a forced token still lies ahead, so ending
+// here would drop a constraint (the last line of an acrostic, the rest of a blank text).
+bool GenerationSession::eos_blocked(size_t pos) const {
+    return options_.eos >= 0 && options_.forced.upper_bound(pos) != options_.forced.end();
+}
+
 // ---------------------------------------------------------------------------------- greedy and sampling
 Result<StepEvent> GenerationSession::step_single() {
     auto logits = advance(*models_[0], generated_);
@@ -238,6 +246,7 @@ Result<StepEvent> GenerationSession::step_single() {
 
     const auto forced = options_.forced.find(pos);
     const bool is_forced = forced != options_.forced.end();
+    if (eos_blocked(pos)) x[size_t(options_.eos)] = std::numeric_limits<float>::lowest();
     int32_t id = 0;
     if (options_.strategy == Strategy::greedy) {
         id = is_forced ? forced->second : int32_t(ops::argmax(x.data(), V));
@@ -323,6 +332,7 @@ Result<StepEvent> GenerationSession::step_beam() {
         history_.insert(history_.end(), h.tokens.begin(), h.tokens.end());
         apply_repetition_penalty(lp, history_, options_.repetition_penalty, seen_);
         ops::log_softmax(lp.data(), V);
+        if (eos_blocked(pos)) lp[size_t(options_.eos)] = std::numeric_limits<float>::lowest();
         if (forced != options_.forced.end()) {
             candidates.push_back({h.logprob + lp[size_t(forced->second)], b, forced->second});
         } else {

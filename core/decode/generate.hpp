@@ -149,6 +149,7 @@ private:
     Result<std::span<const float>> advance(LanguageModel& model, const std::vector<int32_t>& generated);
     TokenRecord make_record(int32_t id, std::span<const float> probs, bool forced, bool log_domain);
     double normalised(double logprob, size_t length) const;
+    bool eos_blocked(size_t pos) const;
     double best_possible(const Hypothesis& h) const;
     const Hypothesis* best_beam() const;
     void finish(StopReason reason);

@@ -92,3 +92,15 @@ test('impossible NAT settings are clear errors', async () => {
   await assert.rejects(run('generate', { model: 'poet-nat', blank_text: '春' + '_'.repeat(300) }), /long|length|max/);
   await assert.rejects(run('hybrid', { model: 'poet-at', at: 'poet-at' }), /cannot do nat/);
 });
+
+test('AT honours an acrostic to the last line: <eos> is blocked while a forced head lies ahead', async () => {
+  const heads = '春夏秋冬东南西北';
+  const lineStart = (i) => Math.floor(i / 2) * 17 + (i % 2) * 8;  // qiyan: a couplet is 2 × (7 + 1) + "\n"
+  const request = { prompt: heads[0], form: 'qiyan-lvshi', strategy: 'greedy',
+                    constraints: [...heads].slice(1).map((h, i) => ({ position: lineStart(i + 1), text: h })) };
+  const { result } = await run('generate', { model: 'poet-at', ...request });
+  const lines = result.text.split(/[，。\n]+/).filter(Boolean);
+  assert.deepEqual(lines.map((l) => l[0]).slice(0, 8), [...heads]);
+  const native = cliJson(['generate', '--model', 'models/poet-at', '--request', JSON.stringify(request)]);
+  assert.equal(native.text, result.text);
+});
