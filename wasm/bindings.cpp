@@ -80,10 +80,13 @@ T value_or_throw(atnat::Result<T> result) {
     throw_js_error(error);
 }
 
-// One step-wise generation. JS: `while (!s.done()) events.push(JSON.parse(s.step())); s.result()`.
-class JsTextSession {
+// A step-wise text session: GenerationSession (one AT token or beam step per step), NatSession (one
+// parallel pass), HybridSession (one draft + verify round).
+// JS: `while (!s.done()) events.push(JSON.parse(s.step())); s.result()`.
+template <class Session>
+class JsStepSession {
 public:
-    explicit JsTextSession(atnat::decode::GenerationSession session) : session_(std::move(session)) {}
+    explicit JsStepSession(Session session) : session_(std::move(session)) {}
     bool done() const { return session_.done(); }
     std::string step() {
         auto event = value_or_throw(session_.step());
@@ -93,8 +96,11 @@ public:
     std::string result() const { return atnat::decode::dump_json(atnat::decode::to_json(session_.result())); }
 
 private:
-    atnat::decode::GenerationSession session_;
+    Session session_;
 };
+using JsTextSession = JsStepSession<atnat::decode::GenerationSession>;
+using JsNatSession = JsStepSession<atnat::decode::NatSession>;
+using JsHybridSession = JsStepSession<atnat::decode::HybridSession>;
 
 // An autoregressive text model (arch "gpt"). JS: `const m = new module.TextModel(weightFile)`.
 class JsTextModel {
@@ -141,25 +147,6 @@ private:
     std::optional<atnat::models::TransformerState> score_state_;  // made on the first score()
 };
 
-// A step-wise session of the NAT kinds (NatSession: one parallel pass per step; HybridSession: one
-// draft + verify round per step). JS drives it exactly like JsTextSession.
-template <class Session>
-class JsStepSession {
-public:
-    explicit JsStepSession(Session session) : session_(std::move(session)) {}
-    bool done() const { return session_.done(); }
-    std::string step() {
-        auto event = value_or_throw(session_.step());
-        return atnat::decode::dump_json(atnat::decode::to_json(event));
-    }
-    void cancel() { session_.cancel(); }
-    std::string result() const { return atnat::decode::dump_json(atnat::decode::to_json(session_.result())); }
-
-private:
-    Session session_;
-};
-using JsNatSession = JsStepSession<atnat::decode::NatSession>;
-using JsHybridSession = JsStepSession<atnat::decode::HybridSession>;
 
 // The masked-LM poet (arch "cmlm"): NAT generation, and the hybrid with an AT model.
 class JsNatModel {
