@@ -225,23 +225,3 @@ def f32_list(t):
     i.e. a few float32 ulps); written as plain JSON numbers to keep the fixtures small."""
     return [float(f"{x:.7g}") for x in t.detach().float().reshape(-1).tolist()]
 
-
-def make_optimizer(model, lr, weight_decay, betas=(0.9, 0.95)):
-    """AdamW; weight decay on matrices (Linear, embedding) only, not on norm weights."""
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=betas)
-
-
-def cosine_lr(step, total, warmup, peak, floor):
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    t = min(1.0, (step - warmup) / max(1, total - warmup))
-    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * t))
-
-
-def save_atomic(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)

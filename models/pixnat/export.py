@@ -2,6 +2,8 @@
 
     cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/export.py
 
+The weights are the best (by validation) of the training checkpoint models/data/cache/pixnat.pt (train.py).
+
 Tensors (F32; conv weights in atnat conv2d layout [kh, kw, C_out, C_in], 1x1 convs in conv1x1 layout [C_out, C_in]):
     tok_emb                 [L+1, C]       row L = MASK
     pos_emb                 [H*W, C]       row y*W + x
@@ -21,7 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from models.common import fashion_mnist, safetensors_io  # noqa: E402
-from models.pixnat.model import mask_schedule  # noqa: E402
+from models.pixnat.model import PixNAT, PixNATConfig, mask_schedule  # noqa: E402
 from models.pixnat.sample import load  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,6 +56,39 @@ def tensors_and_config(model):
               "default_gumbel_temp": 4.5,
               "quantisation": "level = floor(byte * levels / 256); byte = round(level * 255 / (levels - 1))"}
     return t, config
+
+
+@torch.no_grad()
+def load_exported(path=os.path.join(HERE, "model.safetensors")):
+    """The weight file back into a PixNAT (the inverse of tensors_and_config); every tensor used, shapes exact."""
+    t, meta = safetensors_io.read(path)
+    assert meta["arch"] == "pixnat", meta["arch"]
+    model = PixNAT(PixNATConfig(**{f: meta["config"][f] for f in PixNATConfig.__dataclass_fields__}))
+
+    def put(param, name, view=lambda a: a):
+        value = view(torch.from_numpy(t.pop(name).copy()))
+        assert value.shape == param.shape, f"{name}: file shape {tuple(value.shape)} != model {tuple(param.shape)}"
+        param.copy_(value)
+
+    as_conv = lambda a: a.permute(2, 3, 0, 1)  # noqa: E731  [kh, kw, C_out, C_in] -> [C_out, C_in, kh, kw]
+    as_1x1 = lambda a: a[:, :, None, None]  # noqa: E731
+    put(model.tok_emb.weight, "tok_emb")
+    put(model.pos_emb, "pos_emb")
+    for i, b in enumerate(model.blocks):
+        p = f"blocks.{i}."
+        put(b.norm.weight, p + "norm.weight")
+        put(b.norm.bias, p + "norm.bias")
+        put(b.conv.weight, p + "conv.weight", as_conv)
+        put(b.conv.bias, p + "conv.bias")
+        put(b.class_emb.weight, p + "class_emb")
+        put(b.proj.weight, p + "proj.weight", as_1x1)
+        put(b.proj.bias, p + "proj.bias")
+    put(model.norm_out.weight, "norm_out.weight")
+    put(model.norm_out.bias, "norm_out.bias")
+    put(model.head.weight, "head.weight", as_1x1)
+    put(model.head.bias, "head.bias")
+    assert not t, f"unused tensors: {sorted(t)}"
+    return model.eval()
 
 
 @torch.no_grad()

@@ -88,20 +88,22 @@ class PixNAT(nn.Module):
         z = self.norm_out(h.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
         return self.head(z)
 
-    def loss(self, img, c, generator=None):
-        """MaskGIT training loss: per image r ~ U(0,1), mask ceil(cos(pi/2 r) * P) random pixels (>= 1),
-        cross-entropy on the masked pixels only (mean over all masked pixels of the batch)."""
-        B, H, W = img.shape
-        P = H * W
-        r = torch.rand(B, generator=generator)
-        n_mask = torch.clamp(torch.ceil(torch.cos(math.pi / 2 * r) * P), min=1).long()     # [B]
-        scores = torch.rand(B, P, generator=generator)
-        rank = scores.argsort(dim=1).argsort(dim=1)                 # random permutation rank per pixel
-        masked = (rank < n_mask[:, None]).view(B, H, W)
+    def loss(self, img, c, masked):
+        """img: int64 [B, H, W] levels; masked: bool [B, H, W] (see random_mask), those pixels are input as MASK.
+        -> cross-entropy (nats) on the masked pixels only, the mean over all masked pixels of the batch."""
         tokens = torch.where(masked, torch.full_like(img, self.mask_id), img)
-        logits = self(tokens, c)
-        ce = F.cross_entropy(logits, img, reduction="none")         # [B, H, W]
+        ce = F.cross_entropy(self(tokens, c), img, reduction="none")  # [B, H, W]
         return (ce * masked).sum() / masked.sum()
+
+
+def random_mask(B, H, W, generator=None):
+    """MaskGIT training mask: per image r ~ U(0,1), ceil(cos(pi/2 r) * P) random pixels (>= 1) -> bool [B, H, W]."""
+    P = H * W
+    r = torch.rand(B, generator=generator)
+    n_mask = torch.clamp(torch.ceil(torch.cos(math.pi / 2 * r) * P), min=1).long()     # [B]
+    scores = torch.rand(B, P, generator=generator)
+    rank = scores.argsort(dim=1).argsort(dim=1)                 # random permutation rank per pixel
+    return (rank < n_mask[:, None]).view(B, H, W)
 
 
 def mask_schedule(K, P):

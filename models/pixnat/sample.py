@@ -2,6 +2,8 @@
 
     cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/sample.py [--gumbel 0 4.5]
 
+The model is the best (by validation) of the training checkpoint models/data/cache/pixnat.pt (train.py).
+
 Writes models/pixnat/samples_K{K}[_g{gumbel}].png (10x10: row r = class r) and quality.json (--json).
 The decoding rule is `model.sample` (documented there and in the README).
 """
@@ -15,16 +17,18 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from models.common import fashion_mnist, image_io, image_quality  # noqa: E402
+from models.common import fashion_mnist, image_io, image_quality, train_loop  # noqa: E402
 from models.pixnat.model import PixNAT, PixNATConfig, sample  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def load(path=os.path.join(HERE, "ckpt.pt")):
-    ckpt = torch.load(path, map_location="cpu")
-    model = PixNAT(PixNATConfig(**ckpt["model_config"]))
-    model.load_state_dict(ckpt["model"])
+def load():
+    """The best weights (by validation) of the training checkpoint models/data/cache/pixnat.pt, in a PixNAT built
+    from the checkpoint's model config (PixNATConfig() if it has none)."""
+    mc = torch.load(os.path.join(train_loop.CACHE_DIR, "pixnat.pt"), map_location="cpu").get("model_config")
+    model = PixNAT(PixNATConfig(**mc) if mc is not None else PixNATConfig())
+    train_loop.load_best("pixnat", model)
     return model.eval()
 
 

@@ -1,109 +1,89 @@
-"""Train pixnat (MaskGIT-style masked-pixel model) on Fashion-MNIST (CPU, one thread).
+"""Train pixnat (MaskGIT-style masked-pixel model) on Fashion-MNIST with the shared loop (models/common/train_loop.py).
 
     cd /work/main && PYTHONPATH=. nohup /usr/bin/python3 models/pixnat/train.py > models/pixnat/train.log 2>&1 &
+    cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/train.py --resume ...     # continue a run
+    cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/train.py --time-steps 20  # time a few steps, then exit
+    cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/export.py                 # best weights -> safetensors
 
-Loss: per image a mask ratio cos(pi/2 r), r ~ U(0,1); cross-entropy (nats) on the masked pixels only.
-Writes models/pixnat/ckpt.pt ({"model_config", "train_config", "model", "step"}).
+Data: the 60k training images minus the last 5,000, which are the validation set (early stopping looks at the
+first `VAL_IMAGES` of them); the 10k test images are not read here. Loss: per image a mask ratio cos(pi/2 r),
+r ~ U(0,1) (model.random_mask, drawn with the loop's generator); cross-entropy (nats) on the masked pixels only.
+"val" = the same masked-pixel cross-entropy per masked pixel on the validation images, masks drawn with seed
+`VAL_MASK_SEED` (the same masks every evaluation).
 """
-import dataclasses
-import math
+import argparse
 import os
 import sys
-import time
-from dataclasses import dataclass
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from models.common import fashion_mnist  # noqa: E402
-from models.pixnat.model import PixNAT, PixNATConfig  # noqa: E402
+from models.common import fashion_mnist, train_loop  # noqa: E402
+from models.pixnat.export import load_exported  # noqa: E402
+from models.pixnat.model import PixNAT, PixNATConfig, random_mask  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-@dataclass
-class TrainConfig:
-    seed: int = 1234
-    batch_size: int = 32
-    steps: int = 2400            # ~1.3 epochs; measured ~0.67 s/step on an idle core (C=64, 8 blocks)
-    lr: float = 2e-3
-    min_lr: float = 1e-4
-    warmup: int = 100
-    grad_clip: float = 1.0
-    weight_decay: float = 0.0
-    log_every: int = 50
-    eval_every: int = 500
-    eval_images: int = 1000
-    ckpt_every: int = 250
-    out: str = os.path.join(HERE, "ckpt.pt")
+NAME = "pixnat"
+VAL_SPLIT = 55000      # train images [0, 55000) train, [55000, 60000) validate
+VAL_IMAGES = 1000
+VAL_MASK_SEED = 0
+DEFAULTS = train_loop.TrainConfig(steps=2400, batch_size=32, lr=2e-3, min_lr=1e-4, warmup=100, weight_decay=0.0,
+                                  seed=1234, eval_every=500, patience=4)
 
 
-def lr_at(step, tc):
-    if step < tc.warmup:
-        return tc.lr * (step + 1) / tc.warmup
-    t = (step - tc.warmup) / max(1, tc.steps - tc.warmup)
-    return tc.min_lr + 0.5 * (tc.lr - tc.min_lr) * (1 + math.cos(math.pi * t))
+def load_data(levels):
+    x, y = fashion_mnist.load("train")
+    x, y = torch.from_numpy(fashion_mnist.quantise(x, levels)), torch.from_numpy(y)
+    return (x[:VAL_SPLIT], y[:VAL_SPLIT]), (x[VAL_SPLIT:VAL_SPLIT + VAL_IMAGES], y[VAL_SPLIT:VAL_SPLIT + VAL_IMAGES])
 
 
 @torch.no_grad()
-def eval_loss(model, images, labels, seed=0, batch=100):
-    """masked-pixel CE (nats) on test images with a fixed-seed mask draw (same masks every eval)."""
-    model.eval()
-    gen = torch.Generator().manual_seed(seed)
-    total = 0.0
+def masked_nll(model, images, labels, batch=100):
+    """Mean cross-entropy (nats) per masked pixel over `images`, masks from random_mask with VAL_MASK_SEED."""
+    device = next(model.parameters()).device
+    gen = torch.Generator().manual_seed(VAL_MASK_SEED)
+    total, count = 0.0, 0
     for i in range(0, len(images), batch):
-        total += model.loss(images[i:i + batch], labels[i:i + batch], generator=gen).item() * len(images[i:i + batch])
-    model.train()
-    return total / len(images)
+        x, c = images[i:i + batch], labels[i:i + batch]
+        masked = random_mask(*x.shape, generator=gen)
+        n = int(masked.sum())
+        total += model.loss(x.to(device), c.to(device), masked.to(device)).item() * n
+        count += n
+    return total / count
 
 
 def main():
-    torch.set_num_threads(1)
-    mc, tc = PixNATConfig(), TrainConfig()
-    for arg in sys.argv[1:]:                       # overrides: key=value (TrainConfig fields), for smoke tests
-        k, v = arg.split("=", 1)
-        setattr(tc, k, type(getattr(tc, k))(v))
+    ap = argparse.ArgumentParser()
+    train_loop.add_arguments(ap, DEFAULTS)
+    args = ap.parse_args()
+    tc = train_loop.config_from_args(args)
+    mc = PixNATConfig()
+    print(f"model {mc}", flush=True)
+    (xtr, ytr), (xva, yva) = load_data(mc.levels)
     torch.manual_seed(tc.seed)
-    xtr, ytr = fashion_mnist.load("train")
-    xte, yte = fashion_mnist.load("test")
-    xtr = torch.from_numpy(fashion_mnist.quantise(xtr, mc.levels))
-    xte = torch.from_numpy(fashion_mnist.quantise(xte, mc.levels))
-    ytr, yte = torch.from_numpy(ytr), torch.from_numpy(yte)
     model = PixNAT(mc)
-    print(f"model {mc}\ntrain {tc}\nparams {sum(p.numel() for p in model.parameters())}", flush=True)
-    opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
-    gen = torch.Generator().manual_seed(tc.seed)
-    perm, pos = torch.randperm(len(xtr), generator=gen), 0
-    t0, run_loss = time.time(), 0.0
+    state = {"perm": None, "pos": 0}
 
-    def save(step):
-        torch.save({"model_config": dataclasses.asdict(mc), "train_config": dataclasses.asdict(tc),
-                    "model": model.state_dict(), "step": step}, tc.out)
+    def next_batch(gen):
+        if state["perm"] is None or state["pos"] + tc.batch_size > len(xtr):
+            state["perm"], state["pos"] = torch.randperm(len(xtr), generator=gen), 0
+        idx = state["perm"][state["pos"]:state["pos"] + tc.batch_size]
+        state["pos"] += tc.batch_size
+        return xtr[idx], ytr[idx], random_mask(len(idx), mc.height, mc.width, generator=gen)
 
-    for step in range(tc.steps):
-        if pos + tc.batch_size > len(xtr):
-            perm, pos = torch.randperm(len(xtr), generator=gen), 0
-        idx = perm[pos:pos + tc.batch_size]
-        pos += tc.batch_size
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, tc)
-        loss = model.loss(xtr[idx], ytr[idx], generator=gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-        opt.step()
-        run_loss += loss.item()
-        if (step + 1) % tc.log_every == 0:
-            el = time.time() - t0
-            print(f"step {step + 1} train_masked_ce {run_loss / tc.log_every:.4f} lr {lr_at(step, tc):.2e} "
-                  f"{el / (step + 1):.3f}s/step elapsed {el / 60:.1f}min", flush=True)
-            run_loss = 0.0
-        if (step + 1) % tc.eval_every == 0 or step + 1 == tc.steps:
-            print(f"step {step + 1} test_masked_ce({tc.eval_images} imgs) "
-                  f"{eval_loss(model, xte[:tc.eval_images], yte[:tc.eval_images]):.4f}", flush=True)
-        if (step + 1) % tc.ckpt_every == 0 or step + 1 == tc.steps:
-            save(step + 1)
-    print(f"done in {(time.time() - t0) / 60:.1f} min", flush=True)
+    def loss(model, batch):
+        return model.loss(*batch)
+
+    def validate(model):
+        return {"val": masked_nll(model, xva, yva)}
+
+    def load_committed(model):
+        committed = load_exported()
+        if committed.cfg != model.cfg:
+            raise ValueError(f"model.safetensors holds {committed.cfg}, not {model.cfg}")
+        model.load_state_dict(committed.state_dict())
+
+    train_loop.train(NAME, model, tc, next_batch, loss, validate, load_committed, resume=args.resume,
+                     time_steps=args.time_steps, log=lambda m: print(m, flush=True))
 
 
 if __name__ == "__main__":

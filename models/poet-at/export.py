@@ -1,7 +1,8 @@
 """Export poet-at to models/poet-at/model.safetensors (arch "gpt") and write tests/fixtures/poet-at-golden.json.
 
-    /usr/bin/python3 models/poet-at/export.py [--ckpt models/data/cache/poet-at.pt]
+    /usr/bin/python3 models/poet-at/export.py
 
+The weights are the best (by validation) of the training checkpoint models/data/cache/poet-at.pt (train.py).
 The fixture is computed from the EXPORTED file (weights read back into a fresh GPT), with the no-cache
 full-sequence forward, so it checks exactly what the C++ core loads.
 """
@@ -10,30 +11,36 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
+from common import train_loop  # noqa: E402
 from common.safetensors_io import read, write  # noqa: E402
-from common.text import (CACHE_DIR, CharTokenizer, f32_list, load_splits, load_tensors, sha256_file,  # noqa: E402
+from common.text import (CharTokenizer, f32_list, load_splits, load_tensors, sha256_file,  # noqa: E402
                          to_numpy, transformer_tensors)
 from model import GPT, GPTConfig  # noqa: E402
 
+NAME = "poet-at"
 OUT = os.path.join(HERE, "model.safetensors")
 GOLDEN = os.path.join(REPO, "tests", "fixtures", "poet-at-golden.json")
 CONFIG_KEYS = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "context", "rope_theta", "norm_eps")
 
 
-def export(ckpt_path, out_path):
-    ck = torch.load(ckpt_path)
-    model = GPT(GPTConfig(**ck["config"]))
-    model.load_state_dict(ck["model"])
-    config = {k: ck["config"][k] for k in CONFIG_KEYS}
+def load_best():
+    """The best weights (by validation) of the training checkpoint, in a GPT built from the checkpoint's model
+    config (the trainer's default config if it has none). -> (model in eval mode, the checkpoint's summary)."""
+    mc = torch.load(os.path.join(train_loop.CACHE_DIR, NAME + ".pt"), map_location="cpu").get("model_config")
+    model = GPT(GPTConfig(**mc) if mc is not None else GPTConfig(vocab_size=len(CharTokenizer.load())))
+    summary = train_loop.load_best(NAME, model)
+    return model.eval(), summary
+
+
+def export(model, out_path):
+    config = {k: getattr(model.cfg, k) for k in CONFIG_KEYS}
     write(out_path, to_numpy(transformer_tensors(model)), "gpt", config, CharTokenizer.load().spec)
-    return ck
 
 
 def load_exported(path):
@@ -43,6 +50,11 @@ def load_exported(path):
     load_tensors(transformer_tensors(model), tensors)
     model.eval()
     return model, tensors, meta
+
+
+def best_step(summary):
+    """The step whose evaluation gave the checkpoint's best "val" (the step of the exported weights)."""
+    return next((h["step"] for h in summary["history"] if h["val"] == summary["best"]), summary["step"])
 
 
 @torch.no_grad()
@@ -74,20 +86,21 @@ def golden(path, tok):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ckpt", default=os.path.join(CACHE_DIR, "poet-at.pt"))
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--golden", default=GOLDEN)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    ck = export(args.ckpt, args.out)
+    model, summary = load_best()
+    export(model, args.out)
     tok = CharTokenizer.load()
     g = golden(args.out, tok)
-    g["checkpoint_step"] = ck["step"]
+    g["checkpoint_step"] = best_step(summary)
     os.makedirs(os.path.dirname(args.golden), exist_ok=True)
     with open(args.golden, "w", encoding="utf-8") as f:
         json.dump(g, f, ensure_ascii=False, separators=(",", ":"))
-    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes, {g['n_params']} params, step {ck['step']}) "
-          f"and {args.golden} ({os.path.getsize(args.golden)} bytes)\ngreedy: {g['greedy']['text']!r}")
+    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes, {g['n_params']} params, "
+          f"step {g['checkpoint_step']}) and {args.golden} ({os.path.getsize(args.golden)} bytes)\n"
+          f"greedy: {g['greedy']['text']!r}")
 
 
 if __name__ == "__main__":

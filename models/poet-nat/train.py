@@ -1,25 +1,27 @@
-"""Train poet-nat (CMLM + length head, with the fixed-length-with-END mode) on the Tang-poetry split.
+"""Train poet-nat (CMLM + length head, with the fixed-length-with-END mode) on the Tang-poetry split, with the
+shared loop (models/common/train_loop.py).
 
-    /usr/bin/python3 models/poet-nat/train.py --steps 3000          # train (one CPU thread)
-    /usr/bin/python3 models/poet-nat/train.py --time-steps 20       # time a few steps, then exit
-    /usr/bin/python3 models/poet-nat/train.py --eval-only           # val + test metrics of the checkpoint
+    /usr/bin/python3 models/poet-nat/train.py > models/poet-nat/train.log 2>&1 &     # train from scratch (d 256)
+    /usr/bin/python3 models/poet-nat/train.py --resume --d-model 192 --d-ff 512 >> models/poet-nat/train.log 2>&1 &
+                                                    # continue the committed model (d 192, d_ff 512) up to --steps
+    /usr/bin/python3 models/poet-nat/train.py --time-steps 20       # time a few steps, then exit (no checkpoint)
+    /usr/bin/python3 models/poet-nat/train.py --eval-only           # val + test metrics and samples of the best weights
+    /usr/bin/python3 models/poet-nat/export.py                      # best weights -> model.safetensors + golden
 
 Each epoch every poem gets a mode at random (50/50; poems longer than max_len_fixed always length mode),
-batches hold one mode each (so fixed-mode batches need no padding).
+batches hold one mode each (so fixed-mode batches need no padding); the first token (<len> / <fixed>) says which.
 Masking (CMLM): k ~ Uniform{1..M} of the M target positions (M = L in length mode, N in fixed mode, <eos>
 positions included) are replaced by <mask>; loss = mean CE over masked positions
-+ length_weight * CE(length_logits(<len> <form>), min(L, max_len)) on length-mode examples, where the length
++ length_weight * CE(length_logits(<len> <form>), min(L, max_len)) on length-mode batches, where the length
 logits come from a SEPARATE forward of just the 2 tokens <len> <form> (in the full sequence position 0 would
 see, and simply count, the L target positions).
-Checkpoint: models/data/cache/poet-nat.pt (atomic, every --ckpt-every steps and at the end).
+Validation ("val" for early stopping): the masked-token NLL of the val split in length mode (masks drawn with
+seed 0, the same every evaluation); the history keeps the whole evaluate() report.
 """
 import argparse
 import json
-import math
 import os
 import sys
-import time
-from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -27,27 +29,14 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from common.text import (CACHE_DIR, CharTokenizer, cosine_lr, length_bucketed_batches, load_splits,  # noqa: E402
-                         make_optimizer, save_atomic)
+from common import train_loop  # noqa: E402
+from common.text import CACHE_DIR, CharTokenizer, length_bucketed_batches, load_splits  # noqa: E402
+from export import NAME, load_best, load_exported  # noqa: E402
 from model import CMLM, CMLMConfig  # noqa: E402
 
-CKPT = os.path.join(CACHE_DIR, "poet-nat.pt")
 LENGTH, FIXED = 0, 1
-
-
-@dataclass
-class TrainConfig:
-    steps: int = 3000
-    batch_size: int = 32
-    lr: float = 1.5e-3
-    min_lr: float = 1e-4
-    warmup: int = 200
-    weight_decay: float = 0.1
-    grad_clip: float = 1.0
-    length_weight: float = 0.1
-    seed: int = 4242
-    eval_every: int = 500
-    ckpt_every: int = 250
+DEFAULTS = train_loop.TrainConfig(steps=3000, batch_size=32, lr=1.5e-3, min_lr=1e-4, warmup=200, weight_decay=0.1,
+                                  seed=4242, eval_every=500, patience=4, resume_warmup=50)
 
 
 def make_batch(examples, idx, mode, cfg, tok, gen):
@@ -74,15 +63,26 @@ def make_batch(examples, idx, mode, cfg, tok, gen):
     return x, y, x != tok.pad, torch.tensor(lengths)
 
 
-def loss_fn(model, x, y, key_valid, lengths, mode, tc):
+def epoch_batches(train, max_len_fixed, batch_size, gen):
+    """One epoch of (mode, example indices) batches: a 50/50 mode per poem, length-bucketed within each mode,
+    the batches of both modes shuffled together."""
+    coin = torch.rand(len(train), generator=gen).tolist()
+    batches = []
+    for mode in (LENGTH, FIXED):
+        idx = [i for i, e in enumerate(train) if (mode == FIXED) == (coin[i] < 0.5 and len(e[1]) <= max_len_fixed)]
+        lens = [len(train[i][1]) for i in idx]
+        batches += [(mode, [idx[j] for j in b]) for b in length_bucketed_batches(lens, batch_size, gen)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
+
+
+def loss_fn(model, x, y, key_valid, lengths, length_mode, length_weight):
     h = model.hidden(x, key_valid)  # [B, T, d]
     sel = y != -100
     logits = h[sel] @ model.tok_emb.weight.t()  # [n_masked, V]: only masked positions are scored
-    tok_loss = F.cross_entropy(logits, y[sel])
-    len_loss = torch.zeros(())
-    if mode == LENGTH:  # separate forward of the 2-token prefix <len> <form>: see length_logits() in model.py
-        len_loss = F.cross_entropy(model.length_logits(x[:, :2]), lengths)
-    return tok_loss + tc.length_weight * len_loss, tok_loss, len_loss
+    loss = F.cross_entropy(logits, y[sel])
+    if length_mode:  # separate forward of the 2-token prefix <len> <form>: see length_logits() in model.py
+        loss = loss + length_weight * F.cross_entropy(model.length_logits(x[:, :2]), lengths)
+    return loss
 
 
 @torch.no_grad()
@@ -91,7 +91,7 @@ def evaluate(model, examples, tok, seed=0, batch_size=64):
     L <= N). -> masked-token NLL/accuracy per mode, length-head accuracy (exact, within +-2) in length mode, over
     all poems and over <free> poems only (for the four regular forms the form token fixes L)."""
     cfg = model.cfg
-    model.eval()
+    device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     out = {}
     for mode, name in ((LENGTH, "length"), (FIXED, "fixed")):
@@ -100,7 +100,7 @@ def evaluate(model, examples, tok, seed=0, batch_size=64):
         nll, correct, n, len_exact, len_pm2, n_len, len_nll = 0.0, 0, 0, 0, 0, 0, 0.0
         free_exact, free_pm2, n_free = 0, 0, 0
         for b in range(0, len(idx), batch_size):
-            x, y, kv, lengths = make_batch(examples, idx[b:b + batch_size], mode, cfg, tok, gen)
+            x, y, kv, lengths = (t.to(device) for t in make_batch(examples, idx[b:b + batch_size], mode, cfg, tok, gen))
             h = model.hidden(x, kv)
             sel = y != -100
             logits = h[sel] @ model.tok_emb.weight.t()
@@ -124,7 +124,6 @@ def evaluate(model, examples, tok, seed=0, batch_size=64):
             out[name].update(length_acc=len_exact / n_len, length_acc_pm2=len_pm2 / n_len, length_nll=len_nll / n_len,
                              free_length_acc=free_exact / max(1, n_free),
                              free_length_acc_pm2=free_pm2 / max(1, n_free), free_examples=n_free)
-    model.train()
     return out
 
 
@@ -165,102 +164,61 @@ def samples(model, tok, iterations=10):
     return out
 
 
+def eval_only(tok, data):
+    torch.set_num_threads(1)
+    model, report = load_best()
+    report["params"] = sum(p.numel() for p in model.parameters())
+    for s in ("val", "test"):
+        report[s] = evaluate(model, data[s], tok)
+        print(s, report[s], flush=True)
+    report["samples"] = samples(model, tok)
+    with open(os.path.join(CACHE_DIR, "poet-nat-eval.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, ensure_ascii=False, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=TrainConfig.steps)
-    ap.add_argument("--time-steps", type=int, default=0)
+    train_loop.add_arguments(ap, DEFAULTS)
     ap.add_argument("--eval-only", action="store_true")
-    ap.add_argument("--resume", action="store_true",
-                    help="continue from the checkpoint's model (and optimizer state if saved) up to --steps; the "
-                         "cosine schedule is recomputed for the new total; data order reseeded with seed + step")
-    ap.add_argument("--resume-warmup", type=int, default=50,
-                    help="linear LR ramp after resuming without optimizer state (fresh Adam moments)")
+    ap.add_argument("--length-weight", type=float, default=0.1)
     ap.add_argument("--d-model", type=int, default=256)
     ap.add_argument("--n-layers", type=int, default=4)
     ap.add_argument("--d-ff", type=int, default=688)
     args = ap.parse_args()
-    torch.set_num_threads(1)
-    torch.set_flush_denormal(True)  # tiny CMLM gradients hit float32 denormals, which are ~10x slower on x86
     tok = CharTokenizer.load()
     data = load_splits(tok)
-
     if args.eval_only:
-        ck = torch.load(CKPT)
-        model = CMLM(CMLMConfig(**ck["config"]))
-        model.load_state_dict(ck["model"])
-        model.eval()
-        report = {"step": ck["step"], "wall_seconds": ck["wall_seconds"], "history": ck["history"],
-                  "resumed": ck.get("resumed", []), "params": ck["params"]}
-        for s in ("val", "test"):
-            report[s] = evaluate(model, data[s], tok)
-            print(s, report[s], flush=True)
-        report["samples"] = samples(model, tok)
-        with open(os.path.join(CACHE_DIR, "poet-nat-eval.json"), "w", encoding="utf-8") as f:
-            json.dump(report, f, ensure_ascii=False, indent=1)
-        return
-
-    tc = TrainConfig(steps=args.steps)
+        return eval_only(tok, data)
+    tc = train_loop.config_from_args(args)
     cfg = CMLMConfig(vocab_size=len(tok), d_model=args.d_model, n_layers=args.n_layers, d_ff=args.d_ff)
+    print(f"model {cfg}\nlength_weight {args.length_weight}", flush=True)
     torch.manual_seed(tc.seed)
-    gen = torch.Generator().manual_seed(tc.seed)
     model = CMLM(cfg)
-    n_params = sum(p.numel() for p in model.parameters())
-    print(f"config {asdict(cfg)}\ntrain {asdict(tc)}\nparams {n_params}", flush=True)
-    opt = make_optimizer(model, tc.lr, tc.weight_decay)
-    start, history, resumed = 0, [], []
-    if args.resume:
-        ck = torch.load(CKPT)
-        model.load_state_dict(ck["model"])
-        start, history, resumed = ck["step"], ck["history"], ck.get("resumed", [])
-        if "optimizer" in ck:
-            opt.load_state_dict(ck["optimizer"])
-        resumed.append({"from_step": start, "new_total": tc.steps, "optimizer_state": "optimizer" in ck,
-                        "previous_wall_seconds": ck["wall_seconds"]})
-        gen.manual_seed(tc.seed + start)
-        print(f"resumed at step {start}: {resumed[-1]}", flush=True)
-    prev_wall = resumed[-1]["previous_wall_seconds"] if resumed else 0.0
-    ramp_end = start + (0 if (not resumed or resumed[-1]["optimizer_state"]) else args.resume_warmup)
-    train = data["train"]
-    batches, t0, step, epoch = [], time.time(), start, 0
-    total = args.time_steps or tc.steps
-    while step < total:
+    train, batches = data["train"], []
+
+    def next_batch(gen):
         if not batches:
-            coin = torch.rand(len(train), generator=gen).tolist()
-            for mode in (LENGTH, FIXED):
-                idx = [i for i, e in enumerate(train) if (mode == FIXED) == (coin[i] < 0.5 and len(e[1]) <= cfg.max_len_fixed)]
-                lens = [len(train[i][1]) for i in idx]
-                batches += [(mode, [idx[j] for j in b]) for b in length_bucketed_batches(lens, tc.batch_size, gen)]
-            batches = [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
-            epoch += 1
+            batches.extend(epoch_batches(train, cfg.max_len_fixed, tc.batch_size, gen))
         mode, idx = batches.pop()
-        x, y, kv, lengths = make_batch(train, idx, mode, cfg, tok, gen)
-        lr = cosine_lr(step, tc.steps, tc.warmup, tc.lr, tc.min_lr)
-        if step < ramp_end:
-            lr *= (step - start + 1) / (ramp_end - start)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        loss, tok_loss, len_loss = loss_fn(model, x, y, kv, lengths, mode, tc)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-        opt.step()
-        step += 1
-        if step % 50 == 0 or args.time_steps:
-            print(f"step {step} epoch {epoch} mode {'LF'[mode]} loss {loss.item():.4f} tok {tok_loss.item():.4f} "
-                  f"len {len_loss.item():.4f} lr {lr:.2e} {(time.time() - t0) / (step - start):.3f}s/step "
-                  f"elapsed {time.time() - t0:.0f}s", flush=True)
-        if args.time_steps:
-            continue
-        if step % tc.eval_every == 0 or step == tc.steps:
-            ev = evaluate(model, data["val"], tok)
-            history.append({"step": step, "train_loss": loss.item(), "val": ev, "elapsed": prev_wall + time.time() - t0})
-            print(f"EVAL {history[-1]}", flush=True)
-        if step % tc.ckpt_every == 0 or step == tc.steps:
-            save_atomic({"config": asdict(cfg), "train_config": asdict(tc), "model": model.state_dict(),
-                         "step": step, "epoch": epoch, "history": history, "params": n_params,
-                         "optimizer": opt.state_dict(), "resumed": resumed,
-                         "wall_seconds": prev_wall + time.time() - t0, "threads": torch.get_num_threads()}, CKPT)
-    print(f"done {step} steps in {time.time() - t0:.0f}s", flush=True)
+        return make_batch(train, idx, mode, cfg, tok, gen)
+
+    def loss(model, batch):
+        x, y, key_valid, lengths = batch
+        return loss_fn(model, x, y, key_valid, lengths, bool(x[0, 0] == tok.len), args.length_weight)
+
+    def validate(model):
+        ev = evaluate(model, data["val"], tok)
+        return {"val": ev["length"]["masked_nll"], **ev}
+
+    def load_committed(model):
+        committed = load_exported()[0]
+        if committed.cfg != model.cfg:
+            raise ValueError(f"model.safetensors holds {committed.cfg}, not {model.cfg}: pass its --d-model, "
+                             "--n-layers, --d-ff")
+        model.load_state_dict(committed.state_dict())
+
+    train_loop.train(NAME, model, tc, next_batch, loss, validate, load_committed, resume=args.resume,
+                     time_steps=args.time_steps, log=lambda m: print(m, flush=True))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,207 @@
+"""One training loop for every atnat model (in the spirit of nanoGPT's single train.py with per-model configs).
+
+A trainer supplies the model and four hooks; the loop owns everything else:
+
+    next_batch(gen)      -> tuple of tensors       one training batch, drawn with the loop's seeded generator
+    loss(model, batch)   -> scalar tensor          the training loss (batch already on the device)
+    evaluate(model)      -> {"val": float, ...}    validation; "val" is the early-stopping criterion (lower is better)
+    load_committed(model)                          copy the committed weights (model.safetensors) into the model
+
+Optimiser: AdamW (weight decay on matrices only), linear warm-up then cosine decay to min_lr over `steps`,
+gradient clipping. Every `eval_every` steps the loop evaluates; the best weights by "val" are kept in the
+checkpoint; training stops when "val" has not improved for `patience` evaluations (early stopping) or at `steps`.
+
+Checkpoint (atomic: written to NAME.tmp, then renamed): models/data/cache/NAME.pt =
+    {"model", "best_model", "model_config", "optimizer", "step", "best", "history", "wall_seconds", "train_config", "gen"}
+and a small, committed summary models/NAME/train_state.json = {"step", "best", "history", "wall_seconds", ...}.
+
+Resuming (`--resume`): from the cache checkpoint if this machine has it (model, optimiser moments, data RNG, step);
+otherwise from the committed weights and train_state.json (step and history), with fresh optimiser moments and a
+`resume_warmup`-step linear ramp of the learning rate. So a run continues across sessions from what was committed.
+
+Runs on CPU (Debian's torch 1.13, `threads` threads) and on CUDA with a recent torch (`--device cuda`).
+"""
+import argparse
+import dataclasses
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import torch
+
+MODELS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE_DIR = os.path.join(MODELS_DIR, "data", "cache")
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 10000          # total optimiser steps of the schedule (cosine ends here)
+    batch_size: int = 32
+    lr: float = 1.5e-3
+    min_lr: float = 1e-4
+    warmup: int = 200
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    seed: int = 1337
+    eval_every: int = 500
+    ckpt_every: int = 250
+    log_every: int = 50
+    patience: int = 4           # evaluations without a new best "val" before stopping
+    resume_warmup: int = 100    # LR ramp after resuming without optimiser moments
+    threads: int = 1
+    device: str = "cpu"
+
+
+def add_arguments(ap, defaults):
+    """One flag per TrainConfig field (--steps, --lr, ...), defaulting to the model's own `defaults`."""
+    for f in dataclasses.fields(TrainConfig):
+        ap.add_argument("--" + f.name.replace("_", "-"), type=f.type,
+                        default=getattr(defaults, f.name))
+    ap.add_argument("--resume", action="store_true", help="continue from the checkpoint or the committed weights")
+    ap.add_argument("--time-steps", type=int, default=0, help="time this many steps, then exit (no checkpoint)")
+
+
+def config_from_args(args):
+    return TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+
+
+def lr_at(step, tc):
+    """Linear warm-up over `warmup` steps, then cosine from lr to min_lr at `steps`."""
+    if step < tc.warmup:
+        return tc.lr * (step + 1) / tc.warmup
+    t = min(1.0, (step - tc.warmup) / max(1, tc.steps - tc.warmup))
+    return tc.min_lr + 0.5 * (tc.lr - tc.min_lr) * (1 + math.cos(math.pi * t))
+
+
+def make_optimizer(model, tc):
+    """AdamW; weight decay on matrices and embeddings (dim >= 2), not on norms, biases or 1-d vectors."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=tc.lr, betas=(0.9, 0.95))
+
+
+def save_atomic(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def write_json_atomic(obj, path):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def cpu_state(model):
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
+def load_best(name, model):
+    """Copy the checkpoint's best weights (by validation) into `model`; returns the checkpoint's summary."""
+    ck = torch.load(os.path.join(CACHE_DIR, name + ".pt"), map_location="cpu")
+    model.load_state_dict(ck["best_model"])
+    return {k: ck[k] for k in ("step", "best", "history", "wall_seconds", "train_config")}
+
+
+def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=False, time_steps=0, log=print):
+    """Trains `model` in place; returns the summary written to models/NAME/train_state.json."""
+    torch.manual_seed(tc.seed)
+    if tc.device == "cpu":
+        torch.set_num_threads(tc.threads)
+        torch.set_flush_denormal(True)  # tiny gradients can hit float32 denormals, which are very slow on x86
+    device = torch.device(tc.device)
+    model.to(device)
+    opt = make_optimizer(model, tc)
+    gen = torch.Generator().manual_seed(tc.seed)
+    ckpt_path = os.path.join(CACHE_DIR, name + ".pt")
+    state_path = os.path.join(MODELS_DIR, name, "train_state.json")
+    os.makedirs(CACHE_DIR, exist_ok=True)
+
+    step, best, history, wall, best_state, ramp_from = 0, math.inf, [], 0.0, None, None
+    if resume and os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        gen.set_state(ck["gen"])
+        step, best, history, wall, best_state = ck["step"], ck["best"], ck["history"], ck["wall_seconds"], ck["best_model"]
+        log(f"resumed from {ckpt_path} at step {step} (best val {best:.4f})")
+    elif resume:
+        with open(state_path, encoding="utf-8") as f:
+            st = json.load(f)
+        load_committed(model)
+        step, best, history, wall = st["step"], st["best"], st["history"], st["wall_seconds"]
+        best_state, ramp_from = cpu_state(model), step
+        gen.manual_seed(tc.seed + step)
+        log(f"resumed from the committed weights at step {step} (best val {best:.4f}); fresh optimiser moments")
+    log(f"train {dataclasses.asdict(tc)}\nparams {sum(p.numel() for p in model.parameters())}")
+
+    t0, wall0 = time.time(), wall
+
+    def summary():
+        return {"step": step, "best": best, "wall_seconds": round(wall0 + time.time() - t0, 1),
+                "train_config": dataclasses.asdict(tc), "device": tc.device, "history": history}
+
+    def checkpoint():
+        model_config = dataclasses.asdict(model.cfg) if dataclasses.is_dataclass(getattr(model, "cfg", None)) else None
+        save_atomic({"model": cpu_state(model), "best_model": best_state, "model_config": model_config,
+                     "optimizer": opt.state_dict(), "gen": gen.get_state(), **summary()}, ckpt_path)
+        write_json_atomic(summary(), state_path)
+
+    model.train()
+    run_loss, run_n, first = 0.0, 0, step
+    end = step + time_steps if time_steps else tc.steps
+    while step < end:
+        lr = lr_at(step, tc)
+        if ramp_from is not None and step < ramp_from + tc.resume_warmup:
+            lr *= (step - ramp_from + 1) / tc.resume_warmup
+        for g in opt.param_groups:
+            g["lr"] = lr
+        batch = tuple(t.to(device) for t in next_batch(gen))
+        value = loss(model, batch)
+        opt.zero_grad(set_to_none=True)
+        value.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+        opt.step()
+        step += 1
+        run_loss, run_n = run_loss + value.item(), run_n + 1
+        if step % tc.log_every == 0 or time_steps:
+            el = time.time() - t0
+            log(f"step {step} loss {run_loss / run_n:.4f} lr {lr:.2e} {el / (step - first):.3f}s/step "
+                f"elapsed {el / 60:.1f}min")
+            run_loss, run_n = 0.0, 0
+        if time_steps:
+            continue
+        stop = False
+        if step % tc.eval_every == 0 or step == tc.steps:
+            model.eval()
+            with torch.no_grad():
+                ev = evaluate(model)
+            model.train()
+            improved = ev["val"] < best
+            if improved:
+                best, best_state = ev["val"], cpu_state(model)
+            history.append({"step": step, "lr": lr, **ev, "wall_seconds": round(wall0 + time.time() - t0, 1)})
+            log("EVAL " + json.dumps(history[-1]) + (" (best)" if improved else ""))
+            since_best = 0  # evaluations after the one that reached `best`
+            for h in reversed(history):
+                if h["val"] <= best:
+                    break
+                since_best += 1
+            stop = since_best >= tc.patience
+            if stop:
+                log(f"early stop: no better val in {tc.patience} evaluations")
+        if step % tc.ckpt_every == 0 or step == tc.steps or stop:
+            checkpoint()
+        if stop:
+            break
+    if not time_steps:
+        checkpoint()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    log(f"done at step {step}; best val {best:.4f}")
+    return summary()
