@@ -54,6 +54,12 @@ Result<PixelCNN> PixelCNN::load(io::WeightFile file) {
         if (!v) return make_error(v.error());
         *f.dst = static_cast<int>(*v);
     }
+    if (j.contains("input_channels")) {  // absent in files written before the coordinate channels: 1
+        auto v = io::config_int(j, "input_channels", 1, 3);
+        if (!v) return make_error(v.error());
+        if (*v == 2) return make_error("config 'input_channels' = 2: this loader reads 1 (level) or 3 (level, y, x)");
+        cfg.input_channels = static_cast<int>(*v);
+    }
     if (cfg.first_kernel % 2 == 0) {
         return make_error("config 'first_kernel' = " + std::to_string(cfg.first_kernel) + " must be odd");
     }
@@ -79,7 +85,7 @@ Result<PixelCNN> PixelCNN::load(io::WeightFile file) {
 
     PixelCNN m(std::move(file), cfg);
     const size_t L = cfg.levels, C = cfg.channels, Ch = cfg.head_channels, K = cfg.n_classes;
-    const size_t k0 = cfg.first_kernel, r = k0 / 2;
+    const size_t k0 = cfg.first_kernel, r = k0 / 2, Cx = cfg.input_channels;
     std::string error;
     // f32(name, shape) / u8(name, shape): the tensor's data, or nullptr with `error` set.
     auto get = [&](const std::string& name, const std::vector<size_t>& shape, io::Dtype dt) -> const io::Tensor* {
@@ -99,12 +105,11 @@ Result<PixelCNN> PixelCNN::load(io::WeightFile file) {
     for (size_t i = 0; i < size_t(cfg.layers); ++i) {
         const std::string p = "layers." + std::to_string(i) + ".";
         auto& lw = m.w_.layers[i];
-        const size_t c_in = i == 0 ? 1 : C;
-        lw.v_conv_weight = f32(p + "v_conv.weight", i == 0 ? std::vector<size_t>{r + 1, k0, 2 * C, 1}
-                                                            : std::vector<size_t>{2, 3, 2 * C, c_in});
+        lw.v_conv_weight = f32(p + "v_conv.weight", i == 0 ? std::vector<size_t>{r + 1, k0, 2 * C, Cx}
+                                                            : std::vector<size_t>{2, 3, 2 * C, C});
         lw.v_conv_bias = f32(p + "v_conv.bias", {2 * C});
-        lw.h_conv_weight = f32(p + "h_conv.weight", i == 0 ? std::vector<size_t>{1, r + 1, 2 * C, 1}
-                                                            : std::vector<size_t>{1, 2, 2 * C, c_in});
+        lw.h_conv_weight = f32(p + "h_conv.weight", i == 0 ? std::vector<size_t>{1, r + 1, 2 * C, Cx}
+                                                            : std::vector<size_t>{1, 2, 2 * C, C});
         lw.h_conv_bias = f32(p + "h_conv.bias", {2 * C});
         lw.v_class = f32(p + "v_class", {K, 2 * C});
         lw.h_class = f32(p + "h_class", {K, 2 * C});
@@ -142,9 +147,10 @@ PixelCNNState::PixelCNNState(const PixelCNN& model)
       Ch_(model.config().head_channels),
       N_(model.config().layers),
       r_(model.config().first_kernel / 2),
+      Cx_(model.config().input_channels),
       v_bias_(N_ * 2 * C_),
       h_bias_(N_ * 2 * C_),
-      x_(H_ * W_),
+      x_(H_ * W_ * Cx_),
       vpre_(H_ * W_ * 2 * C_),
       hpre_(H_ * W_ * 2 * C_),
       tmp_(H_ * W_ * 2 * C_),
@@ -162,6 +168,14 @@ PixelCNNState::PixelCNNState(const PixelCNN& model)
       px_t_(C_),
       px_a_(Ch_),
       px_logits_(L_) {
+    if (Cx_ == 3) {  // where each pixel is: fixed, never depends on pixel values
+        for (size_t y = 0; y < H_; ++y) {
+            for (size_t x = 0; x < W_; ++x) {
+                x_[(y * W_ + x) * 3 + 1] = float(y + 1) / float(H_);
+                x_[(y * W_ + x) * 3 + 2] = float(x + 1) / float(W_);
+            }
+        }
+    }
     set_class(0);
 }
 
@@ -183,16 +197,15 @@ Status PixelCNNState::set_class(int c) {
 // The op sequence of model.py's docstring, one line per line.
 void PixelCNNState::forward(const uint8_t* img) {
     const auto& w = model_.weights();
-    const size_t P = H_ * W_, C = C_, C2 = 2 * C_, r = r_, k0 = 2 * r_ + 1;
-    const float inv = 1.f / float(L_ - 1);
-    for (size_t p = 0; p < P; ++p) x_[p] = float(img[p]) * inv;  // x = img / (L - 1)
+    const size_t P = H_ * W_, C = C_, C2 = 2 * C_, r = r_, k0 = 2 * r_ + 1, Cx = Cx_;
+    for (size_t p = 0; p < P; ++p) set_level(p, img[p]);  // x = [img / (L - 1), (y + 1) / H, (x + 1) / W]
     for (size_t i = 0; i < N_; ++i) {
         const auto& lw = w.layers[i];
         const float* vb = &v_bias_[i * C2];
         const float* hb = &h_bias_[i * C2];
         if (i == 0) {
-            ops::conv2d(x_.data(), H_, W_, 1, lw.v_conv_weight, vb, lw.v_conv_mask, C2, r + 1, k0, r, 0, r, r, vpre_.data());
-            ops::conv2d(x_.data(), H_, W_, 1, lw.h_conv_weight, hb, lw.h_conv_mask, C2, 1, r + 1, 0, 0, r, 0, hpre_.data());
+            ops::conv2d(x_.data(), H_, W_, Cx, lw.v_conv_weight, vb, lw.v_conv_mask, C2, r + 1, k0, r, 0, r, r, vpre_.data());
+            ops::conv2d(x_.data(), H_, W_, Cx, lw.h_conv_weight, hb, lw.h_conv_mask, C2, 1, r + 1, 0, 0, r, 0, hpre_.data());
         } else {
             ops::conv2d(v_.data(), H_, W_, C, lw.v_conv_weight, vb, nullptr, C2, 2, 3, 1, 0, 1, 1, vpre_.data());
             ops::conv2d(h_.data(), H_, W_, C, lw.h_conv_weight, hb, nullptr, C2, 1, 2, 0, 0, 1, 0, hpre_.data());
@@ -225,7 +238,7 @@ void PixelCNNState::vertical_row(size_t i, size_t y) {
     const float* vb = &v_bias_[i * C2];
     if (i == 0) {  // rows y-r..y of the image (row y masked out)
         const size_t y0 = y >= r ? y - r : 0;
-        ops::conv2d(&x_[y0 * W_], y - y0 + 1, W_, 1, lw.v_conv_weight, vb, lw.v_conv_mask, C2, r + 1, k0,
+        ops::conv2d(&x_[y0 * W_ * Cx_], y - y0 + 1, W_, Cx_, lw.v_conv_weight, vb, lw.v_conv_mask, C2, r + 1, k0,
                     r - (y - y0), 0, r, r, pre);
     } else {  // rows y-1..y of the previous layer's v
         const size_t y0 = y >= 1 ? y - 1 : 0;
@@ -238,9 +251,8 @@ void PixelCNNState::vertical_row(size_t i, size_t y) {
 }
 
 void PixelCNNState::begin_row(const uint8_t* img, size_t y) {
-    const float inv = 1.f / float(L_ - 1);
-    for (size_t p = 0; p < y * W_; ++p) x_[p] = float(img[p]) * inv;
-    std::fill(x_.begin() + y * W_, x_.begin() + (y + 1) * W_, 0.f);  // row y: not read (masked), kept defined
+    for (size_t p = 0; p < y * W_; ++p) set_level(p, img[p]);
+    for (size_t p = y * W_; p < (y + 1) * W_; ++p) set_level(p, 0);  // row y: not read (masked), kept defined
     for (size_t i = 0; i < N_; ++i) vertical_row(i, y);
 }
 
@@ -252,7 +264,7 @@ void PixelCNNState::pixel(size_t i, size_t y, size_t x) {
     const float* hb = &h_bias_[i * C2];
     float* pre = px_pre_.data();
     if (i == 0) {
-        ops::conv2d_at(x_.data(), H_, W_, 1, lw.h_conv_weight, hb, lw.h_conv_mask, C2, 1, r + 1, 0, r, y, x, pre);
+        ops::conv2d_at(x_.data(), H_, W_, Cx_, lw.h_conv_weight, hb, lw.h_conv_mask, C2, 1, r + 1, 0, r, y, x, pre);
     } else {
         ops::conv2d_at(&hrow_[(i - 1) * W_ * C], 1, W_, C, lw.h_conv_weight, hb, nullptr, C2, 1, 2, 0, 1, 0, x, pre);
     }
@@ -269,8 +281,7 @@ void PixelCNNState::pixel(size_t i, size_t y, size_t x) {
 
 const float* PixelCNNState::pixel_logits(const uint8_t* img, size_t y, size_t x) {
     const auto& w = model_.weights();
-    const float inv = 1.f / float(L_ - 1);
-    for (size_t p = y * W_; p < y * W_ + x; ++p) x_[p] = float(img[p]) * inv;
+    for (size_t p = y * W_; p < y * W_ + x; ++p) set_level(p, img[p]);
     for (size_t i = 0; i < N_; ++i) pixel(i, y, x);
     const float* h = &hrow_[((N_ - 1) * W_ + x) * C_];
     std::copy(h, h + C_, px_g_.begin());

@@ -30,14 +30,15 @@ struct PixelCNNConfig {
     int n_classes = 10;
     int height = 28;         // H
     int width = 28;          // W
+    int input_channels = 1;  // Cx: 1 = the level only; 3 = the level, (y + 1) / H, (x + 1) / W (where the pixel is)
 };
 
 // Views into the weight file (plain data; the file's storage outlives every copy of the model).
 struct PixelCNNLayerWeights {
-    const float* v_conv_weight;  // layer 0: [r+1, k0, 2C, 1]; else [2, 3, 2C, C]
+    const float* v_conv_weight;  // layer 0: [r+1, k0, 2C, Cx]; else [2, 3, 2C, C]
     const float* v_conv_bias;    // [2C]
     const uint8_t* v_conv_mask;  // layer 0: [r+1, k0] (last row 0); else nullptr
-    const float* h_conv_weight;  // layer 0: [1, r+1, 2C, 1]; else [1, 2, 2C, C]
+    const float* h_conv_weight;  // layer 0: [1, r+1, 2C, Cx]; else [1, 2, 2C, C]
     const float* h_conv_bias;    // [2C]
     const uint8_t* h_conv_mask;  // layer 0: [1, r+1] (last tap 0); else nullptr
     const float* v_class;        // [n_classes, 2C]
@@ -102,11 +103,13 @@ private:
     void pixel(size_t i, size_t y, size_t x);
 
     PixelCNN model_;
-    size_t H_, W_, C_, L_, Ch_, N_, r_;
+    void set_level(size_t p, uint8_t level) { x_[p * Cx_] = float(level) / float(L_ - 1); }
+
+    size_t H_, W_, C_, L_, Ch_, N_, r_, Cx_;
     int cls_ = -1;
     std::vector<float> v_bias_, h_bias_;  // [N, 2C] conv bias + class row
     // full forward
-    std::vector<float> x_;                // [H, W] the image as floats level / (L-1)
+    std::vector<float> x_;                // [H, W, Cx] the model input: level / (L-1) [, (y+1)/H, (x+1)/W]
     std::vector<float> vpre_, hpre_, tmp_;  // [H, W, 2C]
     std::vector<float> v_, h_, g_;        // [H, W, C]
     std::vector<float> a_;                // [H, W, Ch]

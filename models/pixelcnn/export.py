@@ -12,7 +12,7 @@ as 0; 1x1 convs in conv1x1 layout [C_out, C_in]):
     layers.{i}.v_class        [n_classes, 2C]      (added to v_conv's output = folded into its bias)
     layers.{i}.h_class        [n_classes, 2C]      (added to h_conv's output)
     head.0.weight [Ch, C]  .bias [Ch];  head.1.weight [L, Ch]  .bias [L]
-C_in = 1 for layer 0 (the image as level / (L-1)), C otherwise. Padding per conv is in the config
+C_in = input_channels (3: level / (L-1), (y+1)/H, (x+1)/W) for layer 0, C otherwise. Padding per conv is in the config
 ("v_pad", "h_pad": [top, bottom, left, right] per layer). See model.py for the op sequence.
 """
 import json
@@ -26,6 +26,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from models.common import fashion_mnist, safetensors_io  # noqa: E402
+from models.pixelcnn.model import GatedPixelCNN, PixelCNNConfig  # noqa: E402
 from models.pixelcnn.sample import load  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -66,11 +67,45 @@ def tensors_and_config(model):
     config = {"levels": cfg.levels, "channels": cfg.channels, "layers": cfg.layers,
               "first_kernel": cfg.first_kernel, "kernel": 3, "head_channels": cfg.head_channels,
               "n_classes": cfg.n_classes, "height": cfg.height, "width": cfg.width,
-              "v_pad": v_pad, "h_pad": h_pad, "input": "level / (levels - 1)",
+              "input_channels": cfg.input_channels, "v_pad": v_pad, "h_pad": h_pad,
+              "input": ("level / (levels - 1), (y + 1) / height, (x + 1) / width" if cfg.input_channels == 3
+                        else "level / (levels - 1)"),
               "gate": "tanh(pre[:C]) * sigmoid(pre[C:])", "head_activation": "gelu",
               "residual": "horizontal stack, layers 1..N-1",
               "quantisation": "level = floor(byte * levels / 256); byte = round(level * 255 / (levels - 1))"}
     return t, config
+
+
+@torch.no_grad()
+def load_exported(path=os.path.join(HERE, "model.safetensors")):
+    """The weight file back into a GatedPixelCNN (the inverse of tensors_and_config)."""
+    t, meta = safetensors_io.read(path)
+    cfg = {"input_channels": 1, **meta["config"]}  # files without the key predate the coordinate channels
+    model = GatedPixelCNN(PixelCNNConfig(**{f: cfg[f] for f in PixelCNNConfig.__dataclass_fields__}))
+
+    def put(param, name, view=lambda a: a):
+        value = view(torch.from_numpy(t.pop(name).copy()))
+        assert value.shape == param.shape, f"{name}: file shape {tuple(value.shape)} != model {tuple(param.shape)}"
+        param.copy_(value)
+
+    as_conv = lambda a: a.permute(2, 3, 0, 1)  # noqa: E731  [kh, kw, C_out, C_in] -> [C_out, C_in, kh, kw]
+    as_1x1 = lambda a: a[:, :, None, None]  # noqa: E731
+    for i, layer in enumerate(model.layers):
+        p = f"layers.{i}."
+        for name in ("v_conv", "h_conv"):
+            put(getattr(layer, name).weight, p + name + ".weight", as_conv)
+            put(getattr(layer, name).bias, p + name + ".bias")
+        for name in ("v2h", "h_out"):
+            put(getattr(layer, name).weight, p + name + ".weight", as_1x1)
+            put(getattr(layer, name).bias, p + name + ".bias")
+        put(layer.v_class.weight, p + "v_class")
+        put(layer.h_class.weight, p + "h_class")
+    for j, conv in enumerate(model.head):
+        put(conv.weight, f"head.{j}.weight", as_1x1)
+        put(conv.bias, f"head.{j}.bias")
+    masks = [k for k in t if k.endswith(".mask")]
+    assert sorted(t) == sorted(masks), f"unused tensors: {sorted(set(t) - set(masks))}"
+    return model.eval()
 
 
 COMPLETION_ROWS = 14

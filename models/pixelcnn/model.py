@@ -12,12 +12,13 @@ Input: the image as levels img[y, x] in 0..L-1 and a class c in 0..9.
 
 C++ op sequence for forward(img, c) -> logits [H, W, L] (all tensors channels-last [H, W, ch]):
 
-    x      = img / (L - 1)                                    # [H, W, 1] float, 0 = black (= zero padding)
+    x      = [img / (L - 1), (y + 1) / H, (x + 1) / W]        # [H, W, 3] float: the level (0 = black) and
+                                                              # where the pixel is (0 only in the zero padding)
     # layer 0 (mask A): vertical sees rows y-r..y-1 only, horizontal sees row y, columns x-r..x-1 only
-    vpre   = conv2d(x, layers.0.v_conv.weight [r+1, k0, 2C, 1], bias = layers.0.v_conv.bias + layers.0.v_class[c],
+    vpre   = conv2d(x, layers.0.v_conv.weight [r+1, k0, 2C, 3], bias = layers.0.v_conv.bias + layers.0.v_class[c],
                     tap_mask = layers.0.v_conv.mask (last kernel row 0), pad t=r b=0 l=r r=r)       # [H, W, 2C]
     v      = tanh_sigmoid_gate(vpre[..., :C], vpre[..., C:])                                         # [H, W, C]
-    hpre   = conv2d(x, layers.0.h_conv.weight [1, r+1, 2C, 1], bias = layers.0.h_conv.bias + layers.0.h_class[c],
+    hpre   = conv2d(x, layers.0.h_conv.weight [1, r+1, 2C, 3], bias = layers.0.h_conv.bias + layers.0.h_class[c],
                     tap_mask = layers.0.h_conv.mask ([1,..,1,0]: current pixel excluded), pad t=0 b=0 l=r r=0)
     hpre  += conv1x1(vpre, layers.0.v2h.weight [2C, 2C], layers.0.v2h.bias)                        # add
     g      = tanh_sigmoid_gate(hpre[..., :C], hpre[..., C:])                                         # [H, W, C]
@@ -40,6 +41,12 @@ C++ op sequence for forward(img, c) -> logits [H, W, L] (all tensors channels-la
 channels-last the two halves of pixel p are at p*2C and p*2C + C, so call tanh_sigmoid_gate per pixel or on a
 strided copy.) The class vector is folded into the conv bias (bias + class row), which is what "added to
 the gate pre-activation" means; v2h sees vpre including its class vector.
+
+Why the coordinate channels: convolutions are translation-equivariant and the zero padding looks exactly like
+Fashion-MNIST's black background, so a model fed only the levels cannot tell column 3 from column 20 while it
+paints. It then places a garment wherever its first row happens to start and drifts sideways from there
+(session 1's model: garments cut off at the right edge). Two causal-safe channels that say where each pixel is
+(they never depend on pixel values) let it centre garments as the data does.
 
 Causality: v at row y depends only on rows < y (layer 0 masks row y; later layers read v rows y-1..y,
 which already see only rows < y), so the vertical stack here is the paper's vertical stack already shifted
@@ -72,6 +79,7 @@ class PixelCNNConfig:
     n_classes: int = 10
     height: int = 28
     width: int = 28
+    input_channels: int = 3    # level, (y + 1) / H, (x + 1) / W   (1 = level only: position-blind)
 
 
 class CausalConv(nn.Module):
@@ -118,8 +126,9 @@ class GatedLayer(nn.Module):
             v_mask[r, :] = 0                      # rows y-r..y-1 only (mask A for the vertical stack)
             h_mask = torch.ones(1, r + 1)
             h_mask[0, r] = 0                      # columns x-r..x-1 only (mask A: not the current pixel)
-            self.v_conv = CausalConv(1, 2 * C, r + 1, k0, (r, 0, r, r), v_mask)
-            self.h_conv = CausalConv(1, 2 * C, 1, r + 1, (0, 0, r, 0), h_mask)
+            c_in = cfg.input_channels
+            self.v_conv = CausalConv(c_in, 2 * C, r + 1, k0, (r, 0, r, r), v_mask)
+            self.h_conv = CausalConv(c_in, 2 * C, 1, r + 1, (0, 0, r, 0), h_mask)
         else:
             self.v_conv = CausalConv(C, 2 * C, 2, 3, (1, 0, 1, 1))   # rows y-1..y (of v, which sees rows < y)
             self.h_conv = CausalConv(C, 2 * C, 1, 2, (0, 0, 1, 0))   # columns x-1..x (mask B)
@@ -148,9 +157,19 @@ class GatedPixelCNN(nn.Module):
         self.head = nn.ModuleList([nn.Conv2d(cfg.channels, cfg.head_channels, 1),
                                    nn.Conv2d(cfg.head_channels, cfg.levels, 1)])
 
+    def input(self, img):
+        """img: int64 [B, H, W] levels -> x [B, input_channels, H, W]: level / (L - 1), then (y + 1) / H, (x + 1) / W."""
+        x = img.float().unsqueeze(1) / (self.cfg.levels - 1)
+        if self.cfg.input_channels == 1:
+            return x
+        B, _, H, W = x.shape
+        ys = ((torch.arange(H, device=x.device, dtype=torch.float32) + 1) / H).view(1, 1, H, 1).expand(B, 1, H, W)
+        xs = ((torch.arange(W, device=x.device, dtype=torch.float32) + 1) / W).view(1, 1, 1, W).expand(B, 1, H, W)
+        return torch.cat([x, ys, xs], dim=1)
+
     def forward(self, img, c):
         """img: int64 [B, H, W] levels; c: int64 [B] classes -> logits [B, L, H, W]."""
-        x = img.float().unsqueeze(1) / (self.cfg.levels - 1)
+        x = self.input(img)
         v, h = x, x
         for layer in self.layers:
             v, h = layer(v, h, c)

@@ -20,16 +20,16 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from models.common import fashion_mnist, image_io  # noqa: E402
+from models.common import fashion_mnist, image_io, train_loop  # noqa: E402
 from models.pixelcnn.model import GatedPixelCNN, PixelCNNConfig, gate  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def load(path=os.path.join(HERE, "ckpt.pt")):
-    ckpt = torch.load(path, map_location="cpu")
-    model = GatedPixelCNN(PixelCNNConfig(**ckpt["model_config"]))
-    model.load_state_dict(ckpt["model"])
+def load():
+    """The best weights (by validation) of the training checkpoint (models/data/cache/pixelcnn.pt)."""
+    model = GatedPixelCNN(PixelCNNConfig())
+    train_loop.load_best("pixelcnn", model)
     return model.eval()
 
 
@@ -71,7 +71,7 @@ def cached_sample(model, c, greedy=False, generator=None, teacher=None, temperat
     equivalence check). Returns (levels [B, H, W], logits [B, L, H, W])."""
     cfg = model.cfg
     B, H, W, L, C = c.shape[0], cfg.height, cfg.width, cfg.levels, cfg.channels
-    img = torch.zeros(B, 1, H, W)                      # the model input x = level / (L-1)
+    img = model.input(torch.zeros(B, H, W, dtype=torch.long))   # the model input x; channel 0 = level / (L-1)
     out = torch.zeros(B, H, W, dtype=torch.long)
     all_logits = torch.zeros(B, L, H, W)
     v = [torch.zeros(B, C, H, W) for _ in model.layers]     # gated vertical stack per layer

@@ -84,13 +84,14 @@ struct Lcg {  // deterministic test numbers (the same natively and in wasm)
 struct TinyConfig {
     int levels = 16, channels = 8, layers = 3, first_kernel = 5, head_channels = 12, n_classes = 10, height = 9,
         width = 7;
+    int input_channels = 1;  // 3: the level plus the pixel's coordinates
     float head_scale = 3.f;  // spreads the logits so samples are not all one level
 };
 
 json config_json(const TinyConfig& c) {
     return {{"levels", c.levels},   {"channels", c.channels},           {"layers", c.layers},
             {"first_kernel", c.first_kernel}, {"head_channels", c.head_channels}, {"n_classes", c.n_classes},
-            {"height", c.height},   {"width", c.width}};
+            {"height", c.height},   {"width", c.width},         {"input_channels", c.input_channels}};
 }
 
 // The tensors export.py writes, random weights (masked taps zeroed like export.py does).
@@ -108,18 +109,18 @@ std::vector<TensorSpec> tiny_tensors(const TinyConfig& c, uint64_t seed = 1) {
     };
     for (size_t i = 0; i < size_t(c.layers); ++i) {
         const std::string p = "layers." + std::to_string(i) + ".";
-        const size_t cin = i == 0 ? 1 : C;
+        const size_t Cx = c.input_channels, cin = i == 0 ? Cx : C;
         const float s = i == 0 ? 0.6f : 1.f / std::sqrt(float(cin * 4));
-        f32(p + "v_conv.weight", i == 0 ? std::vector<size_t>{r + 1, k0, C2, 1} : std::vector<size_t>{2, 3, C2, C}, s);
+        f32(p + "v_conv.weight", i == 0 ? std::vector<size_t>{r + 1, k0, C2, Cx} : std::vector<size_t>{2, 3, C2, C}, s);
         if (i == 0) {  // masked taps stored as 0 (the last kernel row)
             auto& w = t.back().f32;
-            std::fill(w.begin() + r * k0 * C2, w.end(), 0.f);
+            std::fill(w.begin() + r * k0 * C2 * Cx, w.end(), 0.f);
         }
         f32(p + "v_conv.bias", {C2}, 0.2f);
-        f32(p + "h_conv.weight", i == 0 ? std::vector<size_t>{1, r + 1, C2, 1} : std::vector<size_t>{1, 2, C2, C}, s);
+        f32(p + "h_conv.weight", i == 0 ? std::vector<size_t>{1, r + 1, C2, Cx} : std::vector<size_t>{1, 2, C2, C}, s);
         if (i == 0) {
             auto& w = t.back().f32;
-            std::fill(w.begin() + r * C2, w.end(), 0.f);
+            std::fill(w.begin() + r * C2 * Cx, w.end(), 0.f);
         }
         f32(p + "h_conv.bias", {C2}, 0.2f);
         if (i == 0) {
@@ -165,11 +166,13 @@ std::vector<uint8_t> random_image(size_t n, size_t L, uint64_t seed) {
 
 const std::vector<TinyConfig>& tiny_configs() {
     static const std::vector<TinyConfig> cs = [] {
-        std::vector<TinyConfig> v(5);
+        std::vector<TinyConfig> v(7);
         v[1].levels = 2, v[1].first_kernel = 3, v[1].layers = 1, v[1].height = 5, v[1].width = 11;
         v[2].first_kernel = 7, v[2].layers = 4, v[2].channels = 5, v[2].head_channels = 3, v[2].height = 1;
         v[3].width = 1, v[3].height = 6, v[3].levels = 256, v[3].n_classes = 3;
         v[4].channels = 16, v[4].layers = 5, v[4].height = 12, v[4].width = 12, v[4].levels = 7;
+        v[5].input_channels = 3;
+        v[6] = v[4], v[6].input_channels = 3, v[6].first_kernel = 3;
         return v;
     }();
     return cs;
@@ -321,6 +324,22 @@ TEST(PixelCNNTiny, IsCausal) {
         if (q + 1 < P) {
             EXPECT_NE(std::memcmp(s.logits() + (q + 1) * L, &base[(q + 1) * L], L * sizeof(float)), 0);
         }
+    }
+}
+
+// With the coordinate channels the model knows where a pixel is: on a blank canvas two interior pixels of
+// one row get different logits. Without them (a position-blind model) they get the same, bit for bit.
+TEST(PixelCNNTiny, CoordinateChannelsMakeLogitsDependOnPosition) {
+    for (int channels : {1, 3}) {
+        TinyConfig c;
+        c.width = 15, c.input_channels = channels;
+        PixelCNN m = tiny_model(c);
+        PixelCNNState s(m);
+        const std::vector<uint8_t> blank(size_t(c.height) * c.width, 0);
+        s.forward(blank.data());
+        const size_t L = c.levels, row = size_t(c.height - 1) * c.width;
+        const bool same = std::memcmp(s.logits() + (row + 6) * L, s.logits() + (row + 8) * L, L * sizeof(float)) == 0;
+        EXPECT_EQ(same, channels == 1) << "input_channels " << channels;
     }
 }
 
@@ -499,6 +518,8 @@ TEST(PixelCNNLoad, RejectsBadConfigs) {
         {"width", "28", "'width' must be an integer"},
         {"kernel", 5, "'kernel' = 5"},
         {"v_pad", json::array({json::array({1, 0, 1, 1})}), "'v_pad'"},
+        {"input_channels", 2, "'input_channels' = 2"},
+        {"input_channels", 4, "'input_channels' = 4 is outside"},
     };
     for (const auto& k : cases) {
         json cfg = config_json(c);
