@@ -1,12 +1,16 @@
-// The one file of Embind glue: handle objects over the core, errors turned into JS exceptions.
+// The one file of Embind glue: handle objects over the core, errors handed to JS as values.
 // Bytes cross from JS once (a typed-array copy into the wasm heap); everything else is small.
 #include <emscripten/bind.h>
+#include <emscripten/heap.h>
+#include <emscripten/stack.h>
 #include <emscripten/val.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/decode/metrics.hpp"
@@ -22,13 +26,25 @@ using emscripten::val;
 
 namespace {
 
-// Throws a JS Error carrying the core's message. throw_() unwinds without running C++ destructors, so
-// objects still alive in the calling frames leak: the big ones (weights, sessions) are destroyed first
-// (value_or_throw); what may remain is a small request document, on the error path only.
-[[noreturn]] void throw_js_error(const std::string& message) {
-    val::global("Error").new_(val("atnat: " + message)).throw_();
-    __builtin_unreachable();
+// Errors cross to JS as values, never as JS exceptions thrown through C++ frames. Such a throw
+// (val::throw_) skips the destructors of every frame it unwinds, Embind's argument copies included, and
+// leaves the wasm stack pointer where it was: ~900 rejected requests used up the 1 MiB stack and every
+// later call failed. So a binding that fails records its message with fail() and returns normally with a
+// neutral value (nullptr, "", 0); wasm/engine.js (`checked`) reads take_error() after every call and
+// throws the message as a JS Error there.
+std::string g_error;
+
+struct Failed {  // converts to the neutral value of whatever the binding returns
+    template <class T>
+    operator T() const { return T{}; }
+};
+
+Failed fail(const std::string& message) {
+    g_error = "atnat: " + message;
+    return {};
 }
+
+std::string take_error() { return std::exchange(g_error, std::string()); }
 
 // Copies a JS Uint8Array into a vector in the wasm heap with one typed-array set().
 std::vector<uint8_t> bytes_from_js(const val& array) {
@@ -42,13 +58,9 @@ std::vector<uint8_t> bytes_from_js(const val& array) {
 class JsWeightFile {
 public:
     static JsWeightFile* create(const val& array) {
-        std::string error;
-        {
-            auto parsed = atnat::io::WeightFile::parse(bytes_from_js(array));
-            if (parsed) return new JsWeightFile(std::move(parsed.value()));
-            error = parsed.error();
-        }
-        throw_js_error(error);
+        auto parsed = atnat::io::WeightFile::parse(bytes_from_js(array));
+        if (!parsed) return fail(parsed.error());
+        return new JsWeightFile(std::move(*parsed));
     }
 
     // {arch, config, tensors, parameters, bytes, tokenizer_size}
@@ -69,17 +81,6 @@ private:
     atnat::io::WeightFile file_;
 };
 
-// Unwraps a Result or throws its message to JS (the Result is destroyed before the throw).
-template <class T>
-T value_or_throw(atnat::Result<T> result) {
-    std::string error;
-    {
-        if (result) return std::move(result).value();
-        error = result.error();
-    }
-    throw_js_error(error);
-}
-
 // A step-wise text session: GenerationSession (one AT token or beam step per step), NatSession (one
 // parallel pass), HybridSession (one draft + verify round).
 // JS: `while (!s.done()) events.push(JSON.parse(s.step())); s.result()`.
@@ -89,8 +90,9 @@ public:
     explicit JsStepSession(Session session) : session_(std::move(session)) {}
     bool done() const { return session_.done(); }
     std::string step() {
-        auto event = value_or_throw(session_.step());
-        return atnat::decode::dump_json(atnat::decode::to_json(event));
+        auto event = session_.step();
+        if (!event) return fail(event.error());
+        return atnat::decode::dump_json(atnat::decode::to_json(*event));
     }
     void cancel() { session_.cancel(); }
     std::string result() const { return atnat::decode::dump_json(atnat::decode::to_json(session_.result())); }
@@ -106,7 +108,9 @@ using JsHybridSession = JsStepSession<atnat::decode::HybridSession>;
 class JsTextModel {
 public:
     static JsTextModel* create(const JsWeightFile& file) {
-        return new JsTextModel(value_or_throw(atnat::decode::TextModel::load(file.file())));
+        auto model = atnat::decode::TextModel::load(file.file());
+        if (!model) return fail(model.error());
+        return new JsTextModel(std::move(*model));
     }
 
     // {forms: [...], default_form, context, vocab_size}
@@ -122,21 +126,26 @@ public:
 
     // request: the JSON documented in core/decode/report.hpp.
     JsTextSession* start(const std::string& request_json) const {
-        auto request = value_or_throw(atnat::decode::request_from_json_text(request_json));
-        return new JsTextSession(value_or_throw(atnat::decode::start_generation(model_, request)));
+        auto request = atnat::decode::request_from_json_text(request_json);
+        if (!request) return fail(request.error());
+        auto session = atnat::decode::start_generation(model_, *request);
+        if (!session) return fail(session.error());
+        return new JsTextSession(std::move(*session));
     }
 
     std::string score(const std::string& text, const std::string& form) {
         if (!score_state_) score_state_ = atnat::models::make_state(*model_.transformer, 0);
-        auto scored = value_or_throw(atnat::decode::score_text(model_, *score_state_, text, form));
-        return atnat::decode::dump_json(atnat::decode::to_json(scored));
+        auto scored = atnat::decode::score_text(model_, *score_state_, text, form);
+        if (!scored) return fail(scored.error());
+        return atnat::decode::dump_json(atnat::decode::to_json(*scored));
     }
 
     // The comparison metrics of any poem text (AT's or NAT's): AT perplexity, repetition, form check.
     std::string metrics(const std::string& text, const std::string& form, double ms, double forward_passes) {
         if (!score_state_) score_state_ = atnat::models::make_state(*model_.transformer, 0);
-        auto m = value_or_throw(atnat::decode::measure_run(text, form, ms, size_t(forward_passes), &model_, &*score_state_));
-        return atnat::decode::dump_json(atnat::decode::to_json(m));
+        auto m = atnat::decode::measure_run(text, form, ms, size_t(forward_passes), &model_, &*score_state_);
+        if (!m) return fail(m.error());
+        return atnat::decode::dump_json(atnat::decode::to_json(*m));
     }
 
     const atnat::decode::TextModel& model() const { return model_; }
@@ -152,7 +161,9 @@ private:
 class JsNatModel {
 public:
     static JsNatModel* create(const JsWeightFile& file) {
-        return new JsNatModel(value_or_throw(atnat::decode::NatModel::load(file.file())));
+        auto model = atnat::decode::NatModel::load(file.file());
+        if (!model) return fail(model.error());
+        return new JsNatModel(std::move(*model));
     }
     std::string info() const {
         nlohmann::json forms = nlohmann::json::array();
@@ -161,12 +172,18 @@ public:
     }
     // request: the NAT JSON documented in core/decode/nat_report.hpp.
     JsNatSession* start(const std::string& request_json) const {
-        auto request = value_or_throw(atnat::decode::nat_request_from_json_text(request_json));
-        return new JsNatSession(value_or_throw(atnat::decode::NatSession::create(model_, request)));
+        auto request = atnat::decode::nat_request_from_json_text(request_json);
+        if (!request) return fail(request.error());
+        auto session = atnat::decode::NatSession::create(model_, *request);
+        if (!session) return fail(session.error());
+        return new JsNatSession(std::move(*session));
     }
     JsHybridSession* start_hybrid(const JsTextModel& at, const std::string& request_json) const {
-        auto request = value_or_throw(atnat::decode::nat_request_from_json_text(request_json));
-        return new JsHybridSession(value_or_throw(atnat::decode::HybridSession::create(at.model(), model_, request)));
+        auto request = atnat::decode::nat_request_from_json_text(request_json);
+        if (!request) return fail(request.error());
+        auto session = atnat::decode::HybridSession::create(at.model(), model_, *request);
+        if (!session) return fail(session.error());
+        return new JsHybridSession(std::move(*session));
     }
 
 private:
@@ -175,24 +192,27 @@ private:
 };
 
 // Image requests from JS: {"class": 7, "seed": 1, "temperature": 1.0, "greedy": false} (+ "method" or "steps").
-atnat::decode::PixelSampling sampling_from_json(const std::string& text) {
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) throw_js_error("image request: not a JSON object");
+atnat::Result<atnat::decode::PixelSampling> sampling_from_json(const nlohmann::json& j) {
+    using atnat::make_error;
+    if (!j.is_object()) return make_error("image request: not a JSON object");
+    for (const char* key : {"class", "seed", "temperature"}) {
+        if (j.contains(key) && !j[key].is_number()) {
+            return make_error(std::string("image request: \"") + key + "\" must be a number");
+        }
+    }
+    const double cls = j.value("class", 0.0), seed = j.value("seed", 1.0);
+    if (cls != double(int(cls))) return make_error("image request: \"class\" must be an integer");
+    if (!(seed >= 0 && seed <= 9007199254740991.0 && seed == double(uint64_t(seed)))) {
+        return make_error("image request: \"seed\" must be a whole number >= 0");
+    }
+    if (j.contains("greedy") && !j["greedy"].is_boolean()) {
+        return make_error("image request: \"greedy\" must be true or false");
+    }
     atnat::decode::PixelSampling s;
-    const auto number = [&](const char* key, double fallback) {
-        if (!j.contains(key)) return fallback;
-        if (!j[key].is_number()) throw_js_error(std::string("image request: \"") + key + "\" must be a number");
-        return j[key].get<double>();
-    };
-    const double cls = number("class", 0), seed = number("seed", 1);
-    if (cls != double(int(cls))) throw_js_error("image request: \"class\" must be an integer");
-    if (seed < 0 || seed > 9007199254740991.0 || seed != double(uint64_t(seed)))
-        throw_js_error("image request: \"seed\" must be a whole number >= 0");
     s.cls = int(cls);
     s.seed = uint64_t(seed);
-    s.temperature = float(number("temperature", 1.0));
-    if (j.contains("greedy") && !j["greedy"].is_boolean()) throw_js_error("image request: \"greedy\" must be true or false");
-    s.greedy = j.contains("greedy") && j["greedy"].get<bool>();
+    s.temperature = float(j.value("temperature", 1.0));
+    s.greedy = j.value("greedy", false);
     return s;
 }
 
@@ -254,17 +274,24 @@ std::string image_model_info(const auto& config, int steps_max) {
 class JsPixelCNN {
 public:
     static JsPixelCNN* create(const JsWeightFile& file) {
-        return new JsPixelCNN(value_or_throw(atnat::models::PixelCNN::load(file.file())));
+        auto model = atnat::models::PixelCNN::load(file.file());
+        if (!model) return fail(model.error());
+        return new JsPixelCNN(std::move(*model));
     }
     std::string info() const { return image_model_info(model_.config(), 0); }
     // request: {"class", "seed", "temperature", "greedy", "method": "naive" | "cached"}
     JsRasterSession* start(const std::string& request) const {
-        const auto sampling = sampling_from_json(request);
         const auto j = nlohmann::json::parse(request, nullptr, false);
-        if (j.contains("method") && !j["method"].is_string()) throw_js_error("image request: \"method\" must be \"naive\" or \"cached\"");
-        const std::string method_name = j.contains("method") ? j["method"].get<std::string>() : "cached";
-        const auto method = value_or_throw(atnat::decode::parse_raster_method(method_name));
-        return new JsRasterSession(value_or_throw(atnat::decode::RasterSampler::create(model_, method, sampling)));
+        const auto sampling = sampling_from_json(j);
+        if (!sampling) return fail(sampling.error());
+        if (j.contains("method") && !j["method"].is_string()) {
+            return fail("image request: \"method\" must be \"naive\" or \"cached\"");
+        }
+        const auto method = atnat::decode::parse_raster_method(j.value("method", std::string("cached")));
+        if (!method) return fail(method.error());
+        auto sampler = atnat::decode::RasterSampler::create(model_, *method, *sampling);
+        if (!sampler) return fail(sampler.error());
+        return new JsRasterSession(std::move(*sampler));
     }
 
 private:
@@ -276,17 +303,22 @@ private:
 class JsPixNAT {
 public:
     static JsPixNAT* create(const JsWeightFile& file) {
-        return new JsPixNAT(value_or_throw(atnat::models::PixNAT::load(file.file())));
+        auto model = atnat::models::PixNAT::load(file.file());
+        if (!model) return fail(model.error());
+        return new JsPixNAT(std::move(*model));
     }
     std::string info() const { return image_model_info(model_.config(), atnat::decode::kMaxMaskSteps); }
     // request: {"class", "seed", "temperature", "greedy", "steps": 1..16}
     JsMaskSession* start(const std::string& request) const {
-        const auto sampling = sampling_from_json(request);
         const auto j = nlohmann::json::parse(request, nullptr, false);
+        const auto sampling = sampling_from_json(j);
+        if (!sampling) return fail(sampling.error());
         const auto steps_json = j.contains("steps") ? j["steps"] : nlohmann::json(8);
-        if (!steps_json.is_number_integer()) throw_js_error("image request: \"steps\" must be an integer");
+        if (!steps_json.is_number_integer()) return fail("image request: \"steps\" must be an integer");
         const int steps = int(std::clamp<int64_t>(steps_json.get<int64_t>(), -1, 1000));
-        return new JsMaskSession(value_or_throw(atnat::decode::MaskPredictSampler::create(model_, steps, sampling)));
+        auto sampler = atnat::decode::MaskPredictSampler::create(model_, steps, *sampling);
+        if (!sampler) return fail(sampler.error());
+        return new JsMaskSession(std::move(*sampler));
     }
 
 private:
@@ -296,8 +328,18 @@ private:
 
 double bench_matmul(const std::string& kind, int n, int reps) {
     const double ms = atnat::ops::bench_matmul(kind, n, reps);
-    if (ms < 0) throw_js_error("bench_matmul: kind must be gemv or gemm, n in 1..4096, reps in 1..100000");
+    if (ms < 0) return fail("bench_matmul: kind must be gemv or gemm, n in 1..4096, reps in 1..100000");
     return ms;
+}
+
+// {"stack_pointer", "heap_in_use", "heap_size"} in bytes: what a long-lived page or test watches to see
+// that requests, failed ones included, give back what they take.
+std::string memory_info() {
+    const struct mallinfo m = mallinfo();
+    return nlohmann::json{{"stack_pointer", emscripten_stack_get_current()},
+                          {"heap_in_use", size_t(m.uordblks)},
+                          {"heap_size", emscripten_get_heap_size()}}
+        .dump();
 }
 
 std::string build_info() {
@@ -307,7 +349,9 @@ std::string build_info() {
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(atnat) {
+    emscripten::function("take_error", &take_error);
     emscripten::function("build_info", &build_info);
+    emscripten::function("memory_info", &memory_info);
     emscripten::function("bench_matmul", &bench_matmul);
     emscripten::class_<JsWeightFile>("WeightFile")
         .constructor(&JsWeightFile::create, emscripten::allow_raw_pointers())

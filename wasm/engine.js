@@ -6,7 +6,7 @@ const YIELD_EVERY_MS = 8;  // hand the thread back at least this often while a t
 
 export class Engine {
   constructor(module) {
-    this.module = module;
+    this.module = checked(module);
     this.models = new Map();     // name -> { weights, info, ...task-specific handles }
     this.cancelled = new Set();  // run ids asked to stop
     this.tasks = new Map(Object.entries(builtinTasks));
@@ -14,6 +14,11 @@ export class Engine {
 
   info() {
     return JSON.parse(this.module.build_info());
+  }
+
+  // {stack_pointer, heap_in_use, heap_size} in bytes.
+  memory() {
+    return JSON.parse(this.module.memory_info());
   }
 
   // bytes: Uint8Array of a .safetensors file. Throws an Error with the loader's message if invalid.
@@ -75,6 +80,36 @@ export class Engine {
       this.cancelled.delete(runId);
     }
   }
+}
+
+// The core reports a failed call as a value, never by throwing through its C++ frames (that leaked the
+// wasm stack and heap on every rejected request; see wasm/bindings.cpp): the call returns a neutral value
+// and the message waits in take_error(). This wraps every bound function, method and constructor once so
+// that JS callers get an ordinary Error. Embind classes are recognised by their ClassHandle prototype.
+const FREE_FUNCTIONS = ['build_info', 'memory_info', 'bench_matmul'];
+
+function checked(module) {
+  if (module.atnatChecked) return module;
+  const check = (result) => {
+    const error = module.take_error();
+    if (error) throw new Error(error);
+    return result;
+  };
+  for (const name of FREE_FUNCTIONS) {
+    const call = module[name];
+    module[name] = (...args) => check(call(...args));
+  }
+  for (const [name, value] of Object.entries(module)) {
+    if (typeof value !== 'function' || typeof value.prototype?.isAliasOf !== 'function') continue;
+    for (const key of Object.getOwnPropertyNames(value.prototype)) {
+      const method = value.prototype[key];
+      if (key === 'constructor' || typeof method !== 'function') continue;
+      value.prototype[key] = function (...args) { return check(method.apply(this, args)); };
+    }
+    module[name] = new Proxy(value, { construct: (target, args) => check(new target(...args)) });
+  }
+  module.atnatChecked = true;
+  return module;
 }
 
 // Loads the Emscripten module: in browsers by URL, in node from bytes (the 3.1.6 loader cannot fetch a file path).

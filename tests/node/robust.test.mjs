@@ -1,0 +1,67 @@
+// One long-lived wasm instance survives thousands of rejected requests of every kind, interleaved with valid
+// ones: every valid request still succeeds with the same output, and neither the wasm stack pointer nor the
+// heap creeps (a C++ -> JS throw used to leave up to 1.5 KB of stack per rejection: dead after ~900).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from '../../wasm/engine.js';
+import { loadModule, readBytes } from './helpers.mjs';
+
+const engine = new Engine(await loadModule());
+engine.load('poet-at', readBytes('models/poet-at/model.safetensors'));
+engine.load('poet-nat', readBytes('models/poet-nat/model.safetensors'));
+engine.load('pixelcnn', readBytes('models/pixelcnn/model.safetensors'));
+engine.load('pixnat', readBytes('models/pixnat/model.safetensors'));
+const goodFile = readBytes('tests/fixtures/weights/good.safetensors');
+
+async function run(task, request) {
+  return engine.run(1, task, request, () => {});
+}
+
+const HUGE_PROMPT = '春'.repeat(20000);  // 60 KB of UTF-8
+const failing = [
+  ['truncated weight file', () => engine.load('bad', goodFile.slice(0, goodFile.length - 9)), /atnat: /],
+  ['three-byte weight file', () => engine.load('bad', new Uint8Array(3)), /atnat: /],
+  ['bad temperature', () => run('generate', { model: 'poet-at', strategy: 'sample', temperature: -1 }), /temperature/],
+  ['huge prompt', () => run('generate', { model: 'poet-at', prompt: HUGE_PROMPT }), /context|too long/],
+  ['unknown request key', () => run('generate', { model: 'poet-at', colour: 'red' }), /colour/],
+  ['beam too wide', () => run('generate', { model: 'poet-at', strategy: 'beam', beam: 99 }), /beam/],
+  ['NAT iterations 0', () => run('generate', { model: 'poet-nat', iterations: 0 }), /iterations/],
+  ['NAT huge blank text', () => run('generate', { model: 'poet-nat', blank_text: HUGE_PROMPT }), /long|length|max/],
+  ['hybrid on an AT model', () => run('hybrid', { model: 'poet-at', at: 'poet-at' }), /cannot do nat/],
+  ['metrics of an unknown form', () => run('metrics', { model: 'poet-at', text: '春', form: 'sonnet' }), /sonnet/],
+  ['image class 99', () => run('paint', { model: 'pixelcnn', class: 99 }), /class 99/],
+  ['pixnat steps 0', () => run('paint', { model: 'pixnat', steps: 0 }), /steps/],
+  ['image seed not a number', () => run('paint', { model: 'pixelcnn', seed: 'x' }), /seed/],
+  ['bench_matmul n 0', () => engine.module.bench_matmul('gemm', 0, 1), /n in 1..4096/],
+];
+
+const valid = async () => {
+  const poem = await run('generate', { model: 'poet-at', prompt: '春', form: 'wuyan-jueju', strategy: 'greedy' });
+  const nat = await run('generate', { model: 'poet-nat', prompt: '春', form: 'wuyan-jueju', iterations: 2, length: 'form' });
+  const image = await run('paint', { model: 'pixnat', class: 7, seed: 3, steps: 2 });
+  const scored = await run('metrics', { model: 'poet-at', text: poem.text, form: 'wuyan-jueju' });
+  return { poem: poem.text, nat: nat.text, image: Array.from(image.image).join(','), ppl: scored.at_ppl };
+};
+
+test('5,000 rejected requests of every kind leave the engine working and its memory where it was', async () => {
+  const expected = await valid();  // warm-up: first-use allocations (score state, caches) happen here
+  await valid();
+  const before = engine.memory();
+  let rejected = 0;
+  for (let i = 0; rejected < 5000; i++) {
+    const [name, call, message] = failing[i % failing.length];
+    try {
+      await call();
+      assert.fail(`${name}: accepted`);
+    } catch (error) {
+      assert.match(error.message, message, name);
+    }
+    rejected++;
+    if (rejected % 250 === 0) assert.deepEqual(await valid(), expected, `valid requests after ${rejected} rejections`);
+  }
+  const after = engine.memory();
+  assert.equal(after.stack_pointer, before.stack_pointer, 'the wasm stack pointer is back where it started');
+  const growth = (after.heap_in_use - before.heap_in_use) / before.heap_in_use;
+  assert.ok(Math.abs(growth) < 0.05, `heap in use ${before.heap_in_use} -> ${after.heap_in_use} bytes`);
+  assert.equal(engine.models.size, 4);
+});
