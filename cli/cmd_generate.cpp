@@ -7,6 +7,7 @@
 #include "cli/cli.hpp"
 #include "core/decode/report.hpp"
 #include "core/decode/text_model.hpp"
+#include "core/io/json.hpp"
 
 namespace atnat::cli {
 namespace {
@@ -63,9 +64,7 @@ Result<json> request_json(const Args& args) {
         for (const char* o : generation) {
             if (args.has(o)) return make_error(std::string("--") + o + " cannot be combined with --request");
         }
-        json j = json::parse(args.get("request"), nullptr, false);
-        if (j.is_discarded()) return make_error("--request is not valid JSON");
-        return j;
+        return atnat::io::parse_json(args.get("request"), "--request");
     }
     json j = json::object();
     for (const char* o : generation) {

@@ -13,6 +13,7 @@
 #include "core/decode/nat_report.hpp"
 #include "core/decode/report.hpp"
 #include "core/decode/text_model.hpp"
+#include "core/io/json.hpp"
 
 namespace atnat::cli {
 namespace {
@@ -56,10 +57,12 @@ std::string peek_arch(const std::string& path) {
         }
     }
     std::fclose(f);
-    const json h = json::parse(header, nullptr, false);
-    if (h.is_discarded() || !h.contains("__metadata__") || !h["__metadata__"].is_object()) return "";
-    const json& arch = h["__metadata__"]["arch"];
-    return arch.is_string() ? arch.get<std::string>() : "";
+    const auto h = atnat::io::parse_json(header, "header");
+    if (!h || !h->is_object()) return "";
+    const auto meta = h->find("__metadata__");
+    if (meta == h->end() || !meta->is_object()) return "";
+    const auto arch = meta->find("arch");  // a const operator[] on a missing key is undefined behaviour
+    return arch != meta->end() && arch->is_string() ? arch->get<std::string>() : "";
 }
 
 Result<json> request_json(const Args& args) {
@@ -76,9 +79,8 @@ Result<json> request_json(const Args& args) {
                 return make_error(std::string("--") + o + " cannot be combined with --request");
         }
         if (args.has("layout")) return make_error("--layout cannot be combined with --request");
-        json j = json::parse(args.get("request"), nullptr, false);
-        if (j.is_discarded()) return make_error("--request is not valid JSON");
-        if (args.has("strategy") && j.is_object()) j["strategy"] = args.get("strategy");
+        auto j = atnat::io::parse_json(args.get("request"), "--request");
+        if (j && args.has("strategy") && j->is_object()) (*j)["strategy"] = args.get("strategy");
         return j;
     }
     json j = json::object();

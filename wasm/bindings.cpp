@@ -19,6 +19,7 @@
 #include "core/decode/pixels.hpp"
 #include "core/decode/report.hpp"
 #include "core/decode/text_model.hpp"
+#include "core/io/json.hpp"
 #include "core/io/safetensors.hpp"
 #include "core/ops/bench.hpp"
 
@@ -70,7 +71,10 @@ public:
                          {"tensors", file_.tensor_count()},
                          {"parameters", file_.parameter_count()},
                          {"bytes", file_.byte_size()}};
-        if (file_.has_tokenizer()) j["tokenizer_size"] = file_.tokenizer()["tokens"].size();
+        if (file_.has_tokenizer()) {
+            const auto tokens = file_.tokenizer().find("tokens");  // checked access: the tokenizer is untrusted
+            if (tokens != file_.tokenizer().end() && tokens->is_array()) j["tokenizer_size"] = tokens->size();
+        }
         return j.dump();
     }
 
@@ -281,7 +285,9 @@ public:
     std::string info() const { return image_model_info(model_.config(), 0); }
     // request: {"class", "seed", "temperature", "greedy", "method": "naive" | "cached"}
     JsRasterSession* start(const std::string& request) const {
-        const auto j = nlohmann::json::parse(request, nullptr, false);
+        const auto parsed = atnat::io::parse_json(request, "image request");
+        if (!parsed) return fail(parsed.error());
+        const nlohmann::json& j = *parsed;
         const auto sampling = sampling_from_json(j);
         if (!sampling) return fail(sampling.error());
         if (j.contains("method") && !j["method"].is_string()) {
@@ -310,7 +316,9 @@ public:
     std::string info() const { return image_model_info(model_.config(), atnat::decode::kMaxMaskSteps); }
     // request: {"class", "seed", "temperature", "greedy", "steps": 1..16}
     JsMaskSession* start(const std::string& request) const {
-        const auto j = nlohmann::json::parse(request, nullptr, false);
+        const auto parsed = atnat::io::parse_json(request, "image request");
+        if (!parsed) return fail(parsed.error());
+        const nlohmann::json& j = *parsed;
         const auto sampling = sampling_from_json(j);
         if (!sampling) return fail(sampling.error());
         const auto steps_json = j.contains("steps") ? j["steps"] : nlohmann::json(8);

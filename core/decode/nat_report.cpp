@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "core/decode/report.hpp"
+#include "core/io/json.hpp"
 
 namespace atnat::decode {
 
@@ -181,9 +182,9 @@ Result<NatRequest> nat_request_from_json(const json& j) {
 }
 
 Result<NatRequest> nat_request_from_json_text(std::string_view text) {
-    const json j = json::parse(text.begin(), text.end(), nullptr, false);
-    if (j.is_discarded()) return make_error("the NAT request is not valid JSON");
-    return nat_request_from_json(j);
+    auto j = io::parse_json(text, "the NAT request");
+    if (!j) return make_error(j.error());
+    return nat_request_from_json(*j);
 }
 
 json to_json(const NatRequest& r) {

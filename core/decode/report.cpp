@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/io/json.hpp"
+
 namespace atnat::decode {
 
 namespace {
@@ -180,9 +182,9 @@ Result<GenerateRequest> request_from_json(const json& j) {
 }
 
 Result<GenerateRequest> request_from_json_text(std::string_view text) {
-    const json j = json::parse(text.begin(), text.end(), nullptr, false);
-    if (j.is_discarded()) return make_error("the generate request is not valid JSON");
-    return request_from_json(j);
+    auto j = io::parse_json(text, "the generate request");
+    if (!j) return make_error(j.error());
+    return request_from_json(*j);
 }
 
 json to_json(const GenerateRequest& r) {

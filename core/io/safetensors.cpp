@@ -1,11 +1,12 @@
 #include "core/io/safetensors.hpp"
 
+#include "core/io/json.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <set>
 
 namespace atnat::io {
 
@@ -22,17 +23,6 @@ constexpr size_t kRelayoutAlign = 16;
 // another dimension is 0 (and then the byte-size check below cannot catch it).
 constexpr uint64_t kMaxDim = (uint64_t{1} << 31) - 1;
 
-// Keeps a message printable: the JSON parser quotes the offending bytes, which may be binary.
-std::string printable(std::string_view s, size_t max_len = 160) {
-    std::string out;
-    for (char c : s.substr(0, max_len)) {
-        const auto u = static_cast<unsigned char>(c);
-        out += (u < 0x20 || u >= 0x7f) ? '?' : c;
-    }
-    if (s.size() > max_len) out += "...";
-    return out;
-}
-
 // A compact, never-throwing rendering of a JSON value for error messages.
 std::string brief(const json& value) {
     return printable(value.dump(-1, ' ', false, json::error_handler_t::replace), 60);
@@ -46,79 +36,6 @@ const char* type_name(const json& value) {
     if (value.is_array()) return "an array";
     if (value.is_boolean()) return "a boolean";
     return "null";
-}
-
-// First pass over a JSON text: syntax (with the parser's own message) and duplicate object keys, which
-// nlohmann's DOM parser would silently resolve by keeping the last one.
-class StrictChecker : public nlohmann::json_sax<json> {
-public:
-    std::string error;
-
-    bool null() override { return true; }
-    bool boolean(bool) override { return true; }
-    bool number_integer(number_integer_t) override { return true; }
-    bool number_unsigned(number_unsigned_t) override { return true; }
-    bool number_float(number_float_t, const string_t&) override { return true; }
-    bool string(string_t&) override { return true; }
-    bool binary(binary_t&) override { return true; }
-    bool start_object(std::size_t) override {
-        scopes_.push_back(Scope{true, {}});
-        return true;
-    }
-    bool key(string_t& k) override {
-        Scope& scope = scopes_.back();
-        if (scopes_.size() == 1) top_key_ = k;
-        if (!scope.keys.insert(k).second) {
-            if (scopes_.size() == 1) {
-                error = "key '" + printable(k) + "' appears twice";
-            } else {
-                error = "key '" + printable(k) + "' appears twice inside '" + printable(top_key_) + "'";
-            }
-            return false;
-        }
-        return true;
-    }
-    bool end_object() override {
-        scopes_.pop_back();
-        return true;
-    }
-    bool start_array(std::size_t) override {
-        scopes_.push_back(Scope{false, {}});
-        return true;
-    }
-    bool end_array() override {
-        scopes_.pop_back();
-        return true;
-    }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) override {
-        // ex.what() is "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
-        std::string_view what = ex.what();
-        if (auto pos = what.find("] "); pos != std::string_view::npos) what.remove_prefix(pos + 2);
-        error = printable(what, 240);
-        return false;
-    }
-
-private:
-    struct Scope {
-        bool is_object;
-        std::set<std::string> keys;
-    };
-    std::vector<Scope> scopes_;
-    std::string top_key_;
-};
-
-// Parses `text` as JSON, rejecting syntax errors and duplicate keys. `what` names the document in errors.
-Result<json> parse_json_strict(std::string_view text, const std::string& what) {
-    StrictChecker checker;
-    const char* begin = text.data();
-    const char* end = text.data() + text.size();
-    if (!json::sax_parse(begin, end, &checker, nlohmann::json::input_format_t::json, true, false)) {
-        if (checker.error.empty()) checker.error = "not valid JSON";
-        return make_error(what + " is not valid UTF-8 JSON: " + checker.error);
-    }
-    json value = json::parse(begin, end, nullptr, /*allow_exceptions=*/false);
-    if (value.is_discarded()) return make_error(what + " is not valid UTF-8 JSON");
-    return value;
 }
 
 bool parse_dtype(std::string_view s, Dtype& out) {
@@ -322,7 +239,7 @@ Result<WeightFile> WeightFile::parse(std::vector<uint8_t> bytes) {
 
     const std::string_view header_text(reinterpret_cast<const char*>(bytes.data()) + 8,
                                        static_cast<size_t>(header_len));
-    auto header = parse_json_strict(header_text, "header");
+    auto header = parse_json(header_text, "header");
     if (!header) return make_error(header.error());
     if (!header->is_object())
         return make_error(std::string("header must be a JSON object, found ") + type_name(*header));
@@ -363,7 +280,7 @@ Result<WeightFile> WeightFile::parse(std::vector<uint8_t> bytes) {
     state->arch = arch->second;
     auto config = md.find("config");
     if (config == md.end()) return make_error("__metadata__ has no 'config'");
-    auto config_json = parse_json_strict(config->second, "__metadata__ 'config'");
+    auto config_json = parse_json(config->second, "__metadata__ 'config'");
     if (!config_json) return make_error(config_json.error());
     if (!config_json->is_object()) {
         return make_error(std::string("__metadata__ 'config' must hold a JSON object, found ") +
@@ -371,7 +288,7 @@ Result<WeightFile> WeightFile::parse(std::vector<uint8_t> bytes) {
     }
     state->config = std::move(*config_json);
     if (auto tok = md.find("tokenizer"); tok != md.end()) {
-        auto tok_json = parse_json_strict(tok->second, "__metadata__ 'tokenizer'");
+        auto tok_json = parse_json(tok->second, "__metadata__ 'tokenizer'");
         if (!tok_json) return make_error(tok_json.error());
         if (!tok_json->is_object()) {
             return make_error(std::string("__metadata__ 'tokenizer' must hold a JSON object, found ") +

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/io/json.hpp"
 #include "core/io/safetensors.hpp"
 #include "core/io/tokenizer.hpp"
 
@@ -271,6 +272,23 @@ TEST(WeightFileErrors, HeaderNotJson) {
     expect_rejected(build("{\"__metadata__\": {\"format\": \"atnat-\xff\"}}", p.data),
                     "header is not valid UTF-8 JSON");
     expect_rejected(build("[1, 2]", p.data), "header must be a JSON object, found an array");
+}
+
+// 100,000 levels of nesting (about 200 KB) once overflowed the native stack (the JSON library's recursive
+// tree) and the wasm one: now the streaming check stops at depth 64, wherever the nesting is.
+TEST(WeightFileErrors, DeepNestingIsRejectedWithoutRecursion) {
+    const Parts p = split(good_bytes());
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    std::string header = p.header.dump();
+    header.insert(header.size() - 1, ", \"x\": " + deep);
+    expect_rejected(build(header, p.data), "header is not valid UTF-8 JSON: nested deeper than 64 levels");
+    json h = p.header;
+    h["__metadata__"]["config"] = "{\"a\": " + std::string(5000, '[') + std::string(5000, ']') + "}";
+    expect_rejected(build(h, p.data), "__metadata__ 'config' is not valid UTF-8 JSON: nested deeper than 64 levels");
+    // 64 levels are fine (real documents nest 3 deep)
+    EXPECT_TRUE(atnat::io::parse_json(std::string(64, '[') + std::string(64, ']'), "x").ok());
+    EXPECT_FALSE(atnat::io::parse_json(std::string(65, '[') + std::string(65, ']'), "x").ok());
+    EXPECT_FALSE(atnat::io::parse_json(std::string(65, '{') , "x").ok());
 }
 
 TEST(WeightFileErrors, Metadata) {
