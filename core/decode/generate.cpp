@@ -17,13 +17,6 @@ double to_ms(Clock::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
 }
 
-std::string num(double x) {
-    std::string s = std::to_string(x);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-}
-
 }  // namespace
 
 const char* strategy_name(Strategy s) {
@@ -83,17 +76,9 @@ Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageMode
         return make_error("max_tokens = " + std::to_string(o.max_tokens) + " is outside [1, " +
                           std::to_string(C) + "] (the model's context)");
     }
-    if (!(o.repetition_penalty > 0.f) || !std::isfinite(o.repetition_penalty)) {
-        return make_error("repetition_penalty = " + num(o.repetition_penalty) + " must be > 0 (1 = off)");
-    }
+    if (Status s = check_repetition_penalty(o.repetition_penalty); !s) return make_error(s.error());
     if (o.strategy == Strategy::sample) {
-        if (!(o.temperature > 0.f) || !std::isfinite(o.temperature)) {
-            return make_error("temperature = " + num(o.temperature) +
-                              " must be > 0 for sampling (use greedy for 0)");
-        }
-        if (!(o.top_p > 0.f && o.top_p <= 1.f))
-            return make_error("top_p = " + num(o.top_p) + " is outside (0, 1]");
-        if (o.top_k < 0) return make_error("top_k = " + std::to_string(o.top_k) + " must be >= 0 (0 = off)");
+        if (Status s = check(SamplingParams{o.temperature, o.top_k, o.top_p}); !s) return make_error(s.error());
     }
     if (o.strategy == Strategy::beam) {
         if (o.beam_width < 1 || o.beam_width > 8) {

@@ -23,12 +23,6 @@ double to_ms(Clock::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
 }
 
-std::string num(double x) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", x);
-    return buf;
-}
-
 std::string spell(std::string_view token) {
     std::string s = "'";
     s += token == "\n" ? std::string_view("\\n") : token;
@@ -78,13 +72,7 @@ Status check_settings(const NatRequest& r, const PoemPlan& plan) {
                                "comes from " +
                                length_source_name(plan.length_source));
     if (r.sample) {
-        if (!(r.temperature > 0.f) || !std::isfinite(r.temperature))
-            return Status::failure("temperature = " + num(r.temperature) +
-                                   " must be > 0 for sampling (use argmax for 0)");
-        if (!(r.top_p > 0.f && r.top_p <= 1.f))
-            return Status::failure("top_p = " + num(r.top_p) + " is outside (0, 1]");
-        if (r.top_k < 0)
-            return Status::failure("top_k = " + std::to_string(r.top_k) + " must be >= 0 (0 = off)");
+        if (Status s = check(SamplingParams{r.temperature, r.top_k, r.top_p}); !s) return s;
     }
     if (r.top_n > kMaxTopN)
         return Status::failure("top_n = " + std::to_string(r.top_n) + " is outside [0, " +

@@ -28,12 +28,8 @@ Status check_sampling(const PixelSampling& s, int n_classes) {
         return Status::failure("class " + std::to_string(s.cls) + " is outside [0, " + std::to_string(n_classes - 1) +
                                "] (this model has " + std::to_string(n_classes) + " classes)");
     }
-    if (!std::isfinite(s.temperature) || s.temperature <= 0.f || s.temperature > 100.f) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "temperature %g must be a number in (0, 100]", double(s.temperature));
-        return Status::failure(buf);
-    }
-    return Status::ok_status();
+    if (s.greedy) return Status::ok_status();  // the temperature is not used
+    return check(SamplingParams{s.temperature, 0, 1.f});
 }
 
 size_t pick_level(const float* logits, size_t L, float temperature, bool greedy, float u, float* scratch) {

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 
+#include "core/decode/sampling.hpp"
 #include "core/io/json.hpp"
 
 namespace atnat::decode {
@@ -91,10 +93,6 @@ Status get_string(const json& j, const char* key, std::string& out) {
     return {};
 }
 
-std::string show(float x) {
-    return shortest(x);
-}
-
 }  // namespace
 
 Result<GenerateRequest> request_from_json(const json& j) {
@@ -137,20 +135,13 @@ Result<GenerateRequest> request_from_json(const json& j) {
     auto s = parse_strategy(strategy);
     if (!s) return make_error("unknown strategy '" + strategy + "' (known: greedy, sample, beam)");
     r.strategy = *s;
-    if (r.strategy == Strategy::sample && !(r.temperature > 0.f)) {
-        return make_error("temperature must be > 0 for sampling, found " + show(r.temperature) +
-                          " (use greedy for 0)");
-    }
-    if (!(r.top_p > 0.f && r.top_p <= 1.f))
-        return make_error("top_p = " + show(r.top_p) + " is outside (0, 1]");
-    if (top_k < 0) return make_error("top_k = " + std::to_string(top_k) + " must be >= 0 (0 = off)");
-    if (top_k > (1 << 20)) top_k = 1 << 20;  // more than any vocabulary: off
-    r.top_k = int32_t(top_k);
+    r.top_k = int32_t(std::clamp<int64_t>(top_k, INT32_MIN, 1 << 20));  // 2^20: more than any vocabulary, off
+    // a greedy or beam request ignores the temperature (it may be 0), never the other settings
+    const float temperature = r.strategy == Strategy::sample ? r.temperature : 1.f;
+    if (Status s = check(SamplingParams{temperature, r.top_k, r.top_p}); !s) return make_error(s.error());
     if (beam < 1 || beam > 8) return make_error("beam = " + std::to_string(beam) + " is outside [1, 8]");
     r.beam = int32_t(beam);
-    if (!(r.repetition_penalty > 0.f)) {
-        return make_error("repetition_penalty = " + show(r.repetition_penalty) + " must be > 0 (1 = off)");
-    }
+    if (Status s = check_repetition_penalty(r.repetition_penalty); !s) return make_error(s.error());
     if (j.contains("max_tokens")) {
         if (max_tokens < 1) return make_error("max_tokens = " + std::to_string(max_tokens) + " must be >= 1");
         r.max_tokens = size_t(std::min<int64_t>(max_tokens, int64_t(1) << 30));

@@ -1,11 +1,41 @@
 #include "core/decode/sampling.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "core/ops/ops.hpp"
 
 namespace atnat::decode {
+
+std::string format_number(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    return buf;
+}
+
+Status check(const SamplingParams& p) {
+    if (!(p.temperature >= kMinTemperature && p.temperature <= kMaxTemperature)) {
+        return Status::failure("temperature = " + format_number(p.temperature) + " is outside [" +
+                               format_number(kMinTemperature) + ", " + format_number(kMaxTemperature) +
+                               "] for sampling (for 0, use greedy decoding)");
+    }
+    if (p.top_k < 0) return Status::failure("top_k = " + std::to_string(p.top_k) + " must be >= 0 (0 = off)");
+    if (!(p.top_p > 0.f && p.top_p <= 1.f)) {
+        return Status::failure("top_p = " + format_number(p.top_p) + " is outside (0, 1]");
+    }
+    return Status::ok_status();
+}
+
+Status check_repetition_penalty(float penalty) {
+    if (!(penalty >= kMinRepetitionPenalty && penalty <= kMaxRepetitionPenalty)) {
+        return Status::failure("repetition_penalty = " + format_number(penalty) + " is outside [" +
+                               format_number(kMinRepetitionPenalty) + ", " + format_number(kMaxRepetitionPenalty) +
+                               "] (1 = off)");
+    }
+    return Status::ok_status();
+}
 
 void apply_repetition_penalty(std::span<float> logits, std::span<const int32_t> history, float penalty,
                               std::span<uint8_t> seen) {

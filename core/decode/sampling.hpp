@@ -8,6 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+
+#include "core/status.hpp"
 
 namespace atnat::decode {
 
@@ -22,6 +25,20 @@ struct SamplingParams {
     int32_t top_k = 0;        // 0 = off; keeps every token whose logit >= the k-th largest (ties kept)
     float top_p = 1.f;  // (0, 1]; 1 = off; keeps the smallest most-probable set whose mass reaches top_p
 };
+
+// Where the arithmetic means something. Below kMinTemperature, logits / T overflow float32 (T = 1e-45 gave
+// inf, NaN, then the vocabulary's last token 126 times); a penalty outside the range does the same through
+// logit / penalty. Sampling that cold is greedy decoding anyway.
+constexpr float kMinTemperature = 0.01f, kMaxTemperature = 100.f;
+constexpr float kMinRepetitionPenalty = 0.1f, kMaxRepetitionPenalty = 10.f;
+
+// The one check of sampling settings, used by every sampler (AT and NAT text, pixels) and by the request
+// readers: temperature in [kMinTemperature, kMaxTemperature], top_k >= 0, top_p in (0, 1].
+Status check(const SamplingParams& params);
+Status check_repetition_penalty(float penalty);  // [kMinRepetitionPenalty, kMaxRepetitionPenalty]; 1 = off
+
+// A float for messages: shortest "%g" spelling ("0.8", "1e-45", "nan").
+std::string format_number(double x);
 
 // x: logits in, the sampling distribution out (filtered tokens exactly 0, the rest renormalised to sum 1).
 // order, values: scratch of vocab size.

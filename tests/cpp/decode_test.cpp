@@ -328,7 +328,7 @@ TEST(Sample, DegenerateSettingsEqualGreedy) {
         EXPECT_EQ(ids(run(ends_after(1, 12), p).result), greedy) << "top_p tiny, seed " << seed;
         DecodeOptions t = options(Strategy::sample);
         t.seed = uint64_t(seed);
-        t.temperature = 1e-3f;
+        t.temperature = atnat::decode::kMinTemperature;  // the coldest allowed
         EXPECT_EQ(ids(run(ends_after(1, 12), t).result), greedy) << "temperature small, seed " << seed;
     }
 }
@@ -517,6 +517,13 @@ TEST(Validation, ImpossibleSettingsAreErrorsNamingTheSetting) {
     EXPECT_NE(
         with(Strategy::greedy, [](DecodeOptions& o) { o.repetition_penalty = 0; }).find("repetition_penalty"),
         std::string::npos);
+    // where float32 arithmetic stops meaning anything: logits / 1e-45 overflow, and so does logit / 1e-45
+    EXPECT_EQ(with(Strategy::sample, [](DecodeOptions& o) { o.temperature = 1e-45f; }),
+              "temperature = 1.4013e-45 is outside [0.01, 100] for sampling (for 0, use greedy decoding)");
+    EXPECT_EQ(with(Strategy::sample, [](DecodeOptions& o) { o.temperature = 0.01f; }), "");
+    EXPECT_EQ(with(Strategy::greedy, [](DecodeOptions& o) { o.repetition_penalty = 1e-45f; }),
+              "repetition_penalty = 1.4013e-45 is outside [0.1, 10] (1 = off)");
+    EXPECT_EQ(with(Strategy::greedy, [](DecodeOptions& o) { o.repetition_penalty = 1.3f; }), "");
     EXPECT_NE(with(Strategy::greedy,
                    [](DecodeOptions& o) {
                        o.forced = {{0, A}};
@@ -562,7 +569,9 @@ TEST(Report, RequestParsingValidatesAndRoundTrips) {
 TEST(Report, RequestErrorsAreSentences) {
     const std::map<std::string, std::string> cases = {
         {R"({"strategy": "nucleus"})", "unknown strategy 'nucleus'"},
-        {R"({"strategy": "sample", "temperature": 0})", "temperature must be > 0"},
+        {R"({"strategy": "sample", "temperature": 0})", "temperature = 0 is outside [0.01, 100]"},
+        {R"({"strategy": "sample", "temperature": 1e-45})", "temperature = 1.4013e-45 is outside [0.01, 100]"},
+        {R"({"repetition_penalty": 1e-45})", "repetition_penalty = 1.4013e-45 is outside [0.1, 10]"},
         {R"({"top_p": 0})", "top_p = 0 is outside (0, 1]"},
         {R"({"top_p": 1.5})", "top_p = 1.5 is outside (0, 1]"},
         {R"({"top_k": -3})", "top_k = -3 must be >= 0"},
@@ -574,7 +583,7 @@ TEST(Report, RequestErrorsAreSentences) {
         {R"({"beam": 2.5})", "beam must be an integer"},
         {R"({"constraints": [{"position": -1, "text": "a"}]})", "constraint position"},
         {R"([1, 2])", "must be a JSON object"},
-        {R"({"prompt": )", "not valid JSON"},
+        {R"({"prompt": )", "the generate request is not valid UTF-8 JSON"},
     };
     for (const auto& [text, want] : cases) {
         auto r = request_from_json_text(text);

@@ -742,7 +742,7 @@ TEST(NatSession, BadSettingsAreClearErrors) {
                   r.sample = true;
                   r.temperature = 0.f;
               }),
-              "temperature = 0 must be > 0 for sampling (use argmax for 0)");
+              "temperature = 0 is outside [0.01, 100] for sampling (for 0, use greedy decoding)");
     EXPECT_NE(err([](NatRequest& r) { r.strategy = decode::NatStrategy::hybrid; }).find("HybridSession"),
               std::string::npos);
 }
@@ -777,7 +777,7 @@ TEST(NatReport, RequestJsonIsValidatedLikeTheAtRequest) {
     EXPECT_EQ(error(R"({"mode": "both"})"), "unknown mode 'both' (known: length, fixed)");
     EXPECT_EQ(error(R"({"strategy": "greedy"})"), "unknown strategy 'greedy' (known: nat, hybrid)");
     EXPECT_NE(error(R"({"beam": 4})").find("unknown request key 'beam'"), std::string::npos);
-    EXPECT_NE(error(R"({"decoding": "sample", "temperature": 0})").find("temperature must be > 0"),
+    EXPECT_NE(error(R"({"decoding": "sample", "temperature": 0})").find("temperature = 0 is outside"),
               std::string::npos);
     EXPECT_NE(error(R"({"constraints": [{"position": 1}]})").find("a constraint needs position and text"),
               std::string::npos);

@@ -476,7 +476,7 @@ TEST(PixelSampling, ImpossibleSettingsAreClearErrors) {
     EXPECT_NE(err(PixelSampling{11, 1, 0, 1.f, false}).find("class 11 is outside [0, 9]"), std::string::npos);
     EXPECT_NE(err(PixelSampling{10, 1, 0, 1.f, false}).find("class 10"), std::string::npos);
     EXPECT_NE(err(PixelSampling{-1, 1, 0, 1.f, false}).find("class -1"), std::string::npos);
-    for (float t : {0.f, -1.f, NAN, INFINITY, 1000.f}) {
+    for (float t : {0.f, -1.f, NAN, INFINITY, 1000.f, 1e-45f, 0.005f}) {
         EXPECT_NE(err(PixelSampling{0, 1, 0, t, false}).find("temperature"), std::string::npos) << t;
     }
     EXPECT_TRUE(atnat::decode::parse_raster_method("naive").ok());
