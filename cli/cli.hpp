@@ -56,11 +56,21 @@ struct Command {
 };
 
 // --- helpers shared by commands ---
+// Text from a file or a request, made safe for a terminal: control characters (C0, DEL, C1) become \xNN
+// escapes, so "ESC ]0;title", "ESC [2J" or a carriage return in a hostile file is shown, never obeyed.
+// keep_newlines: "\n" passes through (generated poems); otherwise it is escaped too (one-line fields).
+std::string terminal_safe(std::string_view text, bool keep_newlines = false);
 // Prints "atnat: error: MESSAGE" on stderr and returns kExitError.
 int fail(std::string_view message);
 // Prints "atnat: error: MESSAGE" on stderr and returns kExitUsage (for bad arguments found by a command).
 int usage_fail(std::string_view message);
-Result<std::vector<uint8_t>> read_file(const std::string& path);
+// Reads a whole regular file of at most max_bytes. Anything else is refused before a byte is read: a
+// directory, a FIFO (opening it would block until a writer comes), a device such as /dev/zero or
+// /dev/urandom (endless), or a file larger than the cap (a sparse 64 GB file).
+Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes);
+constexpr uint64_t kMaxWeightFileBytes = uint64_t(1) << 30;  // 1 GiB: the wasm heap's own limit
+constexpr uint64_t kMaxTextFileBytes = uint64_t(16) << 20;   // prompts, texts to score
+constexpr uint64_t kMaxDataFileBytes = uint64_t(64) << 20;   // images, Fashion-MNIST IDX files
 // A directory means DIR/model.safetensors (e.g. --model models/poet-at); any other path is used as is.
 Result<std::string> resolve_model_path(const std::string& path);
 Result<io::WeightFile> load_weights(const std::string& path);  // resolve + read + validate

@@ -44,7 +44,7 @@ struct Prompt {
 };
 
 Result<std::vector<Prompt>> read_prompts(const std::string& path, size_t limit) {
-    auto bytes = read_file(path);
+    auto bytes = read_file(path, kMaxTextFileBytes);
     if (!bytes) return make_error(bytes.error());
     std::istringstream in(std::string(bytes->begin(), bytes->end()));
     std::vector<Prompt> out;

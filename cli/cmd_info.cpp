@@ -57,9 +57,10 @@ int run_info(const Args& args) {
         return kExitOk;
     }
 
-    std::cout << "path        " << *path << "\n"
-              << "arch        " << wf->arch() << "\n"
-              << "format      " << wf->metadata().at("format") << "\n"
+    // every field below comes from the file: terminal_safe keeps its control characters from reaching the terminal
+    std::cout << "path        " << terminal_safe(*path) << "\n"
+              << "arch        " << terminal_safe(wf->arch()) << "\n"
+              << "format      " << terminal_safe(wf->metadata().at("format")) << "\n"
               << "file size   " << human_count(wf->byte_size()) << " bytes\n"
               << "tensors     " << wf->tensor_count() << "\n"
               << "parameters  " << human_count(wf->parameter_count()) << "\n"
@@ -71,16 +72,16 @@ int run_info(const Args& args) {
     }
     for (const auto& [key, value] : wf->metadata()) {
         if (key != "format" && key != "arch" && key != "config" && key != "tokenizer") {
-            std::cout << "metadata    " << key << " = " << value << "\n";
+            std::cout << "metadata    " << terminal_safe(key) << " = " << terminal_safe(value) << "\n";
         }
     }
-    std::cout << "config      " << dump(wf->config(), 2) << "\n";
+    std::cout << "config      " << terminal_safe(dump(wf->config(), 2), true) << "\n";
     if (args.flag("tensors")) {
         size_t width = 0;
         for (const io::Tensor& t : wf->tensors()) width = std::max(width, t.name.size());
         std::cout << "\n";
         for (const io::Tensor& t : wf->tensors()) {
-            std::string name = t.name;
+            std::string name = terminal_safe(t.name);
             name.resize(width + 2, ' ');
             std::string type = std::string(io::dtype_name(t.dtype)) + " " + io::shape_string(t.shape);
             type.resize(std::max<size_t>(type.size() + 2, 20), ' ');

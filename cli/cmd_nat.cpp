@@ -43,7 +43,8 @@ std::string unescape(const std::string& s) {
 // The arch in a weight file's header, without reading the tensors ("" if unreadable).
 std::string peek_arch(const std::string& path) {
     auto file = resolve_model_path(path);
-    if (!file) return "";
+    std::error_code ec;
+    if (!file || !std::filesystem::is_regular_file(*file, ec)) return "";  // never open a FIFO or a device
     std::FILE* f = std::fopen(file->c_str(), "rb");
     if (!f) return "";
     unsigned char n8[8];

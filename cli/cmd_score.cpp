@@ -53,7 +53,7 @@ Result<std::vector<Line>> read_lines(const Args& args, const decode::TextModel& 
     if (args.has("text")) {
         content = args.get("text");
     } else {
-        auto bytes = read_file(args.get("text-file"));
+        auto bytes = read_file(args.get("text-file"), kMaxTextFileBytes);
         if (!bytes) return make_error(bytes.error());
         content.assign(bytes->begin(), bytes->end());
     }

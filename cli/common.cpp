@@ -105,27 +105,62 @@ Result<double> Args::get_float(std::string_view name, double fallback, double lo
     return v;
 }
 
+std::string terminal_safe(std::string_view text, bool keep_newlines) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        const bool c1 = b == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+        if ((b < 0x20 && !(keep_newlines && b == '\n')) || b == 0x7f || c1) {
+            const unsigned code = c1 ? static_cast<unsigned char>(text[++i]) : b;
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", code);
+            out += escaped;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
 int fail(std::string_view message) {
-    std::cerr << "atnat: error: " << message << "\n";
+    std::cerr << "atnat: error: " << terminal_safe(message) << "\n";
     return kExitError;
 }
 
 int usage_fail(std::string_view message) {
-    std::cerr << "atnat: error: " << message << "\n";
+    std::cerr << "atnat: error: " << terminal_safe(message) << "\n";
     return kExitUsage;
 }
 
-Result<std::vector<uint8_t>> read_file(const std::string& path) {
+Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec) return make_error("cannot open '" + path + "': " + ec.message());
+    if (!std::filesystem::is_regular_file(status)) {
+        return make_error("'" + path + "' is not a regular file (a directory, a pipe or a device): refused");
+    }
+    const uint64_t size = std::filesystem::file_size(path, ec);
+    if (!ec && size > max_bytes) {
+        return make_error("'" + path + "' has " + std::to_string(size) + " bytes, more than the " +
+                          std::to_string(max_bytes) + " this command reads");
+    }
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) return make_error("cannot open '" + path + "': " + std::strerror(errno));
     std::vector<uint8_t> bytes;
     uint8_t buffer[1 << 16];
     size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) bytes.insert(bytes.end(), buffer, buffer + n);
+    // at most max_bytes + 1, whatever stat said: a file may grow while it is read
+    while (bytes.size() <= max_bytes && (n = std::fread(buffer, 1, sizeof buffer, f)) > 0) {
+        bytes.insert(bytes.end(), buffer, buffer + n);
+    }
     const bool failed = std::ferror(f) != 0;
     const int err = errno;
     std::fclose(f);
     if (failed) return make_error("cannot read '" + path + "': " + std::strerror(err));
+    if (bytes.size() > max_bytes) {
+        return make_error("'" + path + "' has more than the " + std::to_string(max_bytes) + " bytes this command reads");
+    }
     return bytes;
 }
 
@@ -144,7 +179,7 @@ Result<std::string> resolve_model_path(const std::string& path) {
 Result<io::WeightFile> load_weights(const std::string& path) {
     auto file = resolve_model_path(path);
     if (!file) return make_error(file.error());
-    auto bytes = read_file(*file);
+    auto bytes = read_file(*file, kMaxWeightFileBytes);
     if (!bytes) return make_error(bytes.error());
     auto wf = io::WeightFile::parse(std::move(*bytes));
     if (!wf) return make_error(*file + ": " + wf.error());

@@ -370,7 +370,7 @@ Result<std::vector<uint8_t>> gunzip(const std::vector<uint8_t>& gz) {
 }
 
 Result<Idx> read_idx(const std::string& path) {
-    auto bytes = read_file(path);
+    auto bytes = read_file(path, kMaxDataFileBytes);
     if (!bytes) return make_error(bytes.error());
     std::vector<uint8_t> raw;
     if (bytes->size() >= 2 && (*bytes)[0] == 0x1F && (*bytes)[1] == 0x8B) {

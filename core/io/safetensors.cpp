@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -400,6 +401,23 @@ Result<const Tensor*> WeightFile::require(std::string_view name, const std::vect
                           " (does the config match the weights?)");
     }
     return t;
+}
+
+Status WeightFile::check_weight_values(float max_abs) const {
+    for (const Tensor& t : tensors()) {
+        if (t.dtype != Dtype::f32) continue;
+        const float* v = t.f32();
+        for (size_t i = 0; i < t.numel(); ++i) {
+            if (!(std::fabs(v[i]) <= max_abs)) {  // also true for NaN
+                char value[32];
+                std::snprintf(value, sizeof value, "%g", double(v[i]));
+                return Status::failure("tensor '" + printable(t.name) + "' element " + std::to_string(i) + " is " +
+                                       value + ": weights must be finite with |value| <= " +
+                                       std::to_string(int(max_abs)) + " (a corrupt or hostile file?)");
+            }
+        }
+    }
+    return Status::ok_status();
 }
 
 size_t WeightFile::tensor_count() const {

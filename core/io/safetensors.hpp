@@ -27,6 +27,10 @@ namespace atnat::io {
 
 enum class Dtype { f32, i32, u8 };
 
+// The largest |weight| the model loaders accept. Trained atnat models stay below 4; NaN, Inf or values like
+// 3e38 parse as floats but overflow every forward pass to NaN, which then decodes as nonsense with exit 0.
+constexpr float kMaxWeightMagnitude = 1e4f;
+
 const char* dtype_name(Dtype dtype);                         // "F32", "I32", "U8" (the safetensors spelling)
 size_t dtype_size(Dtype dtype);                              // bytes per element
 std::string shape_string(const std::vector<size_t>& shape);  // "[3, 4]"
@@ -62,6 +66,11 @@ public:
     // naming the tensor, the expected and the actual dtype/shape.
     Result<const Tensor*> require(std::string_view name, const std::vector<size_t>& shape,
                                   Dtype dtype = Dtype::f32) const;
+
+    // What a model loader asks before it trusts the numbers: every F32 value finite and |value| <= max_abs,
+    // else an Error naming the tensor and the element. (The reader itself keeps any bit pattern: its tests
+    // read Inf and NaN payloads back exactly.)
+    Status check_weight_values(float max_abs) const;
 
     size_t tensor_count() const;
     size_t parameter_count() const;              // sum of numel() over all tensors

@@ -1,5 +1,7 @@
 #include "core/io/tokenizer.hpp"
 
+#include <cstdio>
+
 namespace atnat::io {
 
 namespace {
@@ -62,6 +64,20 @@ std::string show_token(std::string_view token) {
     return std::string("'") + std::string(token == "\n" ? "\\n" : token) + "'";
 }
 
+// The first control character of a token (C0 but for the newline token itself, DEL, C1), or -1. Generated
+// text is printed to terminals and pages: a vocabulary entry holding ESC [2J would drive the terminal.
+int control_character(std::string_view token) {
+    if (token == "\n") return -1;
+    for (size_t i = 0; i < token.size(); ++i) {
+        const auto b = static_cast<unsigned char>(token[i]);
+        if (b < 0x20 || b == 0x7f) return b;
+        if (b == 0xc2 && i + 1 < token.size() && static_cast<unsigned char>(token[i + 1]) <= 0x9f) {
+            return static_cast<unsigned char>(token[i + 1]);  // U+0080..U+009F, encoded C2 80..C2 9F
+        }
+    }
+    return -1;
+}
+
 }  // namespace
 
 bool is_special_spelling(std::string_view token) {
@@ -97,6 +113,12 @@ Result<Tokenizer> Tokenizer::from_json(const json& spec) {
             return make_error("tokenizer: token " + std::to_string(id) + " is not a non-empty string");
         }
         const std::string& text = token.get_ref<const std::string&>();
+        if (const int c = control_character(text); c >= 0) {
+            char code[16];
+            std::snprintf(code, sizeof code, "U+%04X", c);
+            return make_error("tokenizer: token " + std::to_string(id) + " contains the control character " +
+                              code + " (only the token \"\\n\" may be one)");
+        }
         const bool special = is_special_spelling(text);
         if (!t.all_.emplace(text, id).second) {
             return make_error("tokenizer: token " + show_token(text) + " appears twice (ids " +

@@ -36,6 +36,7 @@ Result<PixelCNN> PixelCNN::load(io::WeightFile file) {
     if (file.arch() != "pixelcnn") {
         return make_error("weight file: arch is '" + file.arch() + "', this loader reads 'pixelcnn'");
     }
+    if (Status s = file.check_weight_values(io::kMaxWeightMagnitude); !s) return make_error(s.error());
     const auto& j = file.config();
     PixelCNNConfig cfg;
     struct Field {

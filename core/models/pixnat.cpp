@@ -12,6 +12,7 @@ Result<PixNAT> PixNAT::load(io::WeightFile file) {
     if (file.arch() != "pixnat") {
         return make_error("weight file: arch is '" + file.arch() + "', this loader reads 'pixnat'");
     }
+    if (Status s = file.check_weight_values(io::kMaxWeightMagnitude); !s) return make_error(s.error());
     const auto& j = file.config();
     PixNATConfig cfg;
     struct Field {

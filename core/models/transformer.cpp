@@ -186,6 +186,7 @@ Result<Transformer> load_transformer(const io::WeightFile& file) {
         return make_error("load_transformer: arch '" + arch +
                           "' is not a transformer (expected 'gpt' or 'cmlm')");
     }
+    if (Status s = file.check_weight_values(io::kMaxWeightMagnitude); !s) return make_error(s.error());
     auto cfg = parse_config(file);
     if (!cfg) return make_error(cfg.error());
     TransformerConfig c = *cfg;

@@ -609,6 +609,12 @@ TEST(Tokenizer, Validation) {
     s = good;
     s["tokens"].push_back("");
     expect_spec_rejected(s, "token 16 is not a non-empty string");
+    // terminal control characters: ESC (a "<\x1b[2J>" special too), DEL, C1; the newline token is allowed
+    for (const char* hostile : {"\x1b", "<\x1b[2J>", "\x7f", "\xc2\x9b", "\r", "\t"}) {
+        s = good;
+        s["tokens"].push_back(hostile);
+        expect_spec_rejected(s, "token 16 contains the control character U+00");
+    }
     s = good;
     s["tokens"].push_back(3);
     expect_spec_rejected(s, "token 16 is not a non-empty string");

@@ -538,6 +538,16 @@ TEST(PixelCNNLoad, RejectsBadConfigs) {
     EXPECT_EQ(load_error(t, "pixelcnn", cfg), "");
 }
 
+TEST(PixelCNNLoad, RejectsNonFiniteOrHugeWeights) {
+    const TinyConfig c;
+    for (float bad : {NAN, INFINITY, 3e38f}) {
+        auto t = tiny_tensors(c);
+        t[3].f32[5] = bad;  // layers.0.h_conv.bias
+        EXPECT_NE(load_error(t, "pixelcnn", config_json(c)).find("tensor 'layers.0.h_conv.bias' element 5 is"),
+                  std::string::npos);
+    }
+}
+
 TEST(PixelCNNLoad, RejectsMissingOrMisshapenTensors) {
     const TinyConfig c;
     const json cfg = config_json(c);

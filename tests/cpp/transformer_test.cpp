@@ -425,6 +425,14 @@ TEST(TransformerLoad, RejectsMissingOrMisshapenTensors) {
         t.config["vocab_size"] = 1 << 20;
         EXPECT_NE(load_error(t).find("MiB"), std::string::npos) << load_error(t);
     }
+    // NaN, Inf and 3e38 parse as floats but turn every forward pass into NaN: refused at load
+    for (float bad : {NAN, INFINITY, -INFINITY, 3e38f, -2e4f}) {
+        Tiny t;
+        t.tensors[5].data[3] = bad;
+        const std::string e = load_error(t);
+        EXPECT_NE(e.find("tensor '" + t.tensors[5].name + "' element 3 is"), std::string::npos) << e;
+        EXPECT_NE(e.find("weights must be finite with |value| <= 10000"), std::string::npos) << e;
+    }
 }
 
 // ------------------------------------------------------------------------------------- the text model
