@@ -21,18 +21,15 @@ const TYPES = {
 // glue running in a module Web Worker need. The worker gets this policy from worker.js's own response.
 const CSP = [
   "default-src 'self'",
-  // 'wasm-unsafe-eval': WebAssembly.instantiateStreaming of engine/atnat.wasm.
-  // 'unsafe-eval': embind (--bind, DYNAMIC_EXECUTION=1, the default) builds its error classes and invokers
-  // with `new Function` while the module starts; linking with -sDYNAMIC_EXECUTION=0 would let it go.
-  "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
-  // engine/worker.js is a same-origin module worker; blob: only for Emscripten builds that spawn workers
-  // from blobs (pthreads), which this one does not.
-  "worker-src 'self' blob:",
-  // favicon.svg; data:/blob: for images made in the page (canvas exports), none today.
-  "img-src 'self' data: blob:",
-  // style.css; 'unsafe-inline' for style attributes in generated markup (CSSOM writes such as
-  // el.style.setProperty, which the panels use, are not restricted by CSP).
-  "style-src 'self' 'unsafe-inline'",
+  // 'wasm-unsafe-eval': WebAssembly.instantiateStreaming of engine/atnat.wasm. No 'unsafe-eval': the module
+  // is linked with -sDYNAMIC_EXECUTION=0, so embind builds no code with `new Function`.
+  "script-src 'self' 'wasm-unsafe-eval'",
+  // engine/worker.js is a same-origin module worker.
+  "worker-src 'self'",
+  // favicon.svg.
+  "img-src 'self'",
+  // style.css (CSSOM writes such as el.style.setProperty, which the panels use, are not restricted by CSP).
+  "style-src 'self'",
   // fetch() of the .wasm and of models/*.safetensors, from the worker.
   "connect-src 'self'",
   "object-src 'none'",

@@ -5,6 +5,12 @@
                  (post-ReLU fc1) of the samples and of the 10k test images
                  ||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2)
 
+    geometry:    per requested class, the mean intensity-weighted centre of mass (x, y) and the mean bounding
+                 box (first/last column and row holding a pixel >= 64 of 255) of the samples, beside the same
+                 numbers for the real test images of that class; com_max_offset is the largest distance (pixels)
+                 between a class's sample centre and its real centre. A generator that drifts sideways (the
+                 position-blind PixelCNN of session 1) shows it here even when it fools the classifier.
+
 Reference statistics: the test images are put through the same quantisation as the samples (`levels`,
 floor(byte*L/256) then round(level*255/(L-1))) so the quantisation itself costs nothing. FID grows as the
 sample count shrinks (estimator bias), so only compare numbers at the same N; `real_baseline` gives the
@@ -76,6 +82,44 @@ def reference_stats(levels=None):
     return _ref[key]
 
 
+INK = 64  # a pixel at least this bright (of 255) counts for the bounding box
+
+
+def image_geometry(images):
+    """uint8 [N, 28, 28] -> float64 [N, 6]: centre of mass x, y, then bounding box x0, x1, y0, y1 (-1 if blank)."""
+    x = np.asarray(images, dtype=np.float64)
+    mass = x.sum((1, 2))
+    safe = np.where(mass > 0, mass, 1)
+    cols = np.arange(x.shape[2])
+    rows = np.arange(x.shape[1])
+    cx = (x.sum(1) * cols).sum(1) / safe
+    cy = (x.sum(2) * rows).sum(1) / safe
+    ink = x >= INK
+    any_col, any_row = ink.any(1), ink.any(2)  # [N, W], [N, H]
+    first = lambda a: np.where(a.any(1), a.argmax(1), -1)  # noqa: E731
+    last = lambda a: np.where(a.any(1), a.shape[1] - 1 - a[:, ::-1].argmax(1), -1)  # noqa: E731
+    return np.stack([cx, cy, first(any_col), last(any_col), first(any_row), last(any_row)], 1)
+
+
+def class_geometry(images, classes):
+    """{class: {"com": [x, y], "bbox": [x0, x1, y0, y1]}} means over the images of each class."""
+    g = image_geometry(images)
+    out = {}
+    for c in np.unique(classes):
+        gc = g[classes == c]
+        gc_box = gc[gc[:, 2] >= 0]  # blank images have no box
+        out[int(c)] = {"com": [round(float(v), 2) for v in gc[:, :2].mean(0)],
+                       "bbox": [round(float(v), 2) for v in gc_box[:, 2:].mean(0)] if len(gc_box) else None}
+    return out
+
+
+def real_geometry(levels=None):
+    x, y = fashion_mnist.load("test")
+    if levels:
+        x = fashion_mnist.dequantise(fashion_mnist.quantise(x, levels), levels)
+    return class_geometry(x, y)
+
+
 def evaluate(images, classes, levels=None):
     """images: uint8 [N, 28, 28] in 0..255 (generator levels already mapped back); classes: int [N] requested.
     levels: the generator's grey-level count (for the reference statistics), None = raw 256 levels."""
@@ -84,8 +128,12 @@ def evaluate(images, classes, levels=None):
     assert images.shape[1:] == (28, 28) and len(images) == len(classes)
     feats, preds = features_and_predictions(images)
     mu, s = _stats(feats)
+    geometry, real = class_geometry(images, classes), real_geometry(levels)
+    offsets = [float(np.hypot(*(np.subtract(g["com"], real[c]["com"])))) for c, g in geometry.items()]
     return {"n": int(len(images)), "class_match": float((preds == classes).mean()),
-            "fid": frechet(mu, s, *reference_stats(levels))}
+            "fid": frechet(mu, s, *reference_stats(levels)),
+            "com_max_offset": round(max(offsets), 2),
+            "geometry": {c: {**g, "real_com": real[c]["com"], "real_bbox": real[c]["bbox"]} for c, g in geometry.items()}}
 
 
 def real_baseline(n, levels=None, seed=0):

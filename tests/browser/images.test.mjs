@@ -48,6 +48,34 @@ test('one Paint: PixelCNN paints row by row, pixnat in K passes, side by side', 
   assert.match(pixnat['time per image'], /^\d+(\.\d)? (ms|s)$/);
 });
 
+test('watching: unpainted pixels look unpainted, the painter is marked, and a counter follows', async () => {
+  await page.selectOption('#image-class', '3');  // dresses
+  await page.selectOption('#image-view', 'watch');
+  await page.click('#image-generate');
+  // mid-run PixelCNN: some rows painted, the rest shown in the "not yet" colour, one marker pixel
+  await page.waitForFunction(() => {
+    const m = /^(\d+) \/ 784 pixels painted$/.exec(document.querySelector('#pixelcnn-counter').textContent);
+    return m && Number(m[1]) >= 28 * 5 && Number(m[1]) <= 28 * 20;
+  }, null, { timeout: 30000, polling: 10 });
+  const colours = await page.$eval('#pixelcnn-canvas', (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const count = { unpainted: 0, marker: 0, grey: 0 };
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i] === 246 && d[i + 1] === 214 && d[i + 2] === 196) count.unpainted++;
+      else if (d[i] === 255 && d[i + 1] === 64 && d[i + 2] === 160) count.marker++;
+      else if (d[i] === d[i + 1] && d[i + 1] === d[i + 2]) count.grey++;
+    }
+    return count;
+  });
+  assert.equal(colours.marker, 1, 'one marked pixel: the next one PixelCNN paints');
+  assert.ok(colours.unpainted > 28 * 7 && colours.grey > 28 * 4, JSON.stringify(colours));
+  await page.waitForSelector('#pixelcnn-canvas[data-done="true"]', { timeout: 60000 });
+  await page.waitForSelector('#pixnat-canvas[data-done="true"]', { timeout: 60000 });
+  for (const id of ['pixelcnn-counter', 'pixnat-counter']) {
+    assert.equal(await page.textContent(`#${id}`), '784 / 784 pixels painted');
+  }
+});
+
 test('the grid mode paints 16 images per generator', async () => {
   await page.selectOption('#image-view', 'grid');
   await page.click('#image-generate');

@@ -193,6 +193,7 @@ test('the CSP allows what the page and the Emscripten glue need, and nothing inl
   assert.ok(directives['script-src'].includes("'self'"));
   assert.ok(directives['script-src'].includes("'wasm-unsafe-eval'"));
   assert.ok(!directives['script-src'].includes("'unsafe-inline'"));
+  assert.ok(!directives['script-src'].includes("'unsafe-eval'"), 'embind is linked without dynamic execution');
   assert.ok(directives['worker-src'].includes("'self'"));
   assert.deepEqual(directives['connect-src'], ["'self'"]);
   assert.ok(directives['img-src'].includes("'self'"));
