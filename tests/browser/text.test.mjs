@@ -77,6 +77,27 @@ test('fill in the blanks: NAT and AT keep every given character and fill the bla
   await page.selectOption('#text-mode', 'free');
 });
 
+test('1,000 rejected Generate clicks later, the page still generates', async () => {
+  // Each rejection used to leave up to 1.5 KB of the engine's 1 MiB wasm stack behind: ~400 such clicks
+  // killed the engine for good. Here 1,000 prompts too long for the models' context are rejected.
+  await page.fill('#text-prompt', '春'.repeat(130));
+  const shown = await page.evaluate(async (clicks) => {
+    const button = document.getElementById('text-generate');
+    const stats = document.getElementById('at-stats');
+    for (let i = 0; i < clicks; i++) {
+      button.click();  // the submit handler disables the button and clears the stats synchronously
+      while (button.disabled || !stats.textContent.includes('error')) await new Promise((r) => setTimeout(r, 0));
+    }
+    return stats.textContent;
+  }, 1000);
+  assert.match(shown, /error.*(context|too long)/s);
+  await page.fill('#text-prompt', '月');
+  await generate();
+  const quatrain = /^月\p{Script=Han}{4}，\p{Script=Han}{5}。\p{Script=Han}{5}，\p{Script=Han}{5}。$/u;
+  assert.match(await page.$eval('#at-output', (e) => e.innerText.replace(/\s/g, '')), quatrain);
+  assert.match(await page.$eval('#nat-output', (e) => e.innerText.replace(/\s/g, '')), quatrain);
+});
+
 test('no console errors or failed requests', () => {
   assert.deepEqual(site.problems, []);
 });
