@@ -25,9 +25,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from models.common import fashion_mnist, safetensors_io  # noqa: E402
+from models.common import fashion_mnist, safetensors_io, train_loop  # noqa: E402
 from models.pixelcnn.model import GatedPixelCNN, PixelCNNConfig  # noqa: E402
-from models.pixelcnn.sample import load  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -74,6 +73,14 @@ def tensors_and_config(model):
               "residual": "horizontal stack, layers 1..N-1",
               "quantisation": "level = floor(byte * levels / 256); byte = round(level * 255 / (levels - 1))"}
     return t, config
+
+
+def load_best():
+    """The best weights (by validation) of the training checkpoint models/data/cache/pixelcnn.pt."""
+    ck = torch.load(os.path.join(train_loop.CACHE_DIR, "pixelcnn.pt"), map_location="cpu")
+    model = GatedPixelCNN(PixelCNNConfig(**ck["model_config"]) if ck.get("model_config") else PixelCNNConfig())
+    model.load_state_dict(ck["best_model"])
+    return model.eval()
 
 
 @torch.no_grad()
@@ -199,7 +206,7 @@ def golden(model):
 
 def main():
     torch.set_num_threads(1)
-    model = load()
+    model = load_best()
     tensors, config = tensors_and_config(model)
     out = os.path.join(HERE, "model.safetensors")
     safetensors_io.write(out, tensors, "pixelcnn", config)

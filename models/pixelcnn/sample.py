@@ -20,17 +20,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from models.common import fashion_mnist, image_io, train_loop  # noqa: E402
-from models.pixelcnn.model import GatedPixelCNN, PixelCNNConfig, gate  # noqa: E402
+from models.common import fashion_mnist, image_io  # noqa: E402
+from models.pixelcnn.model import gate  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def load():
-    """The best weights (by validation) of the training checkpoint (models/data/cache/pixelcnn.pt)."""
-    model = GatedPixelCNN(PixelCNNConfig())
-    train_loop.load_best("pixelcnn", model)
-    return model.eval()
 
 
 def _window(inp, y0, y1, x0, x1):
@@ -113,9 +106,12 @@ def main():
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--checkpoint", action="store_true",
+                    help="measure the training checkpoint's best weights instead of the shipped model.safetensors")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    model = load()
+    from models.pixelcnn.export import load_best, load_exported
+    model = load_best() if args.checkpoint else load_exported()
     L = model.cfg.levels
     if args.check:
         x, y = fashion_mnist.load("test")

@@ -22,9 +22,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from models.common import fashion_mnist, safetensors_io  # noqa: E402
+from models.common import fashion_mnist, safetensors_io, train_loop  # noqa: E402
 from models.pixnat.model import PixNAT, PixNATConfig, mask_schedule  # noqa: E402
-from models.pixnat.sample import load  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -56,6 +55,15 @@ def tensors_and_config(model):
               "default_gumbel_temp": 4.5,
               "quantisation": "level = floor(byte * levels / 256); byte = round(level * 255 / (levels - 1))"}
     return t, config
+
+
+def load_best():
+    """The best weights (by validation) of the training checkpoint models/data/cache/pixnat.pt, in a PixNAT built
+    from the checkpoint's model config (PixNATConfig() if it has none)."""
+    mc = torch.load(os.path.join(train_loop.CACHE_DIR, "pixnat.pt"), map_location="cpu").get("model_config")
+    model = PixNAT(PixNATConfig(**mc) if mc is not None else PixNATConfig())
+    train_loop.load_best("pixnat", model)
+    return model.eval()
 
 
 @torch.no_grad()
@@ -160,7 +168,7 @@ def golden(model):
 
 def main():
     torch.set_num_threads(1)
-    model = load()
+    model = load_best()
     tensors, config = tensors_and_config(model)
     out = os.path.join(HERE, "model.safetensors")
     safetensors_io.write(out, tensors, "pixnat", config)

@@ -2,7 +2,7 @@
 
     cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/sample.py [--gumbel 0 4.5]
 
-The model is the best (by validation) of the training checkpoint models/data/cache/pixnat.pt (train.py).
+The model is the shipped models/pixnat/model.safetensors (--checkpoint: the training checkpoint's best weights).
 
 Writes models/pixnat/samples_K{K}[_g{gumbel}].png (10x10: row r = class r) and quality.json (--json).
 The decoding rule is `model.sample` (documented there and in the README).
@@ -17,19 +17,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from models.common import fashion_mnist, image_io, image_quality, train_loop  # noqa: E402
-from models.pixnat.model import PixNAT, PixNATConfig, sample  # noqa: E402
+from models.common import fashion_mnist, image_io, image_quality  # noqa: E402
+from models.pixnat.export import load_best, load_exported  # noqa: E402
+from models.pixnat.model import sample  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def load():
-    """The best weights (by validation) of the training checkpoint models/data/cache/pixnat.pt, in a PixNAT built
-    from the checkpoint's model config (PixNATConfig() if it has none)."""
-    mc = torch.load(os.path.join(train_loop.CACHE_DIR, "pixnat.pt"), map_location="cpu").get("model_config")
-    model = PixNAT(PixNATConfig(**mc) if mc is not None else PixNATConfig())
-    train_loop.load_best("pixnat", model)
-    return model.eval()
 
 
 def main():
@@ -40,9 +32,11 @@ def main():
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=os.path.join(HERE, "quality.json"), help="'' = do not write")
+    ap.add_argument("--checkpoint", action="store_true",
+                    help="measure the training checkpoint's best weights instead of the shipped model.safetensors")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    model = load()
+    model = load_best() if args.checkpoint else load_exported()
     L = model.cfg.levels
     classes = torch.arange(10).repeat_interleave(args.n // 10)
     rows = []
