@@ -43,6 +43,18 @@ def load(split, data_dir=DATA_DIR):
     return images, labels
 
 
+VAL_SPLIT = 55000  # the image generators train on train images [0, 55000) and validate on [55000, 60000)
+
+
+def train_val_split(levels, val_images=1000):
+    """-> (train images, train labels), (val images, val labels) as int64 torch tensors of levels: the first
+    VAL_SPLIT training images, and `val_images` of the rest (early stopping; the 10k test set stays unseen)."""
+    import torch
+    x, y = load("train")
+    x, y = torch.from_numpy(quantise(x, levels)), torch.from_numpy(y)
+    return (x[:VAL_SPLIT], y[:VAL_SPLIT]), (x[VAL_SPLIT:VAL_SPLIT + val_images], y[VAL_SPLIT:VAL_SPLIT + val_images])
+
+
 def quantise(images, levels):
     """uint8 0..255 -> int64 levels 0..levels-1 (floor of byte * levels / 256)."""
     return (images.astype(np.int64) * levels) // 256

@@ -48,6 +48,37 @@ def write(path, tensors, arch, config, tokenizer=None):
             f.write(blob)
 
 
+class Loader:
+    """Copies a weight file's arrays back into PyTorch parameters, shape-checked, each array used once:
+    `put(param, name, view)` pops tensors[name], applies `view` (a layout change such as as_conv) and copies it
+    into `param` only if the shapes are equal (never torch's broadcasting copy); `left` lists what is unused."""
+
+    def __init__(self, tensors):
+        self.tensors = dict(tensors)
+
+    def put(self, param, name, view=None):
+        import torch
+        value = torch.from_numpy(self.tensors.pop(name).copy())
+        value = view(value) if view else value
+        if value.shape != param.shape:
+            raise ValueError(f"{name}: file shape {tuple(value.shape)} != model shape {tuple(param.shape)}")
+        with torch.no_grad():
+            param.copy_(value)
+
+    def left(self):
+        return sorted(self.tensors)
+
+
+def as_conv(a):
+    """atnat conv2d layout [kh, kw, C_out, C_in] -> PyTorch's [C_out, C_in, kh, kw]."""
+    return a.permute(2, 3, 0, 1)
+
+
+def as_1x1(a):
+    """atnat conv1x1 layout [C_out, C_in] -> a PyTorch 1x1 conv weight [C_out, C_in, 1, 1]."""
+    return a[:, :, None, None]
+
+
 def read(path):
     """Returns (tensors, metadata) with config/tokenizer decoded from JSON. Used by tests and tools."""
     with open(path, "rb") as f:

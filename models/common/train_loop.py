@@ -67,6 +67,20 @@ def config_from_args(args):
     return TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
 
 
+def shuffled_batches(n, batch_size):
+    """-> next_indices(gen): the next batch_size indices of a random permutation of range(n), drawn with `gen`;
+    a new permutation each epoch (an epoch's last, incomplete batch is dropped)."""
+    state = {"perm": None, "pos": 0}
+
+    def next_indices(gen):
+        if state["perm"] is None or state["pos"] + batch_size > n:
+            state["perm"], state["pos"] = torch.randperm(n, generator=gen), 0
+        state["pos"] += batch_size
+        return state["perm"][state["pos"] - batch_size:state["pos"]]
+
+    return next_indices
+
+
 def lr_at(step, tc):
     """Linear warm-up over `warmup` steps, then cosine from lr to min_lr at `steps`."""
     if step < tc.warmup:
@@ -101,11 +115,14 @@ def cpu_state(model):
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
-def load_best(name, model):
-    """Copy the checkpoint's best weights (by validation) into `model`; returns the checkpoint's summary."""
+def load_best(name, make_model):
+    """The checkpoint's best weights (by validation) in the model make_model(model_config) builds, where
+    model_config is the dict the checkpoint recorded (None in checkpoints that predate it).
+    -> (model in eval mode, the checkpoint's summary)."""
     ck = torch.load(os.path.join(CACHE_DIR, name + ".pt"), map_location="cpu")
+    model = make_model(ck.get("model_config"))
     model.load_state_dict(ck["best_model"])
-    return {k: ck[k] for k in ("step", "best", "history", "wall_seconds", "train_config")}
+    return model.eval(), {k: ck[k] for k in ("step", "best", "history", "wall_seconds", "train_config")}
 
 
 def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=False, time_steps=0, log=print):

@@ -77,10 +77,7 @@ def tensors_and_config(model):
 
 def load_best():
     """The best weights (by validation) of the training checkpoint models/data/cache/pixelcnn.pt."""
-    ck = torch.load(os.path.join(train_loop.CACHE_DIR, "pixelcnn.pt"), map_location="cpu")
-    model = GatedPixelCNN(PixelCNNConfig(**ck["model_config"]) if ck.get("model_config") else PixelCNNConfig())
-    model.load_state_dict(ck["best_model"])
-    return model.eval()
+    return train_loop.load_best("pixelcnn", lambda mc: GatedPixelCNN(PixelCNNConfig(**mc) if mc else PixelCNNConfig()))[0]
 
 
 @torch.no_grad()
@@ -90,13 +87,8 @@ def load_exported(path=os.path.join(HERE, "model.safetensors")):
     cfg = {"input_channels": 1, **meta["config"]}  # files without the key predate the coordinate channels
     model = GatedPixelCNN(PixelCNNConfig(**{f: cfg[f] for f in PixelCNNConfig.__dataclass_fields__}))
 
-    def put(param, name, view=lambda a: a):
-        value = view(torch.from_numpy(t.pop(name).copy()))
-        assert value.shape == param.shape, f"{name}: file shape {tuple(value.shape)} != model {tuple(param.shape)}"
-        param.copy_(value)
-
-    as_conv = lambda a: a.permute(2, 3, 0, 1)  # noqa: E731  [kh, kw, C_out, C_in] -> [C_out, C_in, kh, kw]
-    as_1x1 = lambda a: a[:, :, None, None]  # noqa: E731
+    f = safetensors_io.Loader(t)
+    put, as_conv, as_1x1 = f.put, safetensors_io.as_conv, safetensors_io.as_1x1
     for i, layer in enumerate(model.layers):
         p = f"layers.{i}."
         for name in ("v_conv", "h_conv"):
@@ -110,8 +102,8 @@ def load_exported(path=os.path.join(HERE, "model.safetensors")):
     for j, conv in enumerate(model.head):
         put(conv.weight, f"head.{j}.weight", as_1x1)
         put(conv.bias, f"head.{j}.bias")
-    masks = [k for k in t if k.endswith(".mask")]
-    assert sorted(t) == sorted(masks), f"unused tensors: {sorted(set(t) - set(masks))}"
+    unused = [k for k in f.left() if not k.endswith(".mask")]  # masks are baked into the conv weights
+    assert not unused, f"unused tensors: {unused}"
     return model.eval()
 
 

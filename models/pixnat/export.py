@@ -60,10 +60,7 @@ def tensors_and_config(model):
 def load_best():
     """The best weights (by validation) of the training checkpoint models/data/cache/pixnat.pt, in a PixNAT built
     from the checkpoint's model config (PixNATConfig() if it has none)."""
-    mc = torch.load(os.path.join(train_loop.CACHE_DIR, "pixnat.pt"), map_location="cpu").get("model_config")
-    model = PixNAT(PixNATConfig(**mc) if mc is not None else PixNATConfig())
-    train_loop.load_best("pixnat", model)
-    return model.eval()
+    return train_loop.load_best("pixnat", lambda mc: PixNAT(PixNATConfig(**mc) if mc else PixNATConfig()))[0]
 
 
 @torch.no_grad()
@@ -73,13 +70,8 @@ def load_exported(path=os.path.join(HERE, "model.safetensors")):
     assert meta["arch"] == "pixnat", meta["arch"]
     model = PixNAT(PixNATConfig(**{f: meta["config"][f] for f in PixNATConfig.__dataclass_fields__}))
 
-    def put(param, name, view=lambda a: a):
-        value = view(torch.from_numpy(t.pop(name).copy()))
-        assert value.shape == param.shape, f"{name}: file shape {tuple(value.shape)} != model {tuple(param.shape)}"
-        param.copy_(value)
-
-    as_conv = lambda a: a.permute(2, 3, 0, 1)  # noqa: E731  [kh, kw, C_out, C_in] -> [C_out, C_in, kh, kw]
-    as_1x1 = lambda a: a[:, :, None, None]  # noqa: E731
+    f = safetensors_io.Loader(t)
+    put, as_conv, as_1x1 = f.put, safetensors_io.as_conv, safetensors_io.as_1x1
     put(model.tok_emb.weight, "tok_emb")
     put(model.pos_emb, "pos_emb")
     for i, b in enumerate(model.blocks):
@@ -95,7 +87,7 @@ def load_exported(path=os.path.join(HERE, "model.safetensors")):
     put(model.norm_out.bias, "norm_out.bias")
     put(model.head.weight, "head.weight", as_1x1)
     put(model.head.bias, "head.bias")
-    assert not t, f"unused tensors: {sorted(t)}"
+    assert not f.left(), f"unused tensors: {f.left()}"
     return model.eval()
 
 

@@ -23,17 +23,10 @@ from models.pixnat.export import load_exported  # noqa: E402
 from models.pixnat.model import PixNAT, PixNATConfig, random_mask  # noqa: E402
 
 NAME = "pixnat"
-VAL_SPLIT = 55000      # train images [0, 55000) train, [55000, 60000) validate
 VAL_IMAGES = 1000
 VAL_MASK_SEED = 0
 DEFAULTS = train_loop.TrainConfig(steps=2400, batch_size=32, lr=2e-3, min_lr=1e-4, warmup=100, weight_decay=0.0,
                                   seed=1234, eval_every=500, patience=4)
-
-
-def load_data(levels):
-    x, y = fashion_mnist.load("train")
-    x, y = torch.from_numpy(fashion_mnist.quantise(x, levels)), torch.from_numpy(y)
-    return (x[:VAL_SPLIT], y[:VAL_SPLIT]), (x[VAL_SPLIT:VAL_SPLIT + VAL_IMAGES], y[VAL_SPLIT:VAL_SPLIT + VAL_IMAGES])
 
 
 @torch.no_grad()
@@ -58,16 +51,13 @@ def main():
     tc = train_loop.config_from_args(args)
     mc = PixNATConfig()
     print(f"model {mc}", flush=True)
-    (xtr, ytr), (xva, yva) = load_data(mc.levels)
+    (xtr, ytr), (xva, yva) = fashion_mnist.train_val_split(mc.levels, VAL_IMAGES)
     torch.manual_seed(tc.seed)
     model = PixNAT(mc)
-    state = {"perm": None, "pos": 0}
+    indices = train_loop.shuffled_batches(len(xtr), tc.batch_size)
 
     def next_batch(gen):
-        if state["perm"] is None or state["pos"] + tc.batch_size > len(xtr):
-            state["perm"], state["pos"] = torch.randperm(len(xtr), generator=gen), 0
-        idx = state["perm"][state["pos"]:state["pos"] + tc.batch_size]
-        state["pos"] += tc.batch_size
+        idx = indices(gen)
         return xtr[idx], ytr[idx], random_mask(len(idx), mc.height, mc.width, generator=gen)
 
     def loss(model, batch):

@@ -32,10 +32,7 @@ CONFIG_KEYS = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "context"
 def load_best():
     """The best weights (by validation) of the training checkpoint, in a GPT built from the checkpoint's model
     config (the trainer's default config if it has none). -> (model in eval mode, the checkpoint's summary)."""
-    mc = torch.load(os.path.join(train_loop.CACHE_DIR, NAME + ".pt"), map_location="cpu").get("model_config")
-    model = GPT(GPTConfig(**mc) if mc is not None else GPTConfig(vocab_size=len(CharTokenizer.load())))
-    summary = train_loop.load_best(NAME, model)
-    return model.eval(), summary
+    return train_loop.load_best(NAME, lambda mc: GPT(GPTConfig(**mc) if mc else GPTConfig(vocab_size=len(CharTokenizer.load()))))
 
 
 def export(model, out_path):

@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 from common import train_loop  # noqa: E402
 from common.safetensors_io import read  # noqa: E402
 from common.text import CACHE_DIR, CharTokenizer, length_bucketed_batches, load_splits, load_tensors, transformer_tensors  # noqa: E402
+from export import load_best  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 
 NAME = "poet-at"
@@ -70,9 +71,7 @@ def load_committed(model):
 
 
 def eval_only(tok, data):
-    model = GPT(GPTConfig(vocab_size=len(tok)))
-    report = train_loop.load_best(NAME, model)
-    model.eval()
+    model, report = load_best()
     for s in ("val", "test"):
         report[s] = evaluate(model, data[s], tok)
         print(s, report[s], flush=True)

@@ -39,10 +39,7 @@ def exported_tensors(model):
 def load_best():
     """The best weights (by validation) of the training checkpoint, in a CMLM built from the checkpoint's model
     config (the trainer's default config if it has none). -> (model in eval mode, the checkpoint's summary)."""
-    mc = torch.load(os.path.join(train_loop.CACHE_DIR, NAME + ".pt"), map_location="cpu").get("model_config")
-    model = CMLM(CMLMConfig(**mc) if mc is not None else CMLMConfig(vocab_size=len(CharTokenizer.load())))
-    summary = train_loop.load_best(NAME, model)
-    return model.eval(), summary
+    return train_loop.load_best(NAME, lambda mc: CMLM(CMLMConfig(**mc) if mc else CMLMConfig(vocab_size=len(CharTokenizer.load()))))
 
 
 def export(model, out_path):

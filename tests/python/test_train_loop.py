@@ -192,9 +192,9 @@ class TrainLoopTest(unittest.TestCase):
         self.assert_same_weights(ck["best_model"], seen[1])
         self.assert_same_weights(ck["model"], seen[4])
         self.assertFalse(torch.equal(seen[1]["fc1.weight"], seen[4]["fc1.weight"]))
-        fresh = make_model(1)
-        train_loop.load_best(NAME, fresh)
+        fresh, summary = train_loop.load_best(NAME, lambda mc: make_model(1))
         self.assert_same_weights(fresh.state_dict(), seen[1])
+        self.assertEqual(summary["step"], 10)
         self.assertEqual(ck["model_config"], {"d_in": D_IN, "d_hidden": 8, "d_out": D_OUT})
 
     def test_lr_warmup_then_cosine_to_min_lr(self):
