@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from models.common import fashion_mnist, image_io, image_quality  # noqa: E402
+from models.common import charts, fashion_mnist, image_io, image_quality  # noqa: E402
 from models.pixnat.export import load_best, load_exported  # noqa: E402
 from models.pixnat.model import sample  # noqa: E402
 
@@ -61,6 +61,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
+        charts.main(args.json)  # quality_vs_K.svg from the same rows
 
 
 if __name__ == "__main__":
