@@ -18,6 +18,7 @@
 #include "core/decode/nat_report.hpp"
 #include "core/decode/pixels.hpp"
 #include "core/decode/report.hpp"
+#include "core/decode/speculative.hpp"
 #include "core/decode/text_model.hpp"
 #include "core/io/json.hpp"
 #include "core/io/safetensors.hpp"

@@ -1,4 +1,4 @@
-// Non-autoregressive decoding (core/decode/nat.*, core/models/cmlm.*), the hybrid, the run metrics
+// Non-autoregressive decoding (core/decode/nat.*, core/models/cmlm.*), the hybrid (speculative.*), the run metrics
 // (core/decode/metrics.*) and their JSON (core/decode/nat_report.*):
 //  - pure functions: the Mask-Predict schedule, form layouts, repetition rate and form checks on hand-made
 //    strings;
@@ -24,6 +24,7 @@
 #include "core/decode/metrics.hpp"
 #include "core/decode/nat_report.hpp"
 #include "core/decode/report.hpp"
+#include "core/decode/speculative.hpp"
 #include "core/decode/rng.hpp"
 #include "core/decode/text_model.hpp"
 #include "core/models/cmlm.hpp"
