@@ -19,6 +19,7 @@
 #include "core/decode/pixels.hpp"
 #include "core/models/pixelcnn.hpp"
 #include "core/ops/ops.hpp"
+#include "tests/cpp/weights.hpp"
 
 namespace {
 
@@ -38,48 +39,10 @@ Bytes read_bytes(const std::string& path) {
     return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
-// ---- an in-memory atnat-1 file (the layout of models/common/safetensors_io.py write) -------------------
-
-struct TensorSpec {
-    std::string name;
-    std::vector<size_t> shape;
-    std::string dtype = "F32";
-    std::vector<float> f32;
-    std::vector<uint8_t> u8;
-};
-
-Bytes write_safetensors(const std::vector<TensorSpec>& tensors, const std::string& arch, const json& config) {
-    json header;
-    header["__metadata__"] = {{"format", "atnat-1"}, {"arch", arch}, {"config", config.dump()}};
-    Bytes data;
-    for (const auto& t : tensors) {
-        data.resize((data.size() + 15) / 16 * 16, 0);
-        const size_t begin = data.size();
-        if (t.dtype == "U8") {
-            data.insert(data.end(), t.u8.begin(), t.u8.end());
-        } else {
-            const auto* p = reinterpret_cast<const uint8_t*>(t.f32.data());
-            data.insert(data.end(), p, p + t.f32.size() * 4);
-        }
-        header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
-    }
-    std::string h = header.dump();
-    h.resize(h.size() + (16 - (8 + h.size()) % 16) % 16, ' ');
-    Bytes out;
-    out.reserve(8 + h.size() + data.size());
-    for (int i = 0; i < 8; ++i) out.push_back(uint8_t(uint64_t(h.size()) >> (8 * i)));
-    for (char ch : h) out.push_back(uint8_t(ch));
-    out.insert(out.end(), data.begin(), data.end());
-    return out;
-}
-
-struct Lcg {  // deterministic test numbers (the same natively and in wasm)
-    uint64_t s;
-    float uniform(float lo, float hi) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        return lo + (hi - lo) * float(s >> 40) / float(1 << 24);
-    }
-};
+// ---- in-memory atnat-1 files: tests/cpp/weights.hpp ---------------------------------------------------
+using atnat::test::Lcg;
+using atnat::test::TensorSpec;
+using atnat::test::write_weights;
 
 struct TinyConfig {
     int levels = 16, channels = 8, layers = 3, first_kernel = 5, head_channels = 12, n_classes = 10, height = 9,
@@ -103,7 +66,7 @@ std::vector<TensorSpec> tiny_tensors(const TinyConfig& c, uint64_t seed = 1) {
     auto f32 = [&](const std::string& name, std::vector<size_t> shape, float scale) {
         size_t n = 1;
         for (size_t d : shape) n *= d;
-        TensorSpec s{name, shape, "F32", std::vector<float>(n), {}};
+        TensorSpec s{name, shape, std::vector<float>(n)};
         for (auto& v : s.f32) v = rng.uniform(-scale, scale);
         t.push_back(std::move(s));
     };
@@ -124,9 +87,9 @@ std::vector<TensorSpec> tiny_tensors(const TinyConfig& c, uint64_t seed = 1) {
         }
         f32(p + "h_conv.bias", {C2}, 0.2f);
         if (i == 0) {
-            TensorSpec vm{p + "v_conv.mask", {r + 1, k0}, "U8", {}, std::vector<uint8_t>((r + 1) * k0, 1)};
+            TensorSpec vm{p + "v_conv.mask", {r + 1, k0}, {}, "U8", std::vector<uint8_t>((r + 1) * k0, 1)};
             std::fill(vm.u8.begin() + r * k0, vm.u8.end(), 0);
-            TensorSpec hm{p + "h_conv.mask", {1, r + 1}, "U8", {}, std::vector<uint8_t>(r + 1, 1)};
+            TensorSpec hm{p + "h_conv.mask", {1, r + 1}, {}, "U8", std::vector<uint8_t>(r + 1, 1)};
             hm.u8[r] = 0;
             t.push_back(vm);
             t.push_back(hm);
@@ -152,7 +115,7 @@ atnat::Result<PixelCNN> load_bytes(const Bytes& bytes) {
 }
 
 PixelCNN tiny_model(const TinyConfig& c, uint64_t seed = 1) {
-    auto m = load_bytes(write_safetensors(tiny_tensors(c, seed), "pixelcnn", config_json(c)));
+    auto m = load_bytes(write_weights("pixelcnn", config_json(c), tiny_tensors(c, seed)));
     EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error());
     return std::move(*m);
 }
@@ -492,7 +455,7 @@ TEST(PixelSampling, ImpossibleSettingsAreClearErrors) {
 // ---- the loader's checks ------------------------------------------------------------------------------
 
 std::string load_error(const std::vector<TensorSpec>& t, const std::string& arch, const json& cfg) {
-    auto m = load_bytes(write_safetensors(t, arch, cfg));
+    auto m = load_bytes(write_weights(arch, cfg, t));
     return m.ok() ? std::string() : m.error();
 }
 

@@ -22,6 +22,7 @@
 #include "core/decode/pixels.hpp"
 #include "core/models/pixnat.hpp"
 #include "core/ops/ops.hpp"
+#include "tests/cpp/weights.hpp"
 
 namespace {
 
@@ -40,42 +41,10 @@ Bytes read_bytes(const std::string& path) {
     return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
-// ---- an in-memory atnat-1 file (the layout of models/common/safetensors_io.py write) -------------------
-
-struct TensorSpec {
-    std::string name;
-    std::vector<size_t> shape;
-    std::vector<float> f32;
-};
-
-Bytes write_safetensors(const std::vector<TensorSpec>& tensors, const std::string& arch, const json& config) {
-    json header;
-    header["__metadata__"] = {{"format", "atnat-1"}, {"arch", arch}, {"config", config.dump()}};
-    Bytes data;
-    for (const auto& t : tensors) {
-        data.resize((data.size() + 15) / 16 * 16, 0);
-        const size_t begin = data.size();
-        const auto* p = reinterpret_cast<const uint8_t*>(t.f32.data());
-        data.insert(data.end(), p, p + t.f32.size() * 4);
-        header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
-    }
-    std::string h = header.dump();
-    h.resize(h.size() + (16 - (8 + h.size()) % 16) % 16, ' ');
-    Bytes out;
-    out.reserve(8 + h.size() + data.size());
-    for (int i = 0; i < 8; ++i) out.push_back(uint8_t(uint64_t(h.size()) >> (8 * i)));
-    for (char ch : h) out.push_back(uint8_t(ch));
-    out.insert(out.end(), data.begin(), data.end());
-    return out;
-}
-
-struct Lcg {
-    uint64_t s;
-    float uniform(float lo, float hi) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        return lo + (hi - lo) * float(s >> 40) / float(1 << 24);
-    }
-};
+// ---- in-memory atnat-1 files: tests/cpp/weights.hpp ---------------------------------------------------
+using atnat::test::Lcg;
+using atnat::test::TensorSpec;
+using atnat::test::write_weights;
 
 struct TinyConfig {
     int levels = 16, channels = 8, n_classes = 10, height = 9, width = 7;
@@ -125,7 +94,7 @@ atnat::Result<PixNAT> load_bytes(const Bytes& bytes) {
 }
 
 PixNAT tiny_model(const TinyConfig& c, uint64_t seed = 1) {
-    auto m = load_bytes(write_safetensors(tiny_tensors(c, seed), "pixnat", config_json(c)));
+    auto m = load_bytes(write_weights("pixnat", config_json(c), tiny_tensors(c, seed)));
     EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error());
     return std::move(*m);
 }
@@ -297,7 +266,7 @@ TEST(PixNATTiny, ForwardMatchesScalarReference) {
     for (size_t ci = 0; ci < cs.size(); ++ci) {
         const TinyConfig& c = cs[ci];
         const auto tensors = tiny_tensors(c, 30 + ci);
-        auto m = load_bytes(write_safetensors(tensors, "pixnat", config_json(c)));
+        auto m = load_bytes(write_weights("pixnat", config_json(c), tensors));
         ASSERT_TRUE(m.ok()) << m.error();
         const size_t P = size_t(c.height) * c.width, L = c.levels;
         Lcg rng{ci + 5};
@@ -411,7 +380,7 @@ TEST(PixNATSampler, ImpossibleSettingsAreClearErrors) {
 }
 
 std::string load_error(const std::vector<TensorSpec>& t, const std::string& arch, const json& cfg) {
-    auto m = load_bytes(write_safetensors(t, arch, cfg));
+    auto m = load_bytes(write_weights(arch, cfg, t));
     return m.ok() ? std::string() : m.error();
 }
 
@@ -450,7 +419,7 @@ TEST(PixNATLoad, RejectsBadConfigsAndTensors) {
     cfg["kernel"] = 3;
     cfg["layernorm_eps"] = 1e-5;
     cfg["default_gumbel_temp"] = 2.0;
-    auto m = load_bytes(write_safetensors(t, "pixnat", cfg));
+    auto m = load_bytes(write_weights("pixnat", cfg, t));
     ASSERT_TRUE(m.ok()) << m.error();
     EXPECT_EQ(m->config().default_gumbel_temp, 2.f);
     EXPECT_EQ(MaskPredictSampler::create(*m, 4, PixelSampling{})->gumbel_temp(), 2.f);
