@@ -19,7 +19,8 @@ double to_ms(Clock::duration d) {
 }
 
 TokenRecord make_record(const io::Tokenizer& tok, int32_t id, std::span<const float> dist, bool forced,
-                        size_t top_n, std::vector<int32_t>& order, std::vector<float>& values, bool log_domain) {
+                        size_t top_n, std::vector<int32_t>& order, std::vector<float>& values,
+                        bool log_domain) {
     TokenRecord r;
     r.id = id;
     r.text = tok.token_text(id);
@@ -30,7 +31,8 @@ TokenRecord make_record(const io::Tokenizer& tok, int32_t id, std::span<const fl
         ops::top_k(dist.data(), dist.size(), n, order.data(), values.data());
         r.top.reserve(n);
         for (size_t i = 0; i < n; ++i)
-            r.top.push_back({order[i], tok.token_text(order[i]), log_domain ? std::exp(values[i]) : values[i]});
+            r.top.push_back(
+                {order[i], tok.token_text(order[i]), log_domain ? std::exp(values[i]) : values[i]});
     }
     return r;
 }
@@ -94,7 +96,8 @@ Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageMode
     }
     if (Status s = check_repetition_penalty(o.repetition_penalty); !s) return make_error(s.error());
     if (o.strategy == Strategy::sample) {
-        if (Status s = check(SamplingParams{o.temperature, o.top_k, o.top_p}); !s) return make_error(s.error());
+        if (Status s = check(SamplingParams{o.temperature, o.top_k, o.top_p}); !s)
+            return make_error(s.error());
     }
     if (o.strategy == Strategy::beam) {
         if (o.beam_width < 1 || o.beam_width > 8) {

@@ -43,7 +43,7 @@ struct NatRequest {
     float top_p = 1.f;                              // sample: (0, 1]
     uint64_t seed = 0;
     std::vector<Constraint> constraints;  // characters at positions counted from the first one (poem.hpp)
-    std::string acrostic;    // 藏头诗: character i starts line i (a regular form is needed)
+    std::string acrostic;                 // 藏头诗: character i starts line i (a regular form is needed)
     std::string blank_text;  // the whole poem, blanks marked (is_blank_marker): the model fills the blanks
     bool layout = false;     // give the form's "，" "。" "\n" (a regular form, its own length)
     size_t top_n = 5;        // alternatives recorded per token, 0 .. 20

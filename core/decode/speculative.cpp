@@ -143,7 +143,8 @@ Result<HybridEvent> HybridSession::step() {
         ops::log_softmax(logp_.data(), V);
         // As GenerationSession: <eos> is not a choice while a forced token lies ahead.
         std::copy(row, row + V, probs_.begin());
-        if (forced_.upper_bound(pos) != forced_.end()) probs_[size_t(tok.eos())] = std::numeric_limits<float>::lowest();
+        if (forced_.upper_bound(pos) != forced_.end())
+            probs_[size_t(tok.eos())] = std::numeric_limits<float>::lowest();
         const int32_t id = is_forced ? forced->second : int32_t(ops::argmax(probs_.data(), V));
         ops::softmax(probs_.data(), V, nullptr);
         TokenRecord rec = make_record(tok, id, probs_, is_forced, settings_.top_n, order_, values_);

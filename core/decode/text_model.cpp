@@ -18,7 +18,8 @@ Result<TextModel> TextModel::load(const io::WeightFile& file) {
     }
     auto vocabulary = load_vocabulary(file, transformer->config.vocab_size, /*require_forms=*/false);
     if (!vocabulary) return make_error(vocabulary.error());
-    return TextModel{std::move(*vocabulary), std::make_shared<const models::Transformer>(std::move(*transformer))};
+    return TextModel{std::move(*vocabulary),
+                     std::make_shared<const models::Transformer>(std::move(*transformer))};
 }
 
 Result<TextModel> TextModel::load(std::vector<uint8_t> bytes) {
@@ -119,8 +120,8 @@ Result<GenerateRequest> at_request_for(const TextModel& at, const NatRequest& re
     const size_t start = at.forms.empty() ? 1 : 2;  // <bos> (<form>)
     const size_t context = at.transformer->config.context;
     const size_t longest = context > start + 1 ? context - start - 1 : 0;  // room for the <eos>
-    auto plan = plan_poem(at, PoemLimits{longest, longest, "the AT context without <bos>, form and <eos>"},
-                          request);
+    auto plan =
+        plan_poem(at, PoemLimits{longest, longest, "the AT context without <bos>, form and <eos>"}, request);
     if (!plan) return make_error(plan.error());
     return at_request(*plan, *at.tokenizer);
 }

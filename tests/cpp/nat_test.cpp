@@ -1,4 +1,5 @@
-// Non-autoregressive decoding (core/decode/nat.*, core/models/cmlm.*) and its JSON (core/decode/nat_report.*):
+// Non-autoregressive decoding (core/decode/nat.*, core/models/cmlm.*) and its JSON
+// (core/decode/nat_report.*):
 //  - the Mask-Predict schedule;
 //  - the tiny random-weight CMLM and GPT of poets.hpp: pass-by-pass schedule counts and re-masking of the
 //    least confident, one-pass fill = argmax of a forward_all, given positions never masked, acrostic /
@@ -36,7 +37,6 @@ using decode::NatSession;
 using nlohmann::json;
 using namespace atnat::test;
 
-
 // ------------------------------------------------------------------------------------- pure functions
 TEST(MaskPredictSchedule, RemasksFloorOfMTimesRemainingOverT) {
     // M = 20, T = 10: 18, 16, ..., 2, then 0 after the last pass.
@@ -55,7 +55,6 @@ TEST(MaskPredictSchedule, RemasksFloorOfMTimesRemainingOverT) {
     EXPECT_EQ(decode::remask_count(5, 1, 1), 0u);  // T = 1: one pass
     EXPECT_EQ(decode::remask_count(5, 0, 0), 0u);
 }
-
 
 TEST(Cmlm, LoaderValidatesTheLengthHeadAndConfig) {
     TinyModels t;
@@ -583,13 +582,11 @@ TEST(NatReport, ResultAndEventJsonCarryPassesAndLengths) {
     EXPECT_EQ(decode::to_json(r.events.back())["done"], true);
 }
 
-
 // |a - b| <= atol + rtol·|b| with the fixture's 7 significant digits in mind.
 void expect_close(float got, double want, const std::string& where) {
     EXPECT_LE(std::fabs(double(got) - want), 1e-4 + 1e-4 * std::fabs(want))
         << where << ": " << got << " vs " << want;
 }
-
 
 TEST_F(PoetNatGolden, LogitsAndLengthLogitsMatchPyTorch) {
     const auto& cm = *model->cmlm;

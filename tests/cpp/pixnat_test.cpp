@@ -6,6 +6,8 @@
 //    convs done the obvious way, so the polyphase decomposition in the model is checked, dilations > H and W
 //    included);
 //  - the sampler's invariants (schedule, no pixel revisited, determinism per seed) and its errors.
+#include "core/models/pixnat.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,7 +22,6 @@
 #include <vector>
 
 #include "core/decode/pixels.hpp"
-#include "core/models/pixnat.hpp"
 #include "core/ops/ops.hpp"
 #include "tests/cpp/weights.hpp"
 
@@ -52,8 +53,8 @@ struct TinyConfig {
 };
 
 json config_json(const TinyConfig& c) {
-    return {{"levels", c.levels}, {"channels", c.channels}, {"dilations", c.dilations},
-            {"n_classes", c.n_classes}, {"height", c.height}, {"width", c.width}};
+    return {{"levels", c.levels},       {"channels", c.channels}, {"dilations", c.dilations},
+            {"n_classes", c.n_classes}, {"height", c.height},     {"width", c.width}};
 }
 
 std::vector<TensorSpec> tiny_tensors(const TinyConfig& c, uint64_t seed = 1) {
@@ -116,16 +117,19 @@ std::vector<double> reference_forward(const TinyConfig& c, const std::vector<Ten
             double mean = 0, var = 0;
             for (int i = 0; i < C; ++i) mean += in[size_t(p * C + i)];
             mean /= C;
-            for (int i = 0; i < C; ++i) var += (in[size_t(p * C + i)] - mean) * (in[size_t(p * C + i)] - mean);
+            for (int i = 0; i < C; ++i)
+                var += (in[size_t(p * C + i)] - mean) * (in[size_t(p * C + i)] - mean);
             var /= C;
             for (int i = 0; i < C; ++i)
-                out[size_t(p * C + i)] = (in[size_t(p * C + i)] - mean) / std::sqrt(var + 1e-5) * w[size_t(i)] + b[size_t(i)];
+                out[size_t(p * C + i)] =
+                    (in[size_t(p * C + i)] - mean) / std::sqrt(var + 1e-5) * w[size_t(i)] + b[size_t(i)];
         }
     };
     const auto& te = get("tok_emb");
     const auto& pe = get("pos_emb");
     for (int p = 0; p < P; ++p)
-        for (int i = 0; i < C; ++i) h[size_t(p * C + i)] = double(te[size_t(tokens[size_t(p)] * C + i)]) + pe[size_t(p * C + i)];
+        for (int i = 0; i < C; ++i)
+            h[size_t(p * C + i)] = double(te[size_t(tokens[size_t(p)] * C + i)]) + pe[size_t(p * C + i)];
     for (size_t bi = 0; bi < c.dilations.size(); ++bi) {
         const std::string pre = "blocks." + std::to_string(bi) + ".";
         const int d = c.dilations[bi];
@@ -142,7 +146,8 @@ std::vector<double> reference_forward(const TinyConfig& c, const std::vector<Ten
                             const int iy = oy - d + d * ky, ix = ox - d + d * kx;
                             if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
                             for (int i = 0; i < C; ++i)
-                                acc += double(cw[size_t(((ky * 3 + kx) * C + o) * C + i)]) * z[size_t((iy * W + ix) * C + i)];
+                                acc += double(cw[size_t(((ky * 3 + kx) * C + o) * C + i)]) *
+                                       z[size_t((iy * W + ix) * C + i)];
                         }
                     y[size_t((oy * W + ox) * C + o)] = acc * 0.5 * (1 + std::erf(acc / std::sqrt(2.0)));
                 }
@@ -198,8 +203,8 @@ const Golden* golden() {
     return g;
 }
 
-#define REQUIRE_GOLDEN()                                                                  \
-    const Golden* g = golden();                                                           \
+#define REQUIRE_GOLDEN()        \
+    const Golden* g = golden(); \
     if (!g) GTEST_SKIP() << "tests/fixtures/pixnat-golden.json not written yet (export.py)"
 
 TEST(PixNATGolden, LogitsMatchPyTorch) {
@@ -226,7 +231,8 @@ TEST(PixNATGolden, LogitsMatchPyTorch) {
     std::printf("[ info ] pixnat golden: max |logit - PyTorch| = %.3g\n", worst);
     const auto argmax = g->fixture["argmax_row_major"].get<std::vector<int>>();
     size_t wrong = 0;
-    for (size_t p = 0; p < tokens.size(); ++p) wrong += int(atnat::ops::argmax(s.logits() + p * L, L)) != argmax[p];
+    for (size_t p = 0; p < tokens.size(); ++p)
+        wrong += int(atnat::ops::argmax(s.logits() + p * L, L)) != argmax[p];
     EXPECT_EQ(wrong, 0u) << "argmax differs from PyTorch at " << wrong << " pixels";
 }
 
@@ -234,7 +240,8 @@ TEST(PixNATGolden, MaskSchedulesMatchPython) {
     REQUIRE_GOLDEN();
     const size_t P = size_t(g->model.config().height) * g->model.config().width;
     for (const auto& [k, sched] : g->fixture["mask_schedules"].items()) {
-        EXPECT_EQ(atnat::decode::mask_schedule(std::stoi(k), P), sched.get<std::vector<size_t>>()) << "K = " << k;
+        EXPECT_EQ(atnat::decode::mask_schedule(std::stoi(k), P), sched.get<std::vector<size_t>>())
+            << "K = " << k;
     }
 }
 
@@ -290,7 +297,8 @@ TEST(PixNATTiny, MaskScheduleShape) {
         EXPECT_EQ(n.back(), 0u);
         for (int k = 1; k <= K; ++k) EXPECT_LE(n[size_t(k)], n[size_t(k) - 1]);
     }
-    EXPECT_EQ(atnat::decode::mask_schedule(2, 784), (std::vector<size_t>{784, 554, 0}));  // floor(784 cos(pi/4))
+    EXPECT_EQ(atnat::decode::mask_schedule(2, 784),
+              (std::vector<size_t>{784, 554, 0}));  // floor(784 cos(pi/4))
     EXPECT_EQ(atnat::decode::mask_schedule(4, 784), (std::vector<size_t>{784, 724, 554, 300, 0}));
 }
 
@@ -354,7 +362,8 @@ TEST(PixNATSampler, DeterministicPerSeed) {
     atnat::decode::Pcg32 rng(5, 0);
     float scratch[16];
     for (size_t p = 0; p < all_mask.size(); ++p) {
-        const size_t want = atnat::decode::pick_level(s.logits() + p * c.levels, c.levels, 1.f, false, rng.uniform(), scratch);
+        const size_t want = atnat::decode::pick_level(s.logits() + p * c.levels, c.levels, 1.f, false,
+                                                      rng.uniform(), scratch);
         ASSERT_EQ(one[p], want) << "pixel " << p;
     }
 }
@@ -372,7 +381,8 @@ TEST(PixNATSampler, ImpossibleSettingsAreClearErrors) {
     EXPECT_NE(err(0, ok).find("steps 0 is outside [1, 16]"), std::string::npos);
     EXPECT_NE(err(100, ok).find("steps 100 is outside [1, 16]"), std::string::npos);
     EXPECT_NE(err(-3, ok).find("steps -3"), std::string::npos);
-    EXPECT_NE(err(8, PixelSampling{11, 1, 0, 1.f, false}).find("class 11 is outside [0, 9]"), std::string::npos);
+    EXPECT_NE(err(8, PixelSampling{11, 1, 0, 1.f, false}).find("class 11 is outside [0, 9]"),
+              std::string::npos);
     EXPECT_NE(err(8, PixelSampling{0, 1, 0, 0.f, false}).find("temperature"), std::string::npos);
     EXPECT_NE(err(8, PixelSampling{0, 1, 0, -2.f, false}).find("temperature"), std::string::npos);
     EXPECT_NE(err(8, ok, -1.f).find("gumbel"), std::string::npos);

@@ -53,7 +53,8 @@ TEST(PoemForms, LayoutsFollowTheDataFormat) {
 
 // ------------------------------------------------------------------------------------------- vocabulary
 std::string vocabulary_error(const json& tokenizer, bool require_forms) {
-    auto f = io::WeightFile::parse(write_weights("gpt", TinyModels().config, TinyModels::random(3, false), tokenizer));
+    auto f = io::WeightFile::parse(
+        write_weights("gpt", TinyModels().config, TinyModels::random(3, false), tokenizer));
     if (!f) return "parse: " + f.error();
     auto v = decode::load_vocabulary(*f, kV, require_forms);
     return v ? std::string() : v.error();
@@ -62,7 +63,8 @@ std::string vocabulary_error(const json& tokenizer, bool require_forms) {
 TEST(Vocabulary, FormsAreReadSortedById) {
     json tok = tokenizer_json();
     tok["forms"] = {{"free", "<free>"}, {"wuyan-jueju", "<wuyan-jueju>"}};
-    auto f = io::WeightFile::parse(write_weights("gpt", TinyModels().config, TinyModels::random(3, false), tok));
+    auto f =
+        io::WeightFile::parse(write_weights("gpt", TinyModels().config, TinyModels::random(3, false), tok));
     ASSERT_TRUE(f.ok()) << f.error();
     auto v = decode::load_vocabulary(*f, kV, true);
     ASSERT_TRUE(v.ok()) << v.error();
@@ -90,13 +92,16 @@ TEST(Vocabulary, OneRuleForBothPoets) {
     json tok = tokenizer_json();
     tok["forms"]["haiku"] = "<free>";
     const std::string unknown =
-        "tokenizer 'forms': form 'haiku' is unknown (known: wuyan-jueju, wuyan-lvshi, qiyan-jueju, qiyan-lvshi, free)";
+        "tokenizer 'forms': form 'haiku' is unknown (known: wuyan-jueju, wuyan-lvshi, qiyan-jueju, "
+        "qiyan-lvshi, free)";
     EXPECT_EQ(vocabulary_error(tok, false), unknown);
     EXPECT_EQ(vocabulary_error(tok, true), unknown);
-    auto at = decode::TextModel::load(write_weights("gpt", TinyModels().config, TinyModels::random(3, false), tok));
+    auto at =
+        decode::TextModel::load(write_weights("gpt", TinyModels().config, TinyModels::random(3, false), tok));
     ASSERT_FALSE(at.ok());
     EXPECT_EQ(at.error(), unknown);
-    auto nat = decode::NatModel::load(write_weights("cmlm", TinyModels().cmlm_config(), TinyModels::random(7, true), tok));
+    auto nat = decode::NatModel::load(
+        write_weights("cmlm", TinyModels().cmlm_config(), TinyModels::random(7, true), tok));
     ASSERT_FALSE(nat.ok());
     EXPECT_EQ(nat.error(), unknown);
     // Forms are optional for the AT model, required (non-empty) for the CMLM, whose input holds a form token.
@@ -118,7 +123,8 @@ TEST(Vocabulary, OneRuleForBothPoets) {
     EXPECT_EQ(vocabulary_error(bad, false),
               "tokenizer 'forms': token '<sonnet>' of form 'free' is not in the vocabulary");
     // More tokens than the model's vocabulary; no tokenizer at all.
-    auto f = io::WeightFile::parse(write_weights("gpt", TinyModels().config, TinyModels::random(3, false), tokenizer_json()));
+    auto f = io::WeightFile::parse(
+        write_weights("gpt", TinyModels().config, TinyModels::random(3, false), tokenizer_json()));
     ASSERT_TRUE(f.ok());
     auto small = decode::load_vocabulary(*f, kV - 1, false);
     ASSERT_FALSE(small.ok());
@@ -210,7 +216,6 @@ TEST(Metrics, FormCheckOnHandMadePoems) {
     EXPECT_TRUE(decode::check_form("白日依山尽，黄河入海流不断。\n欲穷千里目，更上一层楼。", free).ok);
     EXPECT_FALSE(decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，", free).ok);  // 3 lines
 }
-
 
 TEST(Metrics, MeasureRunScoresWithTheAtModel) {
     const auto at = tiny_at();

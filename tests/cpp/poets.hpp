@@ -129,7 +129,6 @@ inline decode::GenerateResult at_greedy(const decode::TextModel& at, const decod
     return s->result();
 }
 
-
 // ------------------------------------------------------------------------ the real model vs PyTorch
 inline std::string fixture_path(const char* env, const std::string& relative) {
     if (const char* p = std::getenv(env)) return p;

@@ -127,7 +127,6 @@ TEST(Hybrid, RejectsWhatItCannotReproduce) {
     EXPECT_TRUE(j.contains("saved_passes"));
 }
 
-
 TEST_F(PoetNatGolden, HybridEqualsPoetAtGreedyOnRealPrompts) {
     auto aw = read_bytes(fixture_path("ATNAT_POET_AT_MODEL", "models/poet-at/model.safetensors"));
     auto prompts = read_bytes(std::string(ATNAT_SOURCE_DIR) + "/models/data/poetry/test_prompts.txt");
