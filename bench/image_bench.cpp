@@ -1,5 +1,5 @@
-// Image-model speed (native, Google Benchmark): time per image for the PixelCNN's naive raster sampler (a full
-// forward per pixel) and its cached one (Fast PixelCNN), one full forward, and pixnat per step count K.
+// Image-model speed (native, Google Benchmark): time per image for the PixelCNN's naive raster sampler (a
+// full forward per pixel) and its cached one (Fast PixelCNN), one full forward, and pixnat per step count K.
 //   ./atnat_bench --benchmark_filter='pixelcnn|pixnat'
 // Models: models/pixelcnn/model.safetensors and models/pixnat/model.safetensors relative to the working
 // directory, or $ATNAT_PIXELCNN_MODEL / $ATNAT_PIXNAT_MODEL; an absent model skips its benchmarks.
@@ -102,8 +102,19 @@ void bm_pixnat_image(benchmark::State& state) {
 }
 
 BENCHMARK(bm_pixelcnn_forward)->Name("pixelcnn/forward")->Unit(benchmark::kMillisecond);
-BENCHMARK(bm_pixelcnn_image)->Name("pixelcnn/image/naive")->Arg(0)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_pixelcnn_image)
+    ->Name("pixelcnn/image/naive")
+    ->Arg(0)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_pixelcnn_image)->Name("pixelcnn/image/cached")->Arg(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(bm_pixnat_image)->Name("pixnat/image/K")->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(16)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_pixnat_image)
+    ->Name("pixnat/image/K")
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(16)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

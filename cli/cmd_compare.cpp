@@ -21,6 +21,7 @@
 #include "core/decode/nat.hpp"
 #include "core/decode/nat_report.hpp"
 #include "core/decode/report.hpp"
+#include "core/decode/speculative.hpp"
 #include "core/decode/text_model.hpp"
 
 namespace atnat::cli {

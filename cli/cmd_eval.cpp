@@ -16,7 +16,8 @@ constexpr const char* kDataDir = "/usr/share/datasets/fashion-mnist";  // Debian
 constexpr OptionSpec kOptions[] = {
     {"model", "PATH", "a pixelcnn weight file, or its model directory"},
     {"data", "SET", "test (10k), train (60k), or an IDX images file (.gz or raw) (default test)"},
-    {"labels", "PATH", "the IDX labels file for --data PATH (default: 'images-idx3' -> 'labels-idx1' in its name)"},
+    {"labels", "PATH",
+     "the IDX labels file for --data PATH (default: 'images-idx3' -> 'labels-idx1' in its name)"},
     {"limit", "N", "only the first N images"},
     {"json", "", "print one JSON object"},
 };
@@ -27,7 +28,8 @@ int run_eval(const Args& args) {
     auto wf = load_weights(*path);
     if (!wf) return fail(wf.error());
     if (wf->arch() != "pixelcnn") {
-        return fail("'" + *path + "' is arch '" + wf->arch() + "': eval reports bits/dim, which needs the exact " +
+        return fail("'" + *path + "' is arch '" + wf->arch() +
+                    "': eval reports bits/dim, which needs the exact " +
                     "likelihood of an autoregressive model (pixelcnn)");
     }
     auto model = models::PixelCNN::load(*wf);
@@ -53,8 +55,10 @@ int run_eval(const Args& args) {
     if (!images) return fail(images.error());
     auto labels = read_idx(labels_path);
     if (!labels) return fail(labels.error());
-    if (images->shape.size() != 3 || images->shape[1] != size_t(cfg.height) || images->shape[2] != size_t(cfg.width)) {
-        return fail(images_path + ": images are not [N, " + std::to_string(cfg.height) + ", " + std::to_string(cfg.width) + "]");
+    if (images->shape.size() != 3 || images->shape[1] != size_t(cfg.height) ||
+        images->shape[2] != size_t(cfg.width)) {
+        return fail(images_path + ": images are not [N, " + std::to_string(cfg.height) + ", " +
+                    std::to_string(cfg.width) + "]");
     }
     if (labels->shape.size() != 1 || labels->shape[0] != images->shape[0]) {
         return fail(labels_path + ": " + std::to_string(labels->data.size()) + " labels for " +
@@ -71,7 +75,8 @@ int run_eval(const Args& args) {
     for (size_t n = 0; n < N; ++n) {
         // models/common/fashion_mnist.py quantise: level = floor(byte * levels / 256)
         for (size_t p = 0; p < P; ++p) img[p] = uint8_t((unsigned(images->data[n * P + p]) * L) / 256);
-        if (Status s = state.set_class(labels->data[n]); !s) return fail(labels_path + ": image " + std::to_string(n) + ": " + s.error());
+        if (Status s = state.set_class(labels->data[n]); !s)
+            return fail(labels_path + ": image " + std::to_string(n) + ": " + s.error());
         state.forward(img.data());
         for (size_t p = 0; p < P; ++p) {  // -log softmax(logits)[level], in double
             const float* lg = state.logits() + p * L;
@@ -86,18 +91,17 @@ int run_eval(const Args& args) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double bpd = total_nats / double(N * P) / std::log(2.0);
     if (args.flag("json")) {
-        std::cout << nlohmann::json{{"model", *path},
-                                    {"data", images_path},
-                                    {"test_images", N},
-                                    {"levels", L},
-                                    {"bits_per_dim", bpd},
-                                    {"nll_nats_per_image", total_nats / double(N)},
+        std::cout << nlohmann::json{{"model", *path},      {"data", images_path},
+                                    {"test_images", N},    {"levels", L},
+                                    {"bits_per_dim", bpd}, {"nll_nats_per_image", total_nats / double(N)},
                                     {"seconds", seconds}}
                          .dump()
                   << "\n";
     } else {
-        std::printf("%s on %zu images of %s (%zu levels): %.5f bits/dim (%.2f nats/image), %.1f s (%.1f ms/image)\n",
-                    path->c_str(), N, images_path.c_str(), L, bpd, total_nats / double(N), seconds, seconds * 1e3 / double(N));
+        std::printf(
+            "%s on %zu images of %s (%zu levels): %.5f bits/dim (%.2f nats/image), %.1f s (%.1f ms/image)\n",
+            path->c_str(), N, images_path.c_str(), L, bpd, total_nats / double(N), seconds,
+            seconds * 1e3 / double(N));
     }
     return kExitOk;
 }

@@ -57,7 +57,8 @@ int run_info(const Args& args) {
         return kExitOk;
     }
 
-    // every field below comes from the file: terminal_safe keeps its control characters from reaching the terminal
+    // every field below comes from the file: terminal_safe keeps its control characters from reaching the
+    // terminal
     std::cout << "path        " << terminal_safe(*path) << "\n"
               << "arch        " << terminal_safe(wf->arch()) << "\n"
               << "format      " << terminal_safe(wf->metadata().at("format")) << "\n"

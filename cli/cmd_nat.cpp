@@ -12,6 +12,7 @@
 #include "core/decode/nat.hpp"
 #include "core/decode/nat_report.hpp"
 #include "core/decode/report.hpp"
+#include "core/decode/speculative.hpp"
 #include "core/decode/text_model.hpp"
 #include "core/io/json.hpp"
 

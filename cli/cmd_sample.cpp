@@ -39,8 +39,10 @@ int run_sample(const Args& args) {
     if (!wf) return fail(wf.error());
     const std::string arch = wf->arch();
     const bool raster = arch == "pixelcnn";
-    if (!raster && arch != "pixnat") return fail("'" + *path + "' is arch '" + arch + "'; sample reads pixelcnn or pixnat");
-    if (raster && (args.has("steps") || args.has("gumbel"))) return fail("--steps and --gumbel apply to pixnat models");
+    if (!raster && arch != "pixnat")
+        return fail("'" + *path + "' is arch '" + arch + "'; sample reads pixelcnn or pixnat");
+    if (raster && (args.has("steps") || args.has("gumbel")))
+        return fail("--steps and --gumbel apply to pixnat models");
     if (!raster && args.has("method")) return fail("--method applies to pixelcnn models (pixnat: --steps)");
 
     Settings st;
@@ -102,7 +104,8 @@ int run_sample(const Args& args) {
         decode::PixelSampling s = st.base;
         s.stream = i;
         if (st.all_classes) s.cls = int(i * n_classes / st.count);
-        auto r = raster ? decode::run_raster(*pixelcnn, method, s) : decode::run_mask_predict(*pixnat, steps, s, gumbel);
+        auto r = raster ? decode::run_raster(*pixelcnn, method, s)
+                        : decode::run_mask_predict(*pixnat, steps, s, gumbel);
         if (!r) return fail(r.error());
         images.push_back(std::move(r->image));
         classes.push_back(s.cls);
@@ -119,14 +122,17 @@ int run_sample(const Args& args) {
         sum.positions += s.positions;
     }
     if (args.has("out")) {
-        if (Status s = write_image(args.get("out"), tile(images, H, W, int(L), images.size() > 1 ? 1 : 0)); !s) return fail(s.error());
+        if (Status s = write_image(args.get("out"), tile(images, H, W, int(L), images.size() > 1 ? 1 : 0));
+            !s)
+            return fail(s.error());
     }
     if (args.has("samples-out")) {
         const std::string out = args.get("samples-out");
         std::vector<uint8_t> flat;
         for (const auto& im : images) flat.insert(flat.end(), im.begin(), im.end());
         const bool npy = out.size() >= 4 && out.compare(out.size() - 4, 4, ".npy") == 0;
-        if (Status s = write_file(out, npy ? encode_npy_u8(flat, {images.size(), H, W}) : flat); !s) return fail(s.error());
+        if (Status s = write_file(out, npy ? encode_npy_u8(flat, {images.size(), H, W}) : flat); !s)
+            return fail(s.error());
     }
 
     const std::string what = raster ? std::string(decode::raster_method_name(method)) : "mask-predict";
@@ -165,23 +171,30 @@ int run_sample(const Args& args) {
         std::cout << j.dump() << "\n";
         return kExitOk;
     }
-    std::printf("%s %s: %zu image%s (%zux%zu, %zu levels), %.1f ms/image, %.1f ms total\n", arch.c_str(), what.c_str(),
-                st.count, st.count == 1 ? "" : "s", H, W, L, total_ms / double(st.count), total_ms);
+    std::printf("%s %s: %zu image%s (%zux%zu, %zu levels), %.1f ms/image, %.1f ms total\n", arch.c_str(),
+                what.c_str(), st.count, st.count == 1 ? "" : "s", H, W, L, total_ms / double(st.count),
+                total_ms);
     if (raster) {
-        std::printf("per image: %llu full forward passes, %llu row updates, %llu pixel updates (%llu pixel positions evaluated)\n",
-                    (unsigned long long)(sum.forward_passes / st.count), (unsigned long long)(sum.row_updates / st.count),
-                    (unsigned long long)(sum.pixel_updates / st.count), (unsigned long long)(sum.positions / st.count));
+        std::printf(
+            "per image: %llu full forward passes, %llu row updates, %llu pixel updates (%llu pixel positions "
+            "evaluated)\n",
+            (unsigned long long)(sum.forward_passes / st.count),
+            (unsigned long long)(sum.row_updates / st.count),
+            (unsigned long long)(sum.pixel_updates / st.count),
+            (unsigned long long)(sum.positions / st.count));
     } else {
         std::printf("per image: %d steps = %llu parallel forward passes\n", steps,
                     (unsigned long long)(sum.forward_passes / st.count));
     }
     if (args.has("out")) std::printf("wrote %s\n", args.get("out").c_str());
     if (args.has("samples-out")) {
-        std::printf("wrote %s; score it with:\n  PYTHONPATH=. /usr/bin/python3 models/common/evaluate_samples.py --samples %s "
-                    "--npy-levels %zu --levels %zu --classes %s\n",
-                    args.get("samples-out").c_str(), args.get("samples-out").c_str(), L, L,
-                    st.all_classes ? ("0,1,2,3,4,5,6,7,8,9 --repeat " + std::to_string(st.count / n_classes)).c_str()
-                                   : std::to_string(st.base.cls).c_str());
+        std::printf(
+            "wrote %s; score it with:\n  PYTHONPATH=. /usr/bin/python3 models/common/evaluate_samples.py "
+            "--samples %s "
+            "--npy-levels %zu --levels %zu --classes %s\n",
+            args.get("samples-out").c_str(), args.get("samples-out").c_str(), L, L,
+            st.all_classes ? ("0,1,2,3,4,5,6,7,8,9 --repeat " + std::to_string(st.count / n_classes)).c_str()
+                           : std::to_string(st.base.cls).c_str());
     }
     return kExitOk;
 }

@@ -159,7 +159,8 @@ Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_byt
     std::fclose(f);
     if (failed) return make_error("cannot read '" + path + "': " + std::strerror(err));
     if (bytes.size() > max_bytes) {
-        return make_error("'" + path + "' has more than the " + std::to_string(max_bytes) + " bytes this command reads");
+        return make_error("'" + path + "' has more than the " + std::to_string(max_bytes) +
+                          " bytes this command reads");
     }
     return bytes;
 }

@@ -39,7 +39,8 @@ uint32_t adler32(const uint8_t* data, size_t n) {
 // ---- images ---------------------------------------------------------------------------------------------
 
 uint8_t level_to_byte(int level, int levels) {
-    const double v = std::nearbyint(double(level) * 255.0 / double(levels - 1));  // half to even, like np.rint
+    const double v =
+        std::nearbyint(double(level) * 255.0 / double(levels - 1));  // half to even, like np.rint
     return uint8_t(std::min(255.0, std::max(0.0, v)));
 }
 
@@ -122,7 +123,8 @@ std::vector<uint8_t> encode_png(const GreyImage& img) {
 }
 
 std::vector<uint8_t> encode_pgm(const GreyImage& img) {
-    const std::string header = "P5\n" + std::to_string(img.width) + " " + std::to_string(img.height) + "\n255\n";
+    const std::string header =
+        "P5\n" + std::to_string(img.width) + " " + std::to_string(img.height) + "\n255\n";
     std::vector<uint8_t> out(header.begin(), header.end());
     out.insert(out.end(), img.pixels.begin(), img.pixels.end());
     return out;
@@ -133,7 +135,8 @@ Status write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
     if (!f) return Status::failure("cannot create '" + path + "': " + std::strerror(errno));
     const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
     const int err = errno;
-    if (std::fclose(f) != 0 || !ok) return Status::failure("cannot write '" + path + "': " + std::strerror(err));
+    if (std::fclose(f) != 0 || !ok)
+        return Status::failure("cannot write '" + path + "': " + std::strerror(err));
     return Status::ok_status();
 }
 
@@ -145,15 +148,16 @@ Status write_image(const std::string& path, const GreyImage& img) {
 
 std::vector<uint8_t> encode_npy_u8(const std::vector<uint8_t>& data, const std::vector<size_t>& shape) {
     std::string dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (";
-    for (size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? ", " : "");
+    for (size_t i = 0; i < shape.size(); ++i)
+        dict += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? ", " : "");
     dict += "), }";
     const size_t unpadded = 10 + dict.size() + 1;  // magic(6) version(2) len(2) dict '\n'
     dict.append((64 - unpadded % 64) % 64, ' ');
     dict += '\n';
     std::vector<uint8_t> out;
     out.reserve(10 + dict.size() + data.size());
-    for (uint8_t b : {uint8_t(0x93), uint8_t('N'), uint8_t('U'), uint8_t('M'), uint8_t('P'), uint8_t('Y'), uint8_t(1),
-                      uint8_t(0), uint8_t(dict.size()), uint8_t(dict.size() >> 8)})
+    for (uint8_t b : {uint8_t(0x93), uint8_t('N'), uint8_t('U'), uint8_t('M'), uint8_t('P'), uint8_t('Y'),
+                      uint8_t(1), uint8_t(0), uint8_t(dict.size()), uint8_t(dict.size() >> 8)})
         out.push_back(b);
     for (char c : dict) out.push_back(uint8_t(c));
     out.insert(out.end(), data.begin(), data.end());
@@ -174,8 +178,10 @@ struct BitReader {
     uint32_t bits(int need) {  // need <= 16
         while (bitcnt < need) {
             uint32_t byte = 0;
-            if (pos < size) byte = data[pos++];
-            else overrun = true;
+            if (pos < size)
+                byte = data[pos++];
+            else
+                overrun = true;
             bitbuf |= byte << bitcnt;
             bitcnt += 8;
         }
@@ -227,12 +233,15 @@ int decode(BitReader& br, const Huffman& h) {  // -1 on an invalid code
     return -1;
 }
 
-constexpr uint16_t kLenBase[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
-                                   35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-constexpr uint8_t kLenExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr uint16_t kDistBase[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129,
-                                    193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-constexpr uint8_t kDistExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+constexpr uint16_t kLenBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+                                   31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+constexpr uint8_t kLenExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                   2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+constexpr uint16_t kDistBase[30] = {1,    2,    3,    4,    5,    7,    9,    13,    17,    25,
+                                    33,   49,   65,   97,   129,  193,  257,  385,   513,   769,
+                                    1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+constexpr uint8_t kDistExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
+                                    6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 
 Status codes(BitReader& br, std::vector<uint8_t>& out, const Huffman& lit, const Huffman& dist) {
     for (;;) {
@@ -291,7 +300,8 @@ Status inflate(const uint8_t* data, size_t size, std::vector<uint8_t>& out, size
         } else if (type == 2) {
             const int nlen = int(br.bits(5)) + 257, ndist = int(br.bits(5)) + 1, ncode = int(br.bits(4)) + 4;
             if (nlen > 286 || ndist > 30) return Status::failure("bad dynamic block counts");
-            static constexpr uint8_t order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+            static constexpr uint8_t order[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                                  11, 4,  12, 3, 13, 2, 14, 1, 15};
             uint8_t lengths[320] = {};
             for (int i = 0; i < ncode; ++i) lengths[order[i]] = uint8_t(br.bits(3));
             Huffman lencode, lit, dist;
@@ -342,7 +352,8 @@ Result<std::vector<uint8_t>> gunzip(const std::vector<uint8_t>& gz) {
             if (pos == 0) return make_error("not a gzip file");
             break;  // trailing garbage after a member: ignored, as gzip does with a warning
         }
-        if (gz[pos + 2] != 8) return make_error("gzip: unknown compression method " + std::to_string(gz[pos + 2]));
+        if (gz[pos + 2] != 8)
+            return make_error("gzip: unknown compression method " + std::to_string(gz[pos + 2]));
         const uint8_t flags = gz[pos + 3];
         size_t p = pos + 10;
         if (flags & 4) {  // FEXTRA
@@ -358,11 +369,16 @@ Result<std::vector<uint8_t>> gunzip(const std::vector<uint8_t>& gz) {
         if (flags & 2) p += 2;  // FHCRC
         if (p >= gz.size()) return make_error("gzip: truncated header");
         size_t used = 0;
-        if (Status s = inflate(gz.data() + p, gz.size() - p, out, used); !s) return make_error("gzip: " + s.error());
+        if (Status s = inflate(gz.data() + p, gz.size() - p, out, used); !s)
+            return make_error("gzip: " + s.error());
         p += used;
         if (p + 8 > gz.size()) return make_error("gzip: truncated trailer");
-        auto le32 = [&](size_t i) { return uint32_t(gz[i]) | uint32_t(gz[i + 1]) << 8 | uint32_t(gz[i + 2]) << 16 | uint32_t(gz[i + 3]) << 24; };
-        if (crc32(out.data() + member, out.size() - member) != le32(p)) return make_error("gzip: CRC-32 mismatch");
+        auto le32 = [&](size_t i) {
+            return uint32_t(gz[i]) | uint32_t(gz[i + 1]) << 8 | uint32_t(gz[i + 2]) << 16 |
+                   uint32_t(gz[i + 3]) << 24;
+        };
+        if (crc32(out.data() + member, out.size() - member) != le32(p))
+            return make_error("gzip: CRC-32 mismatch");
         if (uint32_t(out.size() - member) != le32(p + 4)) return make_error("gzip: length mismatch");
         pos = p + 8;
     }
@@ -393,8 +409,8 @@ Result<Idx> read_idx(const std::string& path) {
         n *= idx.shape.back();
     }
     if (raw.size() - 4 - 4 * ndim != n) {
-        return make_error(path + ": " + std::to_string(raw.size() - 4 - 4 * ndim) + " bytes of data, the header says " +
-                          std::to_string(n));
+        return make_error(path + ": " + std::to_string(raw.size() - 4 - 4 * ndim) +
+                          " bytes of data, the header says " + std::to_string(n));
     }
     idx.data.assign(raw.begin() + std::ptrdiff_t(4 + 4 * ndim), raw.end());
     return idx;

@@ -27,8 +27,8 @@ struct GreyImage {
 // level -> byte: round(level * 255 / (levels - 1)) (models/common/fashion_mnist.py dequantise).
 uint8_t level_to_byte(int level, int levels);
 // uint8 levels [n, h, w] -> a grid of ceil(sqrt n) columns.
-GreyImage tile(const std::vector<std::vector<uint8_t>>& images, size_t h, size_t w, int levels, size_t pad = 1,
-               uint8_t pad_value = 128);
+GreyImage tile(const std::vector<std::vector<uint8_t>>& images, size_t h, size_t w, int levels,
+               size_t pad = 1, uint8_t pad_value = 128);
 
 std::vector<uint8_t> encode_png(const GreyImage& img);
 std::vector<uint8_t> encode_pgm(const GreyImage& img);

@@ -10,7 +10,8 @@
 namespace atnat {
 
 struct Error {
-    std::string message;  // a sentence a person can act on, e.g. "tensor 'wte': shape [3, 4] needs 48 bytes, range has 40"
+    std::string message;  // a sentence a person can act on, e.g. "tensor 'wte': shape [3, 4] needs 48 bytes,
+                          // range has 40"
 };
 
 template <class T>
@@ -46,6 +47,8 @@ struct Status {
     const std::string& error() const { return message; }
 };
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message) {
+    return Error{std::move(message)};
+}
 
 }  // namespace atnat

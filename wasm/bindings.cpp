@@ -18,6 +18,7 @@
 #include "core/decode/nat_report.hpp"
 #include "core/decode/pixels.hpp"
 #include "core/decode/report.hpp"
+#include "core/decode/speculative.hpp"
 #include "core/decode/text_model.hpp"
 #include "core/io/json.hpp"
 #include "core/io/safetensors.hpp"
@@ -37,7 +38,9 @@ std::string g_error;
 
 struct Failed {  // converts to the neutral value of whatever the binding returns
     template <class T>
-    operator T() const { return T{}; }
+    operator T() const {
+        return T{};
+    }
 };
 
 Failed fail(const std::string& message) {
@@ -45,7 +48,9 @@ Failed fail(const std::string& message) {
     return {};
 }
 
-std::string take_error() { return std::exchange(g_error, std::string()); }
+std::string take_error() {
+    return std::exchange(g_error, std::string());
+}
 
 // Copies a JS Uint8Array into a vector in the wasm heap with one typed-array set().
 std::vector<uint8_t> bytes_from_js(const val& array) {
@@ -72,7 +77,8 @@ public:
                          {"parameters", file_.parameter_count()},
                          {"bytes", file_.byte_size()}};
         if (file_.has_tokenizer()) {
-            const auto tokens = file_.tokenizer().find("tokens");  // checked access: the tokenizer is untrusted
+            const auto tokens =
+                file_.tokenizer().find("tokens");  // checked access: the tokenizer is untrusted
             if (tokens != file_.tokenizer().end() && tokens->is_array()) j["tokenizer_size"] = tokens->size();
         }
         return j.dump();
@@ -160,7 +166,6 @@ private:
     std::optional<atnat::models::TransformerState> score_state_;  // made on the first score()
 };
 
-
 // The masked-LM poet (arch "cmlm"): NAT generation, and the hybrid with an AT model.
 class JsNatModel {
 public:
@@ -195,7 +200,8 @@ private:
     atnat::decode::NatModel model_;
 };
 
-// Image requests from JS: {"class": 7, "seed": 1, "temperature": 1.0, "greedy": false} (+ "method" or "steps").
+// Image requests from JS: {"class": 7, "seed": 1, "temperature": 1.0, "greedy": false} (+ "method" or
+// "steps").
 atnat::Result<atnat::decode::PixelSampling> sampling_from_json(const nlohmann::json& j) {
     using atnat::make_error;
     if (!j.is_object()) return make_error("image request: not a JSON object");
@@ -226,8 +232,11 @@ val image_view(const std::vector<uint8_t>& image) {
 }
 
 std::string stats_json(const atnat::decode::PixelStats& st) {
-    return nlohmann::json{{"forward_passes", st.forward_passes}, {"row_updates", st.row_updates},
-                          {"pixel_updates", st.pixel_updates}, {"positions", st.positions}, {"ms", st.ms}}
+    return nlohmann::json{{"forward_passes", st.forward_passes},
+                          {"row_updates", st.row_updates},
+                          {"pixel_updates", st.pixel_updates},
+                          {"positions", st.positions},
+                          {"ms", st.ms}}
         .dump();
 }
 
@@ -259,7 +268,8 @@ public:
     // One parallel pass; returns {"step", "revealed", "still_masked"}.
     std::string step() {
         const auto st = sampler_.step();
-        return nlohmann::json{{"step", st.step}, {"revealed", st.revealed}, {"still_masked", st.still_masked}}.dump();
+        return nlohmann::json{{"step", st.step}, {"revealed", st.revealed}, {"still_masked", st.still_masked}}
+            .dump();
     }
     val tokens() const { return image_view(sampler_.tokens_vector()); }  // a level, or levels (= masked)
     std::string stats() const { return stats_json(sampler_.stats()); }
@@ -269,8 +279,11 @@ private:
 };
 
 std::string image_model_info(const auto& config, int steps_max) {
-    return nlohmann::json{{"levels", config.levels}, {"height", config.height}, {"width", config.width},
-                          {"n_classes", config.n_classes}, {"max_steps", steps_max}}
+    return nlohmann::json{{"levels", config.levels},
+                          {"height", config.height},
+                          {"width", config.width},
+                          {"n_classes", config.n_classes},
+                          {"max_steps", steps_max}}
         .dump();
 }
 
@@ -351,7 +364,8 @@ std::string memory_info() {
 }
 
 std::string build_info() {
-    return nlohmann::json{{"version", "0.1.0"}, {"simd", "wasm-simd128 (xsimd sse4.1 lowered by Emscripten)"}}.dump();
+    return nlohmann::json{{"version", "0.1.0"}, {"simd", "wasm-simd128 (xsimd sse4.1 lowered by Emscripten)"}}
+        .dump();
 }
 
 }  // namespace

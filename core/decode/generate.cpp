@@ -1,6 +1,5 @@
 #include "core/decode/generate.hpp"
 
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -13,11 +12,30 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+}  // namespace
+
 double to_ms(Clock::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
 }
 
-}  // namespace
+TokenRecord make_record(const io::Tokenizer& tok, int32_t id, std::span<const float> dist, bool forced,
+                        size_t top_n, std::vector<int32_t>& order, std::vector<float>& values,
+                        bool log_domain) {
+    TokenRecord r;
+    r.id = id;
+    r.text = tok.token_text(id);
+    r.prob = log_domain ? std::exp(dist[size_t(id)]) : dist[size_t(id)];
+    r.forced = forced;
+    const size_t n = std::min(top_n, dist.size());
+    if (n > 0) {
+        ops::top_k(dist.data(), dist.size(), n, order.data(), values.data());
+        r.top.reserve(n);
+        for (size_t i = 0; i < n; ++i)
+            r.top.push_back(
+                {order[i], tok.token_text(order[i]), log_domain ? std::exp(values[i]) : values[i]});
+    }
+    return r;
+}
 
 const char* strategy_name(Strategy s) {
     switch (s) {
@@ -78,7 +96,8 @@ Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageMode
     }
     if (Status s = check_repetition_penalty(o.repetition_penalty); !s) return make_error(s.error());
     if (o.strategy == Strategy::sample) {
-        if (Status s = check(SamplingParams{o.temperature, o.top_k, o.top_p}); !s) return make_error(s.error());
+        if (Status s = check(SamplingParams{o.temperature, o.top_k, o.top_p}); !s)
+            return make_error(s.error());
     }
     if (o.strategy == Strategy::beam) {
         if (o.beam_width < 1 || o.beam_width > 8) {
@@ -175,25 +194,6 @@ Result<std::span<const float>> GenerationSession::advance(LanguageModel& model,
     return model.step(generated.back());
 }
 
-TokenRecord GenerationSession::make_record(int32_t id, std::span<const float> dist, bool forced,
-                                           bool log_domain) {
-    TokenRecord r;
-    r.id = id;
-    r.text = tokenizer_->token_text(id);
-    r.prob = log_domain ? std::exp(dist[size_t(id)]) : dist[size_t(id)];
-    r.forced = forced;
-    const size_t n = options_.top_n;
-    if (n > 0) {
-        ops::top_k(dist.data(), dist.size(), n, order_.data(), values_.data());
-        r.top.reserve(n);
-        for (size_t i = 0; i < n; ++i) {
-            r.top.push_back({order_[i], tokenizer_->token_text(order_[i]),
-                             log_domain ? std::exp(values_[i]) : values_[i]});
-        }
-    }
-    return r;
-}
-
 void GenerationSession::set_generated(const std::vector<TokenRecord>& records, double logprob) {
     result_.tokens = records;
     std::vector<int32_t> ids;
@@ -243,7 +243,7 @@ Result<StepEvent> GenerationSession::step_single() {
     StepEvent ev;
     ev.kind = StepEvent::Kind::token;
     ev.index = generated_.size();
-    ev.token = make_record(id, x, is_forced, false);
+    ev.token = make_record(*tokenizer_, id, x, is_forced, options_.top_n, order_, values_);
     generated_.push_back(id);
     history_.push_back(id);
     result_.tokens.push_back(ev.token);
@@ -339,9 +339,10 @@ Result<StepEvent> GenerationSession::step_beam() {
         if (is_eos && rank >= W) continue;  // an eos ranked below the beam width is not a hypothesis
         Hypothesis n{h.tokens, h.records, c.score, 0};
         n.tokens.push_back(c.token);
-        n.records.push_back(make_record(c.token,
+        n.records.push_back(make_record(*tokenizer_, c.token,
                                         std::span<const float>(beam_logprobs_.data() + c.beam * V, V),
-                                        forced != options_.forced.end(), true));
+                                        forced != options_.forced.end(), options_.top_n, order_, values_,
+                                        /*log_domain=*/true));
         if (is_eos) {
             finished_.push_back(std::move(n));
         } else {

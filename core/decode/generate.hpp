@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,16 @@ struct TokenRecord {
     bool forced = false;
     std::vector<TokenProb> top;  // the top_n of that distribution, most probable first
 };
+
+// The record of token `id` chosen from `dist` (probabilities; log-probabilities with log_domain): its
+// probability and the top_n (at most dist.size()) of dist. order and values: scratch of dist.size().
+// Every text decoder makes its records with it (greedy, sampling, beam, mask-predict, the hybrid).
+TokenRecord make_record(const io::Tokenizer& tokenizer, int32_t id, std::span<const float> dist, bool forced,
+                        size_t top_n, std::vector<int32_t>& order, std::vector<float>& values,
+                        bool log_domain = false);
+
+// A duration in milliseconds (the sessions' result.ms).
+double to_ms(std::chrono::steady_clock::duration d);
 
 struct StepEvent {
     enum class Kind { token, beam };
@@ -147,7 +158,6 @@ private:
     Result<StepEvent> step_single();
     Result<StepEvent> step_beam();
     Result<std::span<const float>> advance(LanguageModel& model, const std::vector<int32_t>& generated);
-    TokenRecord make_record(int32_t id, std::span<const float> probs, bool forced, bool log_domain);
     double normalised(double logprob, size_t length) const;
     bool eos_blocked(size_t pos) const;
     double best_possible(const Hypothesis& h) const;

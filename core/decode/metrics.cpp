@@ -10,50 +10,6 @@ constexpr std::string_view kComma = "，", kStop = "。", kNewline = "\n";
 
 }  // namespace
 
-size_t PoemForm::length() const {
-    return regular() ? lines * (chars_per_line + 1) + lines / 2 - 1 : 0;
-}
-
-size_t PoemForm::line_start(size_t line) const {
-    return line * (chars_per_line + 1) + line / 2;  // every earlier couplet adds a "\n"
-}
-
-std::vector<std::string> PoemForm::layout() const {
-    std::vector<std::string> out;
-    for (size_t line = 0; line < lines; ++line) {
-        if (line > 0 && line % 2 == 0) out.emplace_back(kNewline);
-        out.resize(out.size() + chars_per_line);
-        out.emplace_back(line % 2 == 0 ? kComma : kStop);
-    }
-    return out;
-}
-
-std::optional<PoemForm> parse_form(std::string_view name) {
-    if (name == "free") return PoemForm{"free", 0, 0};
-    const size_t dash = name.find('-');
-    if (dash == std::string_view::npos) return std::nullopt;
-    const std::string_view chars = name.substr(0, dash), lines = name.substr(dash + 1);
-    PoemForm f{std::string(name), 0, 0};
-    if (chars == "wuyan") f.chars_per_line = 5;
-    if (chars == "qiyan") f.chars_per_line = 7;
-    if (lines == "jueju") f.lines = 4;
-    if (lines == "lvshi") f.lines = 8;
-    if (f.chars_per_line == 0 || f.lines == 0) return std::nullopt;
-    return f;
-}
-
-bool is_poem_char(std::string_view cp) {
-    if (cp.empty() || cp == kNewline || is_punctuation(cp)) return false;
-    return !(cp.size() == 1 &&
-             (cp[0] == ' ' || cp[0] == '\t' || cp[0] == '\r' || cp[0] == '\v' || cp[0] == '\f'));
-}
-
-size_t count_poem_chars(std::string_view text) {
-    size_t n = 0;
-    for (const std::string& cp : io::split_utf8(text)) n += is_poem_char(cp) ? 1 : 0;
-    return n;
-}
-
 Repetition repetition(std::string_view text) {
     Repetition r;
     const std::vector<std::string> cps = io::split_utf8(text);

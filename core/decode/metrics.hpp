@@ -1,15 +1,7 @@
 // What atnat measures about every generated poem, AT or NAT, so the two can be put side by side:
 // speed (wall ms, forward passes, characters per second), quality as the AT model sees it (perplexity of the
 // output under poet-at: it scores NAT's text too), the NAT failure mode the lecture names (repeated
-// characters: "multi-modality"), and whether the poem has the requested form.
-//
-// Forms: the regular forms of the poetry data (models/poet-at/README.md, "Data"): lines of 5 (wuyan) or 7
-// (qiyan) characters, 4 (jueju) or 8 (lvshi) lines; every couplet is "line，line。" and couplets are joined
-// by "\n", nothing before the first character or after the last "。":
-//     白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。     wuyan-jueju: 4 · (5 + 1) + 2 − 1 = 25 tokens
-// tokens = lines · (chars + 1) + lines / 2 − 1: 25, 51, 33, 67 for wuyan-jueju, wuyan-lvshi, qiyan-jueju,
-// qiyan-lvshi. "free" poems follow the same punctuation rules with any even number (>= 2) of lines of 5 or 7
-// characters each, so they have no fixed layout.
+// characters: "multi-modality"), and whether the poem has the requested form (the forms: poem.hpp).
 #pragma once
 
 #include <cstddef>
@@ -18,30 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/decode/poem.hpp"
 #include "core/decode/text_model.hpp"
 #include "core/models/transformer.hpp"
 #include "core/status.hpp"
 
 namespace atnat::decode {
-
-struct PoemForm {
-    std::string name;
-    size_t lines = 0;           // 0: free (any even number >= 2)
-    size_t chars_per_line = 0;  // 0: free (5 or 7, per line)
-
-    bool regular() const { return lines > 0; }
-    size_t length() const;                 // tokens of the layout; 0 for free
-    size_t line_start(size_t line) const;  // position of line `line`'s first character (regular forms)
-    // Per position of the layout: "" for a character, else "，", "。" or "\n" (empty for free).
-    std::vector<std::string> layout() const;
-};
-
-// "wuyan-jueju", "wuyan-lvshi", "qiyan-jueju", "qiyan-lvshi", "free"; anything else: nullopt.
-std::optional<PoemForm> parse_form(std::string_view name);
-
-// A character of a poem: one code point that is not punctuation (is_punctuation), "\n" or ASCII whitespace.
-bool is_poem_char(std::string_view code_point);
-size_t count_poem_chars(std::string_view text);
 
 // Repetition: pairs of neighbouring code points that are both poem characters (so a pair never spans
 // punctuation or a line break: "山，山" has no pair); rate = identical pairs / pairs (0 if no pairs).

@@ -50,6 +50,7 @@
 
 #include "core/decode/metrics.hpp"
 #include "core/decode/nat.hpp"
+#include "core/decode/speculative.hpp"
 #include "core/status.hpp"
 
 namespace atnat::decode {

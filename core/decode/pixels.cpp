@@ -25,8 +25,9 @@ double ms_since(Clock::time_point t0) {
 
 Status check_sampling(const PixelSampling& s, int n_classes) {
     if (s.cls < 0 || s.cls >= n_classes) {
-        return Status::failure("class " + std::to_string(s.cls) + " is outside [0, " + std::to_string(n_classes - 1) +
-                               "] (this model has " + std::to_string(n_classes) + " classes)");
+        return Status::failure("class " + std::to_string(s.cls) + " is outside [0, " +
+                               std::to_string(n_classes - 1) + "] (this model has " +
+                               std::to_string(n_classes) + " classes)");
     }
     if (s.greedy) return Status::ok_status();  // the temperature is not used
     return check(SamplingParams{s.temperature, 0, 1.f});
@@ -48,7 +49,9 @@ Result<RasterMethod> parse_raster_method(std::string_view name) {
     return make_error("method '" + std::string(name) + "' is not one of naive, cached");
 }
 
-const char* raster_method_name(RasterMethod m) { return m == RasterMethod::naive ? "naive" : "cached"; }
+const char* raster_method_name(RasterMethod m) {
+    return m == RasterMethod::naive ? "naive" : "cached";
+}
 
 RasterSampler::RasterSampler(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s)
     : state_(model),
@@ -119,7 +122,8 @@ std::vector<size_t> mask_schedule(int K, size_t P) {
     std::vector<size_t> n(size_t(K) + 1);
     n[0] = P;
     for (int k = 1; k < K; ++k) {
-        n[k] = static_cast<size_t>(std::floor(double(P) * std::cos(std::numbers::pi / 2 * double(k) / double(K))));
+        n[k] = static_cast<size_t>(
+            std::floor(double(P) * std::cos(std::numbers::pi / 2 * double(k) / double(K))));
     }
     n[K] = 0;
     return n;
@@ -146,15 +150,17 @@ MaskPredictSampler::MaskPredictSampler(const models::PixNAT& model, int steps, c
     state_.set_class(s.cls);
 }
 
-Result<MaskPredictSampler> MaskPredictSampler::create(const models::PixNAT& model, int steps, const PixelSampling& s,
-                                                      std::optional<float> gumbel) {
+Result<MaskPredictSampler> MaskPredictSampler::create(const models::PixNAT& model, int steps,
+                                                      const PixelSampling& s, std::optional<float> gumbel) {
     const float gumbel_temp = gumbel.value_or(model.config().default_gumbel_temp);
     if (steps < 1 || steps > kMaxMaskSteps) {
-        return make_error("steps " + std::to_string(steps) + " is outside [1, " + std::to_string(kMaxMaskSteps) + "]");
+        return make_error("steps " + std::to_string(steps) + " is outside [1, " +
+                          std::to_string(kMaxMaskSteps) + "]");
     }
     if (!std::isfinite(gumbel_temp) || gumbel_temp < 0.f || gumbel_temp > 100.f) {
         char buf[64];
-        std::snprintf(buf, sizeof buf, "gumbel temperature %g must be a number in [0, 100]", double(gumbel_temp));
+        std::snprintf(buf, sizeof buf, "gumbel temperature %g must be a number in [0, 100]",
+                      double(gumbel_temp));
         return make_error(buf);
     }
     if (Status st = check_sampling(s, model.config().n_classes); !st) return make_error(st.error());
@@ -198,9 +204,8 @@ MaskStep MaskPredictSampler::step() {
         if (std::isnan(conf_[order_[i]])) conf_[order_[i]] = -std::numeric_limits<double>::infinity();
     }
     // the most confident first, ties: lower raster index first (a total order, so std::sort is deterministic)
-    std::sort(order_.begin(), order_.begin() + m, [&](uint32_t a, uint32_t b) {
-        return conf_[a] > conf_[b] || (conf_[a] == conf_[b] && a < b);
-    });
+    std::sort(order_.begin(), order_.begin() + m,
+              [&](uint32_t a, uint32_t b) { return conf_[a] > conf_[b] || (conf_[a] == conf_[b] && a < b); });
     const size_t n_keep = std::min(m, sched_[k - 1] - sched_[k]);
     for (size_t i = 0; i < n_keep; ++i) {
         tokens_[order_[i]] = choice_[order_[i]];

@@ -11,14 +11,14 @@
 // RNG discipline (decode::Pcg32 of core/decode/rng.hpp, seeded with (PixelSampling::seed, ::stream)):
 //   raster samplers: one uniform per pixel, in raster order, none when greedy.
 //   mask-predict:    per step, one uniform per still-masked pixel in raster order for its level (none when
-//                    greedy), then, if gumbel_temp > 0 and k < K, one uniform per still-masked pixel in raster
-//                    order for its Gumbel noise.
+//                    greedy), then, if gumbel_temp > 0 and k < K, one uniform per still-masked pixel in
+//                    raster order for its Gumbel noise.
 // Choosing a level (pick_level): greedy = argmax (first on ties); otherwise p = softmax(logits / temperature)
 // and the level is the first l with u * sum(p) < p[0] + ... + p[l] (inverse CDF in level order; on rounding,
 // the last level with p > 0): decode/sampling's sampling_distribution + draw, the text samplers' own path.
 //
-// Identical floats make identical samples: PixelCNN's cached logits equal its full-forward logits bit for bit,
-// so the naive and the cached sampler give the same image for the same seed (tests check it).
+// Identical floats make identical samples: PixelCNN's cached logits equal its full-forward logits bit for
+// bit, so the naive and the cached sampler give the same image for the same seed (tests check it).
 #pragma once
 
 #include <cstddef>
@@ -35,11 +35,11 @@
 namespace atnat::decode {
 
 struct PixelSampling {
-    int cls = 0;               // class label, 0..n_classes-1
-    uint64_t seed = 1;         // Pcg32 seed
-    uint64_t stream = 0;       // Pcg32 stream: image i of a batch uses stream i (image 0 = the single sample)
-    float temperature = 1.f;   // > 0 (and <= 100): softmax(logits / temperature)
-    bool greedy = false;       // argmax instead of a draw (no uniforms used)
+    int cls = 0;              // class label, 0..n_classes-1
+    uint64_t seed = 1;        // Pcg32 seed
+    uint64_t stream = 0;      // Pcg32 stream: image i of a batch uses stream i (image 0 = the single sample)
+    float temperature = 1.f;  // > 0 (and <= 100): softmax(logits / temperature)
+    bool greedy = false;      // argmax instead of a draw (no uniforms used)
 };
 
 // Error for a class outside [0, n_classes) or a temperature that is not a finite number in (0, 100].
@@ -52,8 +52,8 @@ struct PixelStats {
     uint64_t forward_passes = 0;  // full-image forwards: naive one per pixel, mask-predict one per step
     uint64_t row_updates = 0;     // cached: vertical-stack rows computed (one per image row)
     uint64_t pixel_updates = 0;   // cached: single-pixel horizontal stack + head evaluations (one per pixel)
-    uint64_t positions = 0;       // pixel positions the network evaluated: forward_passes * H * W + pixel_updates
-    double ms = 0;                // wall time spent inside step()
+    uint64_t positions = 0;  // pixel positions the network evaluated: forward_passes * H * W + pixel_updates
+    double ms = 0;           // wall time spent inside step()
 };
 
 // ---- PixelCNN: raster order ----------------------------------------------------------------------------
@@ -74,7 +74,8 @@ struct PixelRange {
 class RasterSampler {
 public:
     // Allocates every buffer (model state, image, scratch) once. Errors: bad class or temperature.
-    static Result<RasterSampler> create(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s);
+    static Result<RasterSampler> create(const models::PixelCNN& model, RasterMethod method,
+                                        const PixelSampling& s);
 
     // Samples the next max_pixels pixels (at least 1, at most to the end of the image) in raster order.
     // A finished sampler returns an empty range.
@@ -84,8 +85,8 @@ public:
     PixelRange step_row();
     bool done() const { return next_ == H_ * W_; }
 
-    size_t next_pixel() const { return next_; }           // raster index of the next pixel to sample
-    const uint8_t* image() const { return image_.data(); } // [H * W] levels; pixels >= next_pixel() are 0
+    size_t next_pixel() const { return next_; }             // raster index of the next pixel to sample
+    const uint8_t* image() const { return image_.data(); }  // [H * W] levels; pixels >= next_pixel() are 0
     const std::vector<uint8_t>& image_vector() const { return image_; }
     const float* last_logits() const { return last_logits_.data(); }  // [L] of the last sampled pixel
     const PixelStats& stats() const { return stats_; }
@@ -105,9 +106,9 @@ private:
     Pcg32 rng_;
     size_t H_, W_, L_;
     size_t next_ = 0;
-    std::vector<uint8_t> image_;       // [H * W]
-    std::vector<float> last_logits_;   // [L]
-    std::vector<float> scratch_;       // [L]
+    std::vector<uint8_t> image_;      // [H * W]
+    std::vector<float> last_logits_;  // [L]
+    std::vector<float> scratch_;      // [L]
     PixelStats stats_;
 };
 
@@ -126,9 +127,9 @@ inline constexpr int kMaxMaskSteps = 16;
 std::vector<size_t> mask_schedule(int K, size_t P);
 
 struct MaskStep {
-    int step = 0;            // 1..K: the step just taken
-    size_t revealed = 0;     // pixels unmasked by this step
-    size_t still_masked = 0; // n[step]
+    int step = 0;             // 1..K: the step just taken
+    size_t revealed = 0;      // pixels unmasked by this step
+    size_t still_masked = 0;  // n[step]
 };
 
 class MaskPredictSampler {
@@ -147,10 +148,12 @@ public:
 
     int steps_taken() const { return k_; }
     int steps() const { return K_; }
-    uint8_t mask_token() const { return uint8_t(L_); }  // == levels
-    const uint8_t* tokens() const { return tokens_.data(); }       // [H * W]: a level, or mask_token() if masked
+    uint8_t mask_token() const { return uint8_t(L_); }        // == levels
+    const uint8_t* tokens() const { return tokens_.data(); }  // [H * W]: a level, or mask_token() if masked
     const std::vector<uint8_t>& tokens_vector() const { return tokens_; }
-    const uint8_t* revealed_at() const { return revealed_at_.data(); }  // [H * W]: step (1..K) that revealed it, 0 if masked
+    const uint8_t* revealed_at() const {
+        return revealed_at_.data();
+    }  // [H * W]: step (1..K) that revealed it, 0 if masked
     const std::vector<size_t>& schedule() const { return sched_; }
     const PixelStats& stats() const { return stats_; }
     const PixelSampling& sampling() const { return s_; }
@@ -168,13 +171,13 @@ private:
     Pcg32 rng_;
     size_t H_, W_, P_, L_;
     int K_, k_ = 0;
-    std::vector<size_t> sched_;        // [K + 1]
-    std::vector<uint8_t> tokens_;      // [P]
-    std::vector<uint8_t> revealed_at_; // [P]
-    std::vector<uint8_t> choice_;      // [P]
-    std::vector<double> conf_;         // [P]
-    std::vector<uint32_t> order_;      // [P] masked pixels, sorted by confidence
-    std::vector<float> scratch_;       // [L]
+    std::vector<size_t> sched_;         // [K + 1]
+    std::vector<uint8_t> tokens_;       // [P]
+    std::vector<uint8_t> revealed_at_;  // [P]
+    std::vector<uint8_t> choice_;       // [P]
+    std::vector<double> conf_;          // [P]
+    std::vector<uint32_t> order_;       // [P] masked pixels, sorted by confidence
+    std::vector<float> scratch_;        // [L]
     PixelStats stats_;
 };
 

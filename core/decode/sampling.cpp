@@ -31,8 +31,8 @@ Status check(const SamplingParams& p) {
 Status check_repetition_penalty(float penalty) {
     if (!(penalty >= kMinRepetitionPenalty && penalty <= kMaxRepetitionPenalty)) {
         return Status::failure("repetition_penalty = " + format_number(penalty) + " is outside [" +
-                               format_number(kMinRepetitionPenalty) + ", " + format_number(kMaxRepetitionPenalty) +
-                               "] (1 = off)");
+                               format_number(kMinRepetitionPenalty) + ", " +
+                               format_number(kMaxRepetitionPenalty) + "] (1 = off)");
     }
     return Status::ok_status();
 }

@@ -9,34 +9,6 @@
 
 namespace atnat::decode {
 
-namespace {
-
-// The code point of a token made of exactly one UTF-8 sequence, or -1.
-int64_t single_code_point(std::string_view s) {
-    if (s.empty()) return -1;
-    const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-    size_t len = b(0) < 0x80 ? 1 : (b(0) >> 5) == 6 ? 2 : (b(0) >> 4) == 14 ? 3 : (b(0) >> 3) == 30 ? 4 : 0;
-    if (len == 0 || len != s.size()) return -1;
-    int64_t cp = len == 1 ? b(0) : len == 2 ? (b(0) & 0x1F) : len == 3 ? (b(0) & 0x0F) : (b(0) & 0x07);
-    for (size_t i = 1; i < len; ++i) {
-        if ((b(i) >> 6) != 2) return -1;
-        cp = (cp << 6) | (b(i) & 0x3F);
-    }
-    return cp;
-}
-
-}  // namespace
-
-bool is_punctuation(std::string_view token) {
-    const int64_t c = single_code_point(token);
-    if (c < 0) return false;
-    if (c < 0x80)
-        return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
-               (c >= 0x7B && c <= 0x7E);
-    return (c >= 0x2000 && c <= 0x206F) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF0F) ||
-           (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65);
-}
-
 Result<TextModel> TextModel::load(const io::WeightFile& file) {
     auto transformer = models::load_transformer(file);
     if (!transformer) return make_error(transformer.error());
@@ -44,63 +16,16 @@ Result<TextModel> TextModel::load(const io::WeightFile& file) {
         return make_error("arch '" + file.arch() +
                           "' is not autoregressive: generate and score need a 'gpt' model");
     }
-    if (!file.has_tokenizer()) return make_error("the weight file has no tokenizer in its metadata");
-    // The tokenizer JSON may carry model-level keys the io::Tokenizer does not know ("forms"): pass it only
-    // type, tokens and specials.
-    const nlohmann::json& spec = file.tokenizer();
-    nlohmann::json core = nlohmann::json::object();
-    for (const char* key : {"type", "tokens", "specials"}) {
-        if (spec.contains(key)) core[key] = spec[key];
-    }
-    auto tokenizer = io::Tokenizer::from_json(core);
-    if (!tokenizer) return make_error(tokenizer.error());
-    if (tokenizer->size() > transformer->config.vocab_size) {
-        return make_error("the tokenizer has " + std::to_string(tokenizer->size()) +
-                          " tokens, the model's vocabulary " +
-                          std::to_string(transformer->config.vocab_size));
-    }
-    TextModel m;
-    if (auto forms = spec.find("forms"); forms != spec.end()) {
-        if (!forms->is_object()) return make_error("tokenizer 'forms' must be an object: name -> form token");
-        for (const auto& [name, token] : forms->items()) {
-            if (!token.is_string())
-                return make_error("tokenizer 'forms': '" + name + "' must map to a token string");
-            auto id = tokenizer->id_of(token.get<std::string>());
-            if (!id)
-                return make_error("tokenizer 'forms': token '" + token.get<std::string>() + "' of form '" +
-                                  name + "' is not in the vocabulary");
-            m.forms.emplace_back(name, *id);
-        }
-        std::sort(m.forms.begin(), m.forms.end(),
-                  [](const auto& a, const auto& b) { return a.second < b.second; });
-    }
-    m.transformer = std::make_shared<const models::Transformer>(std::move(*transformer));
-    m.tokenizer = std::make_shared<const io::Tokenizer>(std::move(*tokenizer));
-    return m;
+    auto vocabulary = load_vocabulary(file, transformer->config.vocab_size, /*require_forms=*/false);
+    if (!vocabulary) return make_error(vocabulary.error());
+    return TextModel{std::move(*vocabulary),
+                     std::make_shared<const models::Transformer>(std::move(*transformer))};
 }
 
 Result<TextModel> TextModel::load(std::vector<uint8_t> bytes) {
     auto file = io::WeightFile::parse(std::move(bytes));
     if (!file) return make_error(file.error());
     return load(*file);
-}
-
-std::optional<int32_t> TextModel::form_id(std::string_view name) const {
-    for (const auto& [n, id] : forms) {
-        if (n == name) return id;
-    }
-    return std::nullopt;
-}
-
-std::string TextModel::default_form() const {
-    if (form_id("free")) return "free";
-    return forms.empty() ? std::string() : forms.front().first;
-}
-
-std::string TextModel::form_names() const {
-    std::string s;
-    for (const auto& [name, id] : forms) s += (s.empty() ? "" : ", ") + name;
-    return s;
 }
 
 Result<EncodedPrompt> encode_prompt(const TextModel& model, std::string_view form, std::string_view text) {
@@ -182,6 +107,38 @@ Result<GenerationSession> start_generation(const TextModel& model, const Generat
     info.unknown_chars = prompt->unknown_chars;
     return GenerationSession::create(std::make_unique<TransformerLM>(model.transformer), model.tokenizer,
                                      std::move(prompt->tokens), std::move(o), std::move(info));
+}
+
+// ---------------------------------------------------------------------------------------- poem plans
+Result<GenerateRequest> at_request_for(const TextModel& at, const NatRequest& request) {
+    if (request.mode != NatMode::length)
+        return make_error(
+            "fixed mode is the CMLM's input format; an AT model ends at <eos> by itself (use mode length)");
+    if (request.length_beam != 1 || request.sample || request.strategy != NatStrategy::nat)
+        return make_error(
+            "at_request_for takes the poem's constraints only (no length beam, sampling or hybrid)");
+    const size_t start = at.forms.empty() ? 1 : 2;  // <bos> (<form>)
+    const size_t context = at.transformer->config.context;
+    const size_t longest = context > start + 1 ? context - start - 1 : 0;  // room for the <eos>
+    auto plan =
+        plan_poem(at, PoemLimits{longest, longest, "the AT context without <bos>, form and <eos>"}, request);
+    if (!plan) return make_error(plan.error());
+    return at_request(*plan, *at.tokenizer);
+}
+
+GenerateRequest at_request(const PoemPlan& plan, const io::Tokenizer& tok) {
+    GenerateRequest g;
+    g.form = plan.form;
+    g.strategy = Strategy::greedy;
+    size_t lead = 0;
+    while (plan.given.count(lead)) ++lead;
+    g.prompt = plan.prompt_text;
+    for (size_t i = plan.prompt_chars; i < lead; ++i) g.prompt += tok.token_text(plan.given.at(i));
+    for (const auto& [pos, id] : plan.given) {
+        if (pos >= lead) g.constraints.push_back({pos, tok.token_text(id)});
+    }
+    if (plan.length != 0) g.constraints.push_back({plan.length, tok.token_text(tok.eos())});
+    return g;
 }
 
 Result<ScoreResult> score_text(const TextModel& model, models::TransformerState& state, std::string_view text,

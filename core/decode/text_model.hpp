@@ -1,11 +1,11 @@
-// A loaded autoregressive text model (poet-at: arch "gpt") with its tokenizer and prompt format, and the two
-// things one does with it: start a generation session from a GenerateRequest, and score a text.
+// A loaded autoregressive text model (poet-at: arch "gpt") with its tokenizer and prompt format, and the
+// things one does with it: start a generation session from a GenerateRequest, turn a poem request
+// (poem_plan.hpp) into a GenerateRequest, and score a text.
 //
 // Prompt format (models/poet-at/train.py): <bos> <form> c1 .. cN, then the model continues and ends with
 // <eos>. The forms are the tokenizer JSON's "forms" map, e.g. "wuyan-jueju" -> "<wuyan-jueju>"; a model
 // without one uses <bos> c1 .. cN. Prompt text: "\n" -> the newline token, "\r" dropped, characters outside
-// the vocabulary
-// -> <unk> (listed in the result's unknown_chars).
+// the vocabulary -> <unk> (listed in the result's unknown_chars).
 #pragma once
 
 #include <memory>
@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "core/decode/generate.hpp"
+#include "core/decode/poem.hpp"
+#include "core/decode/poem_plan.hpp"
 #include "core/io/safetensors.hpp"
 #include "core/io/tokenizer.hpp"
 #include "core/models/transformer.hpp"
@@ -23,18 +25,13 @@
 
 namespace atnat::decode {
 
-struct TextModel {
+// The tokenizer and forms come from Vocabulary (poem.hpp).
+struct TextModel : Vocabulary {
     std::shared_ptr<const models::Transformer> transformer;
-    std::shared_ptr<const io::Tokenizer> tokenizer;
-    std::vector<std::pair<std::string, int32_t>> forms;  // name -> form token id, in the tokenizer's order
 
-    // A causal transformer ("gpt") with a tokenizer whose ids fit the model's vocabulary.
+    // A causal transformer ("gpt") with a vocabulary (load_vocabulary; forms optional).
     static Result<TextModel> load(const io::WeightFile& file);
     static Result<TextModel> load(std::vector<uint8_t> bytes);
-
-    std::optional<int32_t> form_id(std::string_view name) const;
-    std::string default_form() const;  // "free" if the model has it, else the first form, else ""
-    std::string form_names() const;    // "wuyan-jueju, wuyan-lvshi, ..." for error messages
 };
 
 struct EncodedPrompt {
@@ -46,13 +43,6 @@ struct EncodedPrompt {
 
 // form "" = default_form(). An unknown form is an Error listing the known ones.
 Result<EncodedPrompt> encode_prompt(const TextModel& model, std::string_view form, std::string_view text);
-
-// A forced token: `position` counts poem characters from the first one after the form token (0 = c1), so an
-// acrostic's line starts do not depend on the prompt's length. `text` is one token (e.g. "春" or "\n").
-struct Constraint {
-    size_t position = 0;
-    std::string text;
-};
 
 struct GenerateRequest {
     std::string prompt;
@@ -73,6 +63,16 @@ struct GenerateRequest {
 // Validates the request against the model (form, max_tokens <= context, prompt length, constraints) and
 // returns a session that owns its model state (allocated here, once) and shares the weights and tokenizer.
 Result<GenerationSession> start_generation(const TextModel& model, const GenerateRequest& request);
+
+// A poem plan as an AT request: prompt = the given characters from position 0 on without a gap (the
+// prompt's, or e.g. a blank text's first characters), constraints = every other given position, and a forced
+// "<eos>" after a known length (given, form, blank text). Greedy, default settings otherwise.
+GenerateRequest at_request(const PoemPlan& plan, const io::Tokenizer& tokenizer);
+
+// The same, planned against an AT model alone (its tokenizer and forms; poems up to its context): how the
+// AT side honours a request's prompt, constraints, acrostic, blank text, layout and length (given or form:
+// a forced <eos>) without a CMLM. Length mode only; no length beam, sampling or hybrid.
+Result<GenerateRequest> at_request_for(const TextModel& at, const NatRequest& request);
 
 struct ScoredToken {
     int32_t id = 0;
@@ -101,9 +101,5 @@ struct ScoreResult {
 // rows (make_state(model, 0)); N + 2 <= context.
 Result<ScoreResult> score_text(const TextModel& model, models::TransformerState& state, std::string_view text,
                                std::string_view form = {});
-
-// True for a token that is one punctuation code point (ASCII punctuation, U+2000..U+206F, U+3000..U+303F,
-// fullwidth punctuation U+FF01..U+FF0F, U+FF1A..U+FF20, U+FF3B..U+FF40, U+FF5B..U+FF65).
-bool is_punctuation(std::string_view token);
 
 }  // namespace atnat::decode

@@ -1,13 +1,13 @@
 #include "core/io/safetensors.hpp"
 
-#include "core/io/json.hpp"
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+
+#include "core/io/json.hpp"
 
 namespace atnat::io {
 
@@ -411,8 +411,8 @@ Status WeightFile::check_weight_values(float max_abs) const {
             if (!(std::fabs(v[i]) <= max_abs)) {  // also true for NaN
                 char value[32];
                 std::snprintf(value, sizeof value, "%g", double(v[i]));
-                return Status::failure("tensor '" + printable(t.name) + "' element " + std::to_string(i) + " is " +
-                                       value + ": weights must be finite with |value| <= " +
+                return Status::failure("tensor '" + printable(t.name) + "' element " + std::to_string(i) +
+                                       " is " + value + ": weights must be finite with |value| <= " +
                                        std::to_string(int(max_abs)) + " (a corrupt or hostile file?)");
             }
         }

@@ -12,7 +12,8 @@ namespace {
 
 // ops::tanh_sigmoid_gate per pixel: pre is [P, 2C] (tanh half first), out is [P, C].
 void gate(const float* pre, float* out, size_t P, size_t C) {
-    for (size_t p = 0; p < P; ++p) ops::tanh_sigmoid_gate(pre + p * 2 * C, pre + p * 2 * C + C, out + p * C, C);
+    for (size_t p = 0; p < P; ++p)
+        ops::tanh_sigmoid_gate(pre + p * 2 * C, pre + p * 2 * C + C, out + p * C, C);
 }
 
 Status check_mask(const io::Tensor& t, size_t rows, size_t cols) {
@@ -23,8 +24,8 @@ Status check_mask(const io::Tensor& t, size_t rows, size_t cols) {
         const uint8_t want = last ? 0 : 1;
         if (m[i] != want) {
             return Status::failure("tensor '" + t.name + "': tap " + std::to_string(i / cols) + "," +
-                                   std::to_string(i % cols) + " is " + std::to_string(m[i]) + ", the mask-A pattern needs " +
-                                   std::to_string(want));
+                                   std::to_string(i % cols) + " is " + std::to_string(m[i]) +
+                                   ", the mask-A pattern needs " + std::to_string(want));
         }
     }
     return Status::ok_status();
@@ -45,10 +46,14 @@ Result<PixelCNN> PixelCNN::load(io::WeightFile file) {
         int64_t lo, hi;
     };
     const Field fields[] = {
-        {"levels", &cfg.levels, 2, 256},          {"channels", &cfg.channels, 1, 1024},
-        {"layers", &cfg.layers, 1, 64},           {"first_kernel", &cfg.first_kernel, 3, 15},
-        {"head_channels", &cfg.head_channels, 1, 4096}, {"n_classes", &cfg.n_classes, 1, 1000},
-        {"height", &cfg.height, 1, 256},          {"width", &cfg.width, 1, 256},
+        {"levels", &cfg.levels, 2, 256},
+        {"channels", &cfg.channels, 1, 1024},
+        {"layers", &cfg.layers, 1, 64},
+        {"first_kernel", &cfg.first_kernel, 3, 15},
+        {"head_channels", &cfg.head_channels, 1, 4096},
+        {"n_classes", &cfg.n_classes, 1, 1000},
+        {"height", &cfg.height, 1, 256},
+        {"width", &cfg.width, 1, 256},
     };
     for (const auto& f : fields) {
         auto v = io::config_int(j, f.key, f.lo, f.hi);
@@ -58,7 +63,8 @@ Result<PixelCNN> PixelCNN::load(io::WeightFile file) {
     if (j.contains("input_channels")) {  // absent in files written before the coordinate channels: 1
         auto v = io::config_int(j, "input_channels", 1, 3);
         if (!v) return make_error(v.error());
-        if (*v == 2) return make_error("config 'input_channels' = 2: this loader reads 1 (level) or 3 (level, y, x)");
+        if (*v == 2)
+            return make_error("config 'input_channels' = 2: this loader reads 1 (level) or 3 (level, y, x)");
         cfg.input_channels = static_cast<int>(*v);
     }
     if (cfg.first_kernel % 2 == 0) {
@@ -68,19 +74,22 @@ Result<PixelCNN> PixelCNN::load(io::WeightFile file) {
     const int64_t pr = cfg.first_kernel / 2;
     // Optional descriptive keys written by export.py: if present they must be what forward() computes.
     if (j.contains("kernel") && j["kernel"] != 3) {
-        return make_error("config 'kernel' = " + j["kernel"].dump() + ": this loader implements 3 (2x3 / 1x2 kernels)");
+        return make_error("config 'kernel' = " + j["kernel"].dump() +
+                          ": this loader implements 3 (2x3 / 1x2 kernels)");
     }
     for (const char* key : {"v_pad", "h_pad"}) {
         if (!j.contains(key)) continue;
         const bool v = key[0] == 'v';
         nlohmann::json want = nlohmann::json::array();
         for (int i = 0; i < cfg.layers; ++i) {
-            if (i == 0) want.push_back(v ? std::vector<int64_t>{pr, 0, pr, pr} : std::vector<int64_t>{0, 0, pr, 0});
-            else want.push_back(v ? std::vector<int64_t>{1, 0, 1, 1} : std::vector<int64_t>{0, 0, 1, 0});
+            if (i == 0)
+                want.push_back(v ? std::vector<int64_t>{pr, 0, pr, pr} : std::vector<int64_t>{0, 0, pr, 0});
+            else
+                want.push_back(v ? std::vector<int64_t>{1, 0, 1, 1} : std::vector<int64_t>{0, 0, 1, 0});
         }
         if (j[key] != want) {
-            return make_error(std::string("config '") + key + "' = " + j[key].dump() + " differs from the padding this " +
-                              "loader implements, " + want.dump());
+            return make_error(std::string("config '") + key + "' = " + j[key].dump() +
+                              " differs from the padding this " + "loader implements, " + want.dump());
         }
     }
 
@@ -89,7 +98,8 @@ Result<PixelCNN> PixelCNN::load(io::WeightFile file) {
     const size_t k0 = cfg.first_kernel, r = k0 / 2, Cx = cfg.input_channels;
     std::string error;
     // f32(name, shape) / u8(name, shape): the tensor's data, or nullptr with `error` set.
-    auto get = [&](const std::string& name, const std::vector<size_t>& shape, io::Dtype dt) -> const io::Tensor* {
+    auto get = [&](const std::string& name, const std::vector<size_t>& shape,
+                   io::Dtype dt) -> const io::Tensor* {
         if (!error.empty()) return nullptr;
         auto t = m.file_.require(name, shape, dt);
         if (!t) {
@@ -107,10 +117,10 @@ Result<PixelCNN> PixelCNN::load(io::WeightFile file) {
         const std::string p = "layers." + std::to_string(i) + ".";
         auto& lw = m.w_.layers[i];
         lw.v_conv_weight = f32(p + "v_conv.weight", i == 0 ? std::vector<size_t>{r + 1, k0, 2 * C, Cx}
-                                                            : std::vector<size_t>{2, 3, 2 * C, C});
+                                                           : std::vector<size_t>{2, 3, 2 * C, C});
         lw.v_conv_bias = f32(p + "v_conv.bias", {2 * C});
         lw.h_conv_weight = f32(p + "h_conv.weight", i == 0 ? std::vector<size_t>{1, r + 1, 2 * C, Cx}
-                                                            : std::vector<size_t>{1, 2, 2 * C, C});
+                                                           : std::vector<size_t>{1, 2, 2 * C, C});
         lw.h_conv_bias = f32(p + "h_conv.bias", {2 * C});
         lw.v_class = f32(p + "v_class", {K, 2 * C});
         lw.h_class = f32(p + "h_class", {K, 2 * C});
@@ -183,7 +193,8 @@ PixelCNNState::PixelCNNState(const PixelCNN& model)
 Status PixelCNNState::set_class(int c) {
     const auto& cfg = model_.config();
     if (c < 0 || c >= cfg.n_classes) {
-        return Status::failure("class " + std::to_string(c) + " is outside [0, " + std::to_string(cfg.n_classes - 1) + "]");
+        return Status::failure("class " + std::to_string(c) + " is outside [0, " +
+                               std::to_string(cfg.n_classes - 1) + "]");
     }
     cls_ = c;
     const size_t C2 = 2 * C_;
@@ -205,28 +216,33 @@ void PixelCNNState::forward(const uint8_t* img) {
         const float* vb = &v_bias_[i * C2];
         const float* hb = &h_bias_[i * C2];
         if (i == 0) {
-            ops::conv2d(x_.data(), H_, W_, Cx, lw.v_conv_weight, vb, lw.v_conv_mask, C2, r + 1, k0, r, 0, r, r, vpre_.data());
-            ops::conv2d(x_.data(), H_, W_, Cx, lw.h_conv_weight, hb, lw.h_conv_mask, C2, 1, r + 1, 0, 0, r, 0, hpre_.data());
+            ops::conv2d(x_.data(), H_, W_, Cx, lw.v_conv_weight, vb, lw.v_conv_mask, C2, r + 1, k0, r, 0, r,
+                        r, vpre_.data());
+            ops::conv2d(x_.data(), H_, W_, Cx, lw.h_conv_weight, hb, lw.h_conv_mask, C2, 1, r + 1, 0, 0, r, 0,
+                        hpre_.data());
         } else {
-            ops::conv2d(v_.data(), H_, W_, C, lw.v_conv_weight, vb, nullptr, C2, 2, 3, 1, 0, 1, 1, vpre_.data());
-            ops::conv2d(h_.data(), H_, W_, C, lw.h_conv_weight, hb, nullptr, C2, 1, 2, 0, 0, 1, 0, hpre_.data());
+            ops::conv2d(v_.data(), H_, W_, C, lw.v_conv_weight, vb, nullptr, C2, 2, 3, 1, 0, 1, 1,
+                        vpre_.data());
+            ops::conv2d(h_.data(), H_, W_, C, lw.h_conv_weight, hb, nullptr, C2, 1, 2, 0, 0, 1, 0,
+                        hpre_.data());
         }
         ops::conv1x1(vpre_.data(), P, C2, lw.v2h_weight, lw.v2h_bias, C2, tmp_.data());  // hpre += v2h(vpre)
         ops::add(hpre_.data(), tmp_.data(), hpre_.data(), P * C2);
-        gate(vpre_.data(), v_.data(), P, C);                                           // v = gate(vpre)
-        gate(hpre_.data(), g_.data(), P, C);                                           // g = gate(hpre)
+        gate(vpre_.data(), v_.data(), P, C);  // v = gate(vpre)
+        gate(hpre_.data(), g_.data(), P, C);  // g = gate(hpre)
         if (i == 0) {
-            ops::conv1x1(g_.data(), P, C, lw.h_out_weight, lw.h_out_bias, C, h_.data());   // h = h_out(g)
+            ops::conv1x1(g_.data(), P, C, lw.h_out_weight, lw.h_out_bias, C, h_.data());  // h = h_out(g)
         } else {
-            ops::conv1x1(g_.data(), P, C, lw.h_out_weight, lw.h_out_bias, C, tmp_.data()); // h = h + h_out(g)
+            ops::conv1x1(g_.data(), P, C, lw.h_out_weight, lw.h_out_bias, C,
+                         tmp_.data());  // h = h + h_out(g)
             ops::add(h_.data(), tmp_.data(), h_.data(), P * C);
         }
     }
-    std::copy(h_.begin(), h_.end(), g_.begin());                                      // a = gelu(copy of h)
+    std::copy(h_.begin(), h_.end(), g_.begin());  // a = gelu(copy of h)
     ops::gelu(g_.data(), P * C);
-    ops::conv1x1(g_.data(), P, C, w.head0_weight, w.head0_bias, Ch_, a_.data());      // a = gelu(head.0(a))
+    ops::conv1x1(g_.data(), P, C, w.head0_weight, w.head0_bias, Ch_, a_.data());  // a = gelu(head.0(a))
     ops::gelu(a_.data(), P * Ch_);
-    ops::conv1x1(a_.data(), P, Ch_, w.head1_weight, w.head1_bias, L_, logits_.data()); // logits = head.1(a)
+    ops::conv1x1(a_.data(), P, Ch_, w.head1_weight, w.head1_bias, L_, logits_.data());  // logits = head.1(a)
 }
 
 // Layer i's vertical stack at row y: the full forward's conv2d restricted to output row y by handing it
@@ -239,13 +255,13 @@ void PixelCNNState::vertical_row(size_t i, size_t y) {
     const float* vb = &v_bias_[i * C2];
     if (i == 0) {  // rows y-r..y of the image (row y masked out)
         const size_t y0 = y >= r ? y - r : 0;
-        ops::conv2d(&x_[y0 * W_ * Cx_], y - y0 + 1, W_, Cx_, lw.v_conv_weight, vb, lw.v_conv_mask, C2, r + 1, k0,
-                    r - (y - y0), 0, r, r, pre);
+        ops::conv2d(&x_[y0 * W_ * Cx_], y - y0 + 1, W_, Cx_, lw.v_conv_weight, vb, lw.v_conv_mask, C2, r + 1,
+                    k0, r - (y - y0), 0, r, r, pre);
     } else {  // rows y-1..y of the previous layer's v
         const size_t y0 = y >= 1 ? y - 1 : 0;
         const float* vin = &vs_[(i - 1) * H_ * W_ * C];
-        ops::conv2d(vin + y0 * W_ * C, y - y0 + 1, W_, C, lw.v_conv_weight, vb, nullptr, C2, 2, 3, 1 - (y - y0), 0, 1,
-                    1, pre);
+        ops::conv2d(vin + y0 * W_ * C, y - y0 + 1, W_, C, lw.v_conv_weight, vb, nullptr, C2, 2, 3,
+                    1 - (y - y0), 0, 1, 1, pre);
     }
     gate(pre, &vs_[(i * H_ + y) * W_ * C], W_, C);
     ops::conv1x1(pre, W_, C2, lw.v2h_weight, lw.v2h_bias, C2, &vrow_h_[i * W_ * C2]);
@@ -265,9 +281,11 @@ void PixelCNNState::pixel(size_t i, size_t y, size_t x) {
     const float* hb = &h_bias_[i * C2];
     float* pre = px_pre_.data();
     if (i == 0) {
-        ops::conv2d_at(x_.data(), H_, W_, Cx_, lw.h_conv_weight, hb, lw.h_conv_mask, C2, 1, r + 1, 0, r, y, x, pre);
+        ops::conv2d_at(x_.data(), H_, W_, Cx_, lw.h_conv_weight, hb, lw.h_conv_mask, C2, 1, r + 1, 0, r, y, x,
+                       pre);
     } else {
-        ops::conv2d_at(&hrow_[(i - 1) * W_ * C], 1, W_, C, lw.h_conv_weight, hb, nullptr, C2, 1, 2, 0, 1, 0, x, pre);
+        ops::conv2d_at(&hrow_[(i - 1) * W_ * C], 1, W_, C, lw.h_conv_weight, hb, nullptr, C2, 1, 2, 0, 1, 0,
+                       x, pre);
     }
     ops::add(pre, &vrow_h_[(i * W_ + x) * C2], pre, C2);
     gate(pre, px_g_.data(), 1, C);

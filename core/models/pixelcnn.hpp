@@ -28,9 +28,10 @@ struct PixelCNNConfig {
     int first_kernel = 7;    // k0 (odd); r = k0 / 2
     int head_channels = 96;  // Ch
     int n_classes = 10;
-    int height = 28;         // H
-    int width = 28;          // W
-    int input_channels = 1;  // Cx: 1 = the level only; 3 = the level, (y + 1) / H, (x + 1) / W (where the pixel is)
+    int height = 28;  // H
+    int width = 28;   // W
+    int input_channels =
+        1;  // Cx: 1 = the level only; 3 = the level, (y + 1) / H, (x + 1) / W (where the pixel is)
 };
 
 // Views into the weight file (plain data; the file's storage outlives every copy of the model).
@@ -51,10 +52,10 @@ struct PixelCNNLayerWeights {
 
 struct PixelCNNWeights {
     std::vector<PixelCNNLayerWeights> layers;  // [N]
-    const float* head0_weight;  // [Ch, C]
-    const float* head0_bias;    // [Ch]
-    const float* head1_weight;  // [L, Ch]
-    const float* head1_bias;    // [L]
+    const float* head0_weight;                 // [Ch, C]
+    const float* head0_bias;                   // [Ch]
+    const float* head1_weight;                 // [L, Ch]
+    const float* head1_bias;                   // [L]
 };
 
 // An immutable loaded model. Cheap to copy (the weight bytes are shared), so sessions keep a copy and
@@ -109,20 +110,20 @@ private:
     int cls_ = -1;
     std::vector<float> v_bias_, h_bias_;  // [N, 2C] conv bias + class row
     // full forward
-    std::vector<float> x_;                // [H, W, Cx] the model input: level / (L-1) [, (y+1)/H, (x+1)/W]
+    std::vector<float> x_;                  // [H, W, Cx] the model input: level / (L-1) [, (y+1)/H, (x+1)/W]
     std::vector<float> vpre_, hpre_, tmp_;  // [H, W, 2C]
-    std::vector<float> v_, h_, g_;        // [H, W, C]
-    std::vector<float> a_;                // [H, W, Ch]
-    std::vector<float> logits_;           // [H, W, L]
+    std::vector<float> v_, h_, g_;          // [H, W, C]
+    std::vector<float> a_;                  // [H, W, Ch]
+    std::vector<float> logits_;             // [H, W, L]
     // cached rows
-    std::vector<float> vs_;               // [N, H, W, C] every layer's v (rows < y + 1 filled)
-    std::vector<float> vrow_pre_;         // [N, W, 2C] vpre of the current row
-    std::vector<float> vrow_h_;           // [N, W, 2C] v2h(vpre) of the current row
-    std::vector<float> hrow_;             // [N, W, C] every layer's h on the current row
-    std::vector<float> px_pre_;           // [2C] one pixel's hpre
-    std::vector<float> px_g_, px_t_;      // [C]
-    std::vector<float> px_a_;             // [Ch]
-    std::vector<float> px_logits_;        // [L]
+    std::vector<float> vs_;           // [N, H, W, C] every layer's v (rows < y + 1 filled)
+    std::vector<float> vrow_pre_;     // [N, W, 2C] vpre of the current row
+    std::vector<float> vrow_h_;       // [N, W, 2C] v2h(vpre) of the current row
+    std::vector<float> hrow_;         // [N, W, C] every layer's h on the current row
+    std::vector<float> px_pre_;       // [2C] one pixel's hpre
+    std::vector<float> px_g_, px_t_;  // [C]
+    std::vector<float> px_a_;         // [Ch]
+    std::vector<float> px_logits_;    // [L]
 };
 
 }  // namespace atnat::models

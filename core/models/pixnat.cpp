@@ -21,8 +21,9 @@ Result<PixNAT> PixNAT::load(io::WeightFile file) {
         int64_t lo, hi;
     };
     const Field fields[] = {
-        {"levels", &cfg.levels, 2, 255},   {"channels", &cfg.channels, 1, 1024}, {"n_classes", &cfg.n_classes, 1, 1000},
-        {"height", &cfg.height, 1, 256},   {"width", &cfg.width, 1, 256},
+        {"levels", &cfg.levels, 2, 255},        {"channels", &cfg.channels, 1, 1024},
+        {"n_classes", &cfg.n_classes, 1, 1000}, {"height", &cfg.height, 1, 256},
+        {"width", &cfg.width, 1, 256},
     };
     for (const auto& f : fields) {
         auto v = io::config_int(j, f.key, f.lo, f.hi);
@@ -47,11 +48,12 @@ Result<PixNAT> PixNAT::load(io::WeightFile file) {
                           std::to_string(cfg.dilations.size()));
     }
     if (j.contains("mask_id") && j["mask_id"] != cfg.levels) {
-        return make_error("config 'mask_id' = " + j["mask_id"].dump() + ": this loader uses MASK = levels = " +
-                          std::to_string(cfg.levels));
+        return make_error("config 'mask_id' = " + j["mask_id"].dump() +
+                          ": this loader uses MASK = levels = " + std::to_string(cfg.levels));
     }
     if (j.contains("kernel") && j["kernel"] != 3) {
-        return make_error("config 'kernel' = " + j["kernel"].dump() + ": this loader implements 3x3 convolutions");
+        return make_error("config 'kernel' = " + j["kernel"].dump() +
+                          ": this loader implements 3x3 convolutions");
     }
     if (j.contains("layernorm_eps")) {
         auto eps = io::config_float(j, "layernorm_eps", 0.0, 1e-2);
@@ -124,7 +126,8 @@ PixNATState::PixNATState(const PixNAT& model)
 Status PixNATState::set_class(int c) {
     const auto& cfg = model_.config();
     if (c < 0 || c >= cfg.n_classes) {
-        return Status::failure("class " + std::to_string(c) + " is outside [0, " + std::to_string(cfg.n_classes - 1) + "]");
+        return Status::failure("class " + std::to_string(c) + " is outside [0, " +
+                               std::to_string(cfg.n_classes - 1) + "]");
     }
     cls_ = c;
     const auto& blocks = model_.weights().blocks;
@@ -146,11 +149,14 @@ void PixNATState::dilated_conv(const PixNATBlockWeights& b, const float* bias, c
             const size_t Hs = (H_ - a + d - 1) / d, Ws = (W_ - c + d - 1) / d;
             for (size_t i = 0; i < Hs; ++i)
                 for (size_t j = 0; j < Ws; ++j)
-                    std::memcpy(&sub_in_[(i * Ws + j) * C], in + ((a + d * i) * W_ + c + d * j) * C, C * sizeof(float));
-            ops::conv2d(sub_in_.data(), Hs, Ws, C, b.conv_weight, bias, nullptr, C, 3, 3, 1, 1, 1, 1, sub_out_.data());
+                    std::memcpy(&sub_in_[(i * Ws + j) * C], in + ((a + d * i) * W_ + c + d * j) * C,
+                                C * sizeof(float));
+            ops::conv2d(sub_in_.data(), Hs, Ws, C, b.conv_weight, bias, nullptr, C, 3, 3, 1, 1, 1, 1,
+                        sub_out_.data());
             for (size_t i = 0; i < Hs; ++i)
                 for (size_t j = 0; j < Ws; ++j)
-                    std::memcpy(out + ((a + d * i) * W_ + c + d * j) * C, &sub_out_[(i * Ws + j) * C], C * sizeof(float));
+                    std::memcpy(out + ((a + d * i) * W_ + c + d * j) * C, &sub_out_[(i * Ws + j) * C],
+                                C * sizeof(float));
         }
     }
 }
@@ -161,18 +167,18 @@ void PixNATState::forward(const uint8_t* tokens) {
     const size_t P = P_, C = C_;
     const float eps = model_.config().layernorm_eps;
     for (size_t p = 0; p < P; ++p) ids_[p] = std::min<int32_t>(tokens[p], int32_t(L_));
-    ops::embedding(w.tok_emb, L_ + 1, C, ids_.data(), P, h_.data());      // h = tok_emb[tokens]
-    ops::add(h_.data(), w.pos_emb, h_.data(), P * C);                      // h += pos_emb
+    ops::embedding(w.tok_emb, L_ + 1, C, ids_.data(), P, h_.data());  // h = tok_emb[tokens]
+    ops::add(h_.data(), w.pos_emb, h_.data(), P * C);                 // h += pos_emb
     for (size_t i = 0; i < w.blocks.size(); ++i) {
         const auto& b = w.blocks[i];
-        for (size_t p = 0; p < P; ++p)                                     // z = norm(h)
+        for (size_t p = 0; p < P; ++p)  // z = norm(h)
             ops::layernorm(&h_[p * C], b.norm_weight, b.norm_bias, &z_[p * C], C, eps);
-        dilated_conv(b, &conv_bias_[i * C], z_.data(), t_.data());        // z = conv(z) + class_emb[c]
-        ops::gelu(t_.data(), P * C);                                       // gelu(z)
+        dilated_conv(b, &conv_bias_[i * C], z_.data(), t_.data());  // z = conv(z) + class_emb[c]
+        ops::gelu(t_.data(), P * C);                                // gelu(z)
         ops::conv1x1(t_.data(), P, C, b.proj_weight, b.proj_bias, C, z_.data());  // z = proj(z)
-        ops::add(h_.data(), z_.data(), h_.data(), P * C);                  // h = h + z
+        ops::add(h_.data(), z_.data(), h_.data(), P * C);                         // h = h + z
     }
-    for (size_t p = 0; p < P; ++p)                                         // z = norm_out(h)
+    for (size_t p = 0; p < P; ++p)  // z = norm_out(h)
         ops::layernorm(&h_[p * C], w.norm_out_weight, w.norm_out_bias, &z_[p * C], C, eps);
     ops::conv1x1(z_.data(), P, C, w.head_weight, w.head_bias, L_, logits_.data());  // logits = head(z)
 }

@@ -21,14 +21,15 @@
 namespace atnat::models {
 
 struct PixNATConfig {
-    int levels = 16;    // L: grey levels, 2..255; token L is MASK
-    int channels = 64;  // C
+    int levels = 16;                                     // L: grey levels, 2..255; token L is MASK
+    int channels = 64;                                   // C
     std::vector<int> dilations{1, 2, 4, 8, 1, 2, 4, 8};  // one block per entry, each in 1..H or W
     int n_classes = 10;
-    int height = 28;    // H
-    int width = 28;     // W
-    float layernorm_eps = 1e-5f;      // "layernorm_eps" (nn.LayerNorm's default if absent)
-    float default_gumbel_temp = 0.f;  // "default_gumbel_temp": the sampler's confidence noise unless overridden
+    int height = 28;              // H
+    int width = 28;               // W
+    float layernorm_eps = 1e-5f;  // "layernorm_eps" (nn.LayerNorm's default if absent)
+    float default_gumbel_temp =
+        0.f;  // "default_gumbel_temp": the sampler's confidence noise unless overridden
 };
 
 struct PixNATBlockWeights {
@@ -88,11 +89,11 @@ private:
     PixNAT model_;
     size_t H_, W_, P_, C_, L_;
     int cls_ = -1;
-    std::vector<float> conv_bias_;     // [n_blocks, C] conv bias + class row
-    std::vector<int32_t> ids_;         // [P]
-    std::vector<float> h_, z_, t_;     // [P, C]
+    std::vector<float> conv_bias_;         // [n_blocks, C] conv bias + class row
+    std::vector<int32_t> ids_;             // [P]
+    std::vector<float> h_, z_, t_;         // [P, C]
     std::vector<float> sub_in_, sub_out_;  // [ceil(H/d) * ceil(W/d), C] one sub-grid
-    std::vector<float> logits_;        // [P, L]
+    std::vector<float> logits_;            // [P, L]
 };
 
 }  // namespace atnat::models

@@ -570,7 +570,8 @@ TEST(Report, RequestErrorsAreSentences) {
     const std::map<std::string, std::string> cases = {
         {R"({"strategy": "nucleus"})", "unknown strategy 'nucleus'"},
         {R"({"strategy": "sample", "temperature": 0})", "temperature = 0 is outside [0.01, 100]"},
-        {R"({"strategy": "sample", "temperature": 1e-45})", "temperature = 1.4013e-45 is outside [0.01, 100]"},
+        {R"({"strategy": "sample", "temperature": 1e-45})",
+         "temperature = 1.4013e-45 is outside [0.01, 100]"},
         {R"({"repetition_penalty": 1e-45})", "repetition_penalty = 1.4013e-45 is outside [0.1, 10]"},
         {R"({"top_p": 0})", "top_p = 0 is outside (0, 1]"},
         {R"({"top_p": 1.5})", "top_p = 1.5 is outside (0, 1]"},

@@ -284,11 +284,12 @@ TEST(WeightFileErrors, DeepNestingIsRejectedWithoutRecursion) {
     expect_rejected(build(header, p.data), "header is not valid UTF-8 JSON: nested deeper than 64 levels");
     json h = p.header;
     h["__metadata__"]["config"] = "{\"a\": " + std::string(5000, '[') + std::string(5000, ']') + "}";
-    expect_rejected(build(h, p.data), "__metadata__ 'config' is not valid UTF-8 JSON: nested deeper than 64 levels");
+    expect_rejected(build(h, p.data),
+                    "__metadata__ 'config' is not valid UTF-8 JSON: nested deeper than 64 levels");
     // 64 levels are fine (real documents nest 3 deep)
     EXPECT_TRUE(atnat::io::parse_json(std::string(64, '[') + std::string(64, ']'), "x").ok());
     EXPECT_FALSE(atnat::io::parse_json(std::string(65, '[') + std::string(65, ']'), "x").ok());
-    EXPECT_FALSE(atnat::io::parse_json(std::string(65, '{') , "x").ok());
+    EXPECT_FALSE(atnat::io::parse_json(std::string(65, '{'), "x").ok());
 }
 
 TEST(WeightFileErrors, Metadata) {

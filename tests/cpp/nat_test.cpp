@@ -1,23 +1,20 @@
-// Non-autoregressive decoding (core/decode/nat.*, core/models/cmlm.*), the hybrid, the run metrics
-// (core/decode/metrics.*) and their JSON (core/decode/nat_report.*):
-//  - pure functions: the Mask-Predict schedule, form layouts, repetition rate and form checks on hand-made
-//    strings;
-//  - a tiny random-weight CMLM and GPT written in memory (same tokenizer layout as poet-at / poet-nat):
-//    pass-by-pass schedule counts and re-masking of the least confident, one-pass fill = argmax of a
-//    forward_all, given positions never masked, acrostic / fill-in-the-blank / layout constraints (NAT and
-//    the AT request built from them), length beam, fixed mode, seeded sampling, cancel, the hybrid equal to
-//    AT greedy token for token (prob and top-n included), bad settings as clear errors, JSON shapes;
+// Non-autoregressive decoding (core/decode/nat.*, core/models/cmlm.*) and its JSON
+// (core/decode/nat_report.*):
+//  - the Mask-Predict schedule;
+//  - the tiny random-weight CMLM and GPT of poets.hpp: pass-by-pass schedule counts and re-masking of the
+//    least confident, one-pass fill = argmax of a forward_all, given positions never masked, acrostic /
+//    fill-in-the-blank / layout constraints (NAT and the AT request built from them), length beam, fixed
+//    mode, seeded sampling, cancel, bad settings as clear errors, JSON shapes;
 //  - the real poet-nat export against its PyTorch fixture (tests/fixtures/poet-nat-golden.json, written by
 //    models/poet-nat/export.py): logits and length logits within 1e-4, the one-pass fills and the top-5
-//    lengths exactly; the hybrid equal to poet-at greedy on real prompts.
+//    lengths exactly.
+// The hybrid is tested in speculative_test.cpp, forms and metrics in poem_test.cpp.
 #include "core/decode/nat.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -28,6 +25,7 @@
 #include "core/decode/text_model.hpp"
 #include "core/models/cmlm.hpp"
 #include "core/ops/ops.hpp"
+#include "tests/cpp/poets.hpp"
 
 namespace atnat {
 namespace {
@@ -37,8 +35,7 @@ using decode::NatMode;
 using decode::NatRequest;
 using decode::NatSession;
 using nlohmann::json;
-
-decode::GenerateResult at_greedy(const decode::TextModel& at, const decode::GenerateRequest& g);
+using namespace atnat::test;
 
 // ------------------------------------------------------------------------------------- pure functions
 TEST(MaskPredictSchedule, RemasksFloorOfMTimesRemainingOverT) {
@@ -59,237 +56,6 @@ TEST(MaskPredictSchedule, RemasksFloorOfMTimesRemainingOverT) {
     EXPECT_EQ(decode::remask_count(5, 0, 0), 0u);
 }
 
-TEST(PoemForms, LayoutsFollowTheDataFormat) {
-    const auto wj = decode::parse_form("wuyan-jueju"), wl = decode::parse_form("wuyan-lvshi"),
-               qj = decode::parse_form("qiyan-jueju"), ql = decode::parse_form("qiyan-lvshi"),
-               free = decode::parse_form("free");
-    ASSERT_TRUE(wj && wl && qj && ql && free);
-    EXPECT_EQ(wj->length(), 25u);
-    EXPECT_EQ(wl->length(), 51u);
-    EXPECT_EQ(qj->length(), 33u);
-    EXPECT_EQ(ql->length(), 67u);
-    EXPECT_FALSE(free->regular());
-    EXPECT_EQ(free->length(), 0u);
-    EXPECT_FALSE(decode::parse_form("haiku"));
-    EXPECT_FALSE(decode::parse_form("wuyan-"));
-    // 白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。
-    EXPECT_EQ(wj->line_start(0), 0u);
-    EXPECT_EQ(wj->line_start(1), 6u);
-    EXPECT_EQ(wj->line_start(2), 13u);
-    EXPECT_EQ(wj->line_start(3), 19u);
-    EXPECT_EQ(ql->line_start(7), 7 * 8 + 3u);
-    const auto layout = wj->layout();
-    ASSERT_EQ(layout.size(), 25u);
-    std::string marks;
-    for (const auto& s : layout) marks += s.empty() ? "x" : s == "\n" ? "/" : s;
-    EXPECT_EQ(marks, "xxxxx，xxxxx。/xxxxx，xxxxx。");
-}
-
-TEST(Metrics, RepetitionCountsNeighbouringCharacterPairsOnly) {
-    auto r = decode::repetition("春春风");
-    EXPECT_EQ(r.pairs, 2u);
-    EXPECT_EQ(r.repeated, 1u);
-    EXPECT_DOUBLE_EQ(r.rate, 0.5);
-    r = decode::repetition("山，山");  // punctuation breaks the pair
-    EXPECT_EQ(r.pairs, 0u);
-    EXPECT_DOUBLE_EQ(r.rate, 0.0);
-    r = decode::repetition("白日依山尽，黄河入海流。");  // 4 + 4 pairs, none repeated
-    EXPECT_EQ(r.pairs, 8u);
-    EXPECT_EQ(r.repeated, 0u);
-    r = decode::repetition("不不不。\n人人");  // 不不, 不不, 人人; nothing across "。\n"
-    EXPECT_EQ(r.pairs, 3u);
-    EXPECT_EQ(r.repeated, 3u);
-    EXPECT_DOUBLE_EQ(r.rate, 1.0);
-    EXPECT_EQ(decode::repetition("").pairs, 0u);
-    EXPECT_EQ(decode::count_poem_chars("白日依山尽，黄河入海流。\n欲穷"), 12u);
-}
-
-TEST(Metrics, FormCheckOnHandMadePoems) {
-    const auto wj = *decode::parse_form("wuyan-jueju");
-    const auto free = *decode::parse_form("free");
-    auto c = decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。", wj);
-    EXPECT_TRUE(c.ok) << c.problem;
-    EXPECT_EQ(c.lines, 4u);
-    EXPECT_EQ(c.line_lengths, (std::vector<size_t>{5, 5, 5, 5}));
-    EXPECT_EQ(c.problem, "");
-    // The same poem is a correct "free" poem too (4 lines of 5), but not a qiyan-jueju.
-    EXPECT_TRUE(decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。", free).ok);
-    c = decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。",
-                           *decode::parse_form("qiyan-jueju"));
-    EXPECT_FALSE(c.ok);
-    EXPECT_TRUE(c.count_ok);
-    EXPECT_FALSE(c.lengths_ok);
-    EXPECT_EQ(c.problem, "line 1 has 5 characters, expected 7");
-    // No line break between the couplets.
-    c = decode::check_form("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", wj);
-    EXPECT_FALSE(c.pattern_ok);
-    EXPECT_TRUE(c.lengths_ok);
-    EXPECT_EQ(c.problem, "couplet 1 is not followed by a line break");
-    // A line too long, and "。" where "，" belongs.
-    c = decode::check_form("白日依山尽尽。黄河入海流。\n欲穷千里目，更上一层楼。", wj);
-    EXPECT_FALSE(c.ok);
-    EXPECT_FALSE(c.pattern_ok);
-    EXPECT_FALSE(c.lengths_ok);
-    EXPECT_EQ(c.line_lengths[0], 6u);
-    EXPECT_EQ(c.problem, "line 1 ends in '。', expected '，'");
-    // Two lines only; a trailing unterminated line; a trailing line break; stray characters.
-    c = decode::check_form("白日依山尽，黄河入海流。", wj);
-    EXPECT_FALSE(c.count_ok);
-    EXPECT_TRUE(c.pattern_ok);
-    EXPECT_EQ(c.problem, "2 lines, expected 4");
-    c = decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼", wj);
-    EXPECT_FALSE(c.pattern_ok);
-    EXPECT_EQ(c.lines, 4u);
-    EXPECT_EQ(c.problem, "line 4 has no closing punctuation");
-    EXPECT_FALSE(decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。\n", wj).pattern_ok);
-    EXPECT_FALSE(decode::check_form("白日依山尽，黄河入海流！\n欲穷千里目，更上一层楼。", wj).ok);
-    EXPECT_FALSE(decode::check_form("", wj).ok);
-    // free: an even number of lines of 5 or 7 characters, mixed allowed.
-    EXPECT_TRUE(
-        decode::check_form("白日依山尽，黄河入海流不断。\n欲穷千里目，更上一层楼。\n春风，秋月。", free).ok ==
-        false);
-    EXPECT_TRUE(decode::check_form("白日依山尽，黄河入海流不断。\n欲穷千里目，更上一层楼。", free).ok);
-    EXPECT_FALSE(decode::check_form("白日依山尽，黄河入海流。\n欲穷千里目，", free).ok);  // 3 lines
-}
-
-// --------------------------------------------------------------------- tiny models written in memory
-struct NamedTensor {
-    std::string name;
-    std::vector<size_t> shape;
-    std::vector<float> data;
-};
-
-// models/common/safetensors_io.py write(): header padded so data starts 16-aligned, each tensor 16-aligned.
-std::vector<uint8_t> write_file(const std::string& arch, const json& config, const json& tokenizer,
-                                const std::vector<NamedTensor>& tensors) {
-    json header = {{"__metadata__", {{"format", "atnat-1"}, {"arch", arch}, {"config", config.dump()}}}};
-    if (!tokenizer.is_null()) header["__metadata__"]["tokenizer"] = tokenizer.dump();
-    std::vector<uint8_t> data;
-    for (const NamedTensor& t : tensors) {
-        data.resize((data.size() + 15) / 16 * 16, 0);
-        const size_t begin = data.size();
-        data.resize(begin + t.data.size() * 4);
-        std::memcpy(data.data() + begin, t.data.data(), t.data.size() * 4);
-        header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
-    }
-    std::string h = header.dump();
-    h.resize(h.size() + (16 - (8 + h.size()) % 16) % 16, ' ');
-    std::vector<uint8_t> bytes(8 + h.size() + data.size());
-    const uint64_t n = h.size();
-    for (size_t i = 0; i < 8; ++i) bytes[i] = uint8_t(n >> (8 * i));
-    std::memcpy(bytes.data() + 8, h.data(), h.size());
-    if (!data.empty()) std::memcpy(bytes.data() + 8 + h.size(), data.data(), data.size());
-    return bytes;
-}
-
-// The poet tokenizer's layout: specials 0-7, forms, "，" "。", then characters.
-const std::vector<std::string> kTokens = {
-    "<pad>",  "<bos>", "<eos>", "<mask>", "<unk>", "\n", "<len>", "<fixed>", "<wuyan-jueju>",
-    "<free>", "，",    "。",    "春",     "夏",    "秋", "冬",    "花",      "月",
-    "山",     "水",    "风",    "雨"};
-constexpr size_t kV = 22, kD = 16, kF = 24, kContext = 40, kMaxLen = 30, kMaxLenFixed = 32;
-constexpr int32_t kEos = 2, kMask = 3, kLen = 6, kWuyan = 8, kFree = 9;
-
-json tokenizer_json(bool with_len = true) {
-    json specials = {{"pad", 0}, {"bos", 1},     {"eos", 2},  {"mask", 3},
-                     {"unk", 4}, {"newline", 5}, {"fixed", 7}};
-    if (with_len) specials["len"] = 6;
-    return {{"type", "char"},
-            {"tokens", kTokens},
-            {"specials", specials},
-            {"forms", {{"wuyan-jueju", "<wuyan-jueju>"}, {"free", "<free>"}}}};
-}
-
-struct TinyModels {
-    json config = {{"vocab_size", kV}, {"d_model", kD},       {"n_layers", 2},         {"n_heads", 2},
-                   {"d_ff", kF},       {"context", kContext}, {"rope_theta", 10000.0}, {"norm_eps", 1e-5}};
-
-    static std::vector<NamedTensor> random(uint64_t seed, bool length_head) {
-        decode::Pcg32 rng(seed);
-        std::vector<NamedTensor> ts;
-        auto mat = [&](const std::string& name, std::vector<size_t> shape, float scale, float offset = 0.f) {
-            size_t n = 1;
-            for (size_t s : shape) n *= s;
-            NamedTensor t{name, shape, std::vector<float>(n)};
-            for (float& v : t.data) v = offset + scale * (2.f * rng.uniform() - 1.f);
-            ts.push_back(std::move(t));
-        };
-        mat("tok_emb", {kV, kD}, 1.0f);
-        for (int l = 0; l < 2; ++l) {
-            const std::string p = "layers." + std::to_string(l) + ".";
-            mat(p + "attn_norm", {kD}, 0.3f, 1.f);
-            for (const char* w : {"wq", "wk", "wv", "wo"}) mat(p + w, {kD, kD}, 0.5f);
-            mat(p + "mlp_norm", {kD}, 0.3f, 1.f);
-            mat(p + "w_gate", {kF, kD}, 0.5f);
-            mat(p + "w_up", {kF, kD}, 0.5f);
-            mat(p + "w_down", {kD, kF}, 0.5f);
-        }
-        mat("final_norm", {kD}, 0.3f, 1.f);
-        if (length_head) mat("length_head", {kMaxLen + 1, kD}, 1.0f);
-        return ts;
-    }
-    json cmlm_config() const {
-        json c = config;
-        c["max_len"] = kMaxLen;
-        c["max_len_fixed"] = kMaxLenFixed;
-        c["causal"] = false;
-        return c;
-    }
-    std::vector<uint8_t> cmlm_bytes(uint64_t seed = 7) const {
-        return write_file("cmlm", cmlm_config(), tokenizer_json(), random(seed, true));
-    }
-    std::vector<uint8_t> gpt_bytes(uint64_t seed = 3) const {
-        return write_file("gpt", config, tokenizer_json(), random(seed, false));
-    }
-};
-
-decode::NatModel tiny_nat(uint64_t seed = 7) {
-    auto m = decode::NatModel::load(TinyModels().cmlm_bytes(seed));
-    EXPECT_TRUE(m.ok()) << (m ? "" : m.error());
-    return std::move(*m);
-}
-
-decode::TextModel tiny_at(uint64_t seed = 3) {
-    auto m = decode::TextModel::load(TinyModels().gpt_bytes(seed));
-    EXPECT_TRUE(m.ok()) << (m ? "" : m.error());
-    return std::move(*m);
-}
-
-struct NatRun {
-    std::vector<decode::NatEvent> events;
-    decode::NatResult result;
-    std::vector<int32_t> ids;
-};
-
-NatRun run(const decode::NatModel& m, const NatRequest& req) {
-    NatRun out;
-    auto s = NatSession::create(m, req);
-    EXPECT_TRUE(s.ok()) << (s ? "" : s.error());
-    if (!s) return out;
-    while (!s->done()) {
-        auto ev = s->step();
-        EXPECT_TRUE(ev.ok()) << (ev ? "" : ev.error());
-        if (!ev) break;
-        out.events.push_back(*ev);
-    }
-    out.result = s->result();
-    out.ids = s->output_ids();
-    return out;
-}
-
-std::string nat_error(const decode::NatModel& m, const NatRequest& req) {
-    auto s = NatSession::create(m, req);
-    return s ? std::string() : s.error();
-}
-
-NatRequest wuyan(size_t iterations, LengthSource length = LengthSource::form) {
-    NatRequest r;
-    r.form = "wuyan-jueju";
-    r.iterations = iterations;
-    r.length = length;
-    return r;
-}
-
 TEST(Cmlm, LoaderValidatesTheLengthHeadAndConfig) {
     TinyModels t;
     auto wf = io::WeightFile::parse(t.cmlm_bytes());
@@ -301,9 +67,9 @@ TEST(Cmlm, LoaderValidatesTheLengthHeadAndConfig) {
     EXPECT_FALSE(c->transformer.config.causal);
     EXPECT_EQ(c->length_head.shape(0), kMaxLen + 1);
 
-    auto error = [&](const std::string& arch, json config, std::vector<NamedTensor> ts,
+    auto error = [&](const std::string& arch, json config, std::vector<TensorSpec> ts,
                      json tok = tokenizer_json()) {
-        auto f = io::WeightFile::parse(write_file(arch, config, tok, ts));
+        auto f = io::WeightFile::parse(write_weights(arch, config, ts, tok));
         if (!f) return "parse: " + f.error();
         auto m = decode::NatModel::load(*f);
         return m ? std::string() : m.error();
@@ -816,179 +582,6 @@ TEST(NatReport, ResultAndEventJsonCarryPassesAndLengths) {
     EXPECT_EQ(decode::to_json(r.events.back())["done"], true);
 }
 
-// ------------------------------------------------------------------------------------------- hybrid
-decode::GenerateResult at_greedy(const decode::TextModel& at, const decode::GenerateRequest& g) {
-    auto s = decode::start_generation(at, g);
-    EXPECT_TRUE(s.ok()) << (s ? "" : s.error());
-    if (!s) return {};
-    while (!s->done()) {
-        auto ev = s->step();
-        EXPECT_TRUE(ev.ok()) << (ev ? "" : ev.error());
-        if (!ev) break;
-    }
-    return s->result();
-}
-
-decode::HybridResult hybrid(const decode::TextModel& at, const decode::NatModel& nat, const NatRequest& req) {
-    auto s = decode::HybridSession::create(at, nat, req);
-    EXPECT_TRUE(s.ok()) << (s ? "" : s.error());
-    if (!s) return {};
-    size_t rounds = 0;
-    while (!s->done()) {
-        auto ev = s->step();
-        EXPECT_TRUE(ev.ok()) << (ev ? "" : ev.error());
-        if (!ev) break;
-        EXPECT_EQ(ev->index, rounds++);
-    }
-    return s->result();
-}
-
-// The hybrid against AT greedy on the AT request carrying the same constraints: same tokens, same records.
-decode::HybridResult expect_hybrid_equals_greedy(const decode::TextModel& at, const decode::NatModel& nat,
-                                                 const NatRequest& req) {
-    auto plan = decode::plan_poem(nat, req);
-    EXPECT_TRUE(plan.ok()) << (plan ? "" : plan.error());
-    if (!plan) return {};
-    const auto g = at_greedy(at, decode::at_request(*plan, *nat.tokenizer));
-    const auto h = hybrid(at, nat, req);
-    EXPECT_EQ(h.text, g.text);
-    EXPECT_EQ(h.stop_reason, g.stop_reason);
-    EXPECT_EQ(h.tokens.size(), g.tokens.size());
-    for (size_t i = 0; i < std::min(h.tokens.size(), g.tokens.size()); ++i) {
-        EXPECT_EQ(h.tokens[i].id, g.tokens[i].id) << i;
-        EXPECT_EQ(h.tokens[i].prob, g.tokens[i].prob) << i;  // the same logits, bit for bit
-        EXPECT_EQ(h.tokens[i].forced, g.tokens[i].forced) << i;
-        EXPECT_EQ(h.tokens[i].top.size(), g.tokens[i].top.size());
-        for (size_t k = 0; k < std::min(h.tokens[i].top.size(), g.tokens[i].top.size()); ++k)
-            EXPECT_EQ(h.tokens[i].top[k].id, g.tokens[i].top[k].id);
-    }
-    EXPECT_NEAR(h.logprob, g.logprob, 1e-9);
-    EXPECT_EQ(h.at_greedy_passes, g.forward_passes);
-    EXPECT_EQ(h.saved_passes, (long long)g.forward_passes - (long long)h.at_passes);
-    EXPECT_EQ(h.forward_passes, h.at_passes + h.nat_passes);
-    EXPECT_EQ(h.at_passes, h.rounds.size());
-    EXPECT_LE(h.accepted, h.drafted);
-    EXPECT_GE(h.nat_passes, 1u);
-    return h;
-}
-
-TEST(Hybrid, EqualsAtGreedyOnTinyModels) {
-    const auto at = tiny_at();
-    const auto nat = tiny_nat();
-    for (const char* prompt : {"", "春", "春花，", "山水风雨月"}) {
-        for (size_t iterations : {1, 3}) {
-            NatRequest req;
-            req.strategy = decode::NatStrategy::hybrid;
-            req.form = "wuyan-jueju";
-            req.prompt = prompt;
-            req.iterations = iterations;
-            SCOPED_TRACE(std::string(prompt) + " T=" + std::to_string(iterations));
-            expect_hybrid_equals_greedy(at, nat, req);
-        }
-    }
-    NatRequest acro;
-    acro.form = "wuyan-jueju";
-    acro.acrostic = "春夏秋冬";
-    expect_hybrid_equals_greedy(at, nat, acro);
-    NatRequest fixed;
-    fixed.form = "free";
-    fixed.mode = NatMode::fixed;
-    fixed.prompt = "月";
-    expect_hybrid_equals_greedy(at, nat, fixed);
-    NatRequest blank;
-    blank.form = "wuyan-jueju";
-    blank.blank_text = "春花_月风，山_水□雨。\n秋__风雨，冬月山□风。";
-    expect_hybrid_equals_greedy(at, nat, blank);
-}
-
-TEST(Hybrid, RejectsWhatItCannotReproduce) {
-    const auto at = tiny_at();
-    const auto nat = tiny_nat();
-    NatRequest req;
-    req.sample = true;
-    auto s = decode::HybridSession::create(at, nat, req);
-    ASSERT_FALSE(s.ok());
-    EXPECT_NE(s.error().find("argmax"), std::string::npos);
-    req.sample = false;
-    req.length_beam = 2;
-    s = decode::HybridSession::create(at, nat, req);
-    ASSERT_FALSE(s.ok());
-    EXPECT_NE(s.error().find("length_beam must be 1"), std::string::npos);
-    // Different tokenizers.
-    json tok = tokenizer_json();
-    tok["tokens"][21] = "雪";
-    auto other =
-        decode::TextModel::load(write_file("gpt", TinyModels().config, tok, TinyModels::random(3, false)));
-    ASSERT_TRUE(other.ok()) << other.error();
-    s = decode::HybridSession::create(*other, nat, NatRequest{});
-    ASSERT_FALSE(s.ok());
-    EXPECT_NE(s.error().find("share the tokenizer: token 21"), std::string::npos);
-    // JSON of a finished run.
-    NatRequest ok;
-    ok.prompt = "春";
-    const auto h = hybrid(at, nat, ok);
-    const json j = decode::to_json(h);
-    EXPECT_EQ(j["strategy"], "hybrid");
-    EXPECT_EQ(j["rounds"].size(), h.rounds.size());
-    EXPECT_EQ(j["at_passes"], h.at_passes);
-    EXPECT_TRUE(j.contains("saved_passes"));
-}
-
-TEST(Metrics, MeasureRunScoresWithTheAtModel) {
-    const auto at = tiny_at();
-    auto state = models::make_state(*at.transformer);
-    const std::string text = "春花月水风，山水风雨雨。\n秋月山风雨，冬月山水风。";
-    auto m = decode::measure_run(text, "wuyan-jueju", 50.0, 5, &at, &state);
-    ASSERT_TRUE(m.ok()) << m.error();
-    auto s = decode::score_text(at, state, text, "wuyan-jueju");
-    ASSERT_TRUE(s.ok());
-    EXPECT_TRUE(m->scored);
-    EXPECT_DOUBLE_EQ(m->at_ppl, s->ppl);
-    EXPECT_EQ(m->at_tokens, 26u);
-    EXPECT_EQ(m->chars, 20u);
-    EXPECT_DOUBLE_EQ(m->chars_per_s, 400.0);
-    EXPECT_EQ(m->repetition.repeated, 1u);  // 雨雨
-    EXPECT_TRUE(m->form_check.ok);
-    const json j = decode::to_json(*m);
-    EXPECT_EQ(j["form_check"]["ok"], true);
-    EXPECT_EQ(j["repetition"]["pairs"], 16);
-    auto unscored = decode::measure_run(text, "wuyan-jueju", 0.0, 1, nullptr, nullptr);
-    ASSERT_TRUE(unscored.ok());
-    EXPECT_FALSE(unscored->scored);
-    EXPECT_EQ(decode::to_json(*unscored)["at_ppl"], nullptr);
-    EXPECT_FALSE(decode::measure_run(text, "sonnet", 0.0, 1, nullptr, nullptr).ok());
-}
-
-// ------------------------------------------------------------------------ the real model vs PyTorch
-std::string fixture_path(const char* env, const std::string& relative) {
-    if (const char* p = std::getenv(env)) return p;
-    return std::string(ATNAT_SOURCE_DIR) + "/" + relative;
-}
-
-std::optional<std::vector<uint8_t>> read_bytes(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return std::nullopt;
-    return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-class PoetNatGolden : public ::testing::Test {
-protected:
-    void SetUp() override {
-        const std::string gpath =
-            fixture_path("ATNAT_POET_NAT_GOLDEN", "tests/fixtures/poet-nat-golden.json");
-        const std::string mpath = fixture_path("ATNAT_POET_NAT_MODEL", "models/poet-nat/model.safetensors");
-        auto g = read_bytes(gpath);
-        auto w = read_bytes(mpath);
-        if (!g || !w) GTEST_SKIP() << "no " << (g ? mpath : gpath) << " (run models/poet-nat/export.py)";
-        golden = json::parse(g->begin(), g->end());
-        auto m = decode::NatModel::load(std::move(*w));
-        ASSERT_TRUE(m.ok()) << m.error();
-        model = std::make_unique<decode::NatModel>(std::move(*m));
-    }
-    json golden;
-    std::unique_ptr<decode::NatModel> model;
-};
-
 // |a - b| <= atol + rtol·|b| with the fixture's 7 significant digits in mind.
 void expect_close(float got, double want, const std::string& where) {
     EXPECT_LE(std::fabs(double(got) - want), 1e-4 + 1e-4 * std::fabs(want))
@@ -1074,41 +667,6 @@ TEST_F(PoetNatGolden, OnePassFillsAndLengthsMatchPyTorch) {
     EXPECT_EQ(x.ids, op["fixed_mode"]["fill_argmax"].get<std::vector<int32_t>>());
     EXPECT_EQ(x.result.text, op["fixed_mode"]["text_until_first_eos"].get<std::string>());
     std::printf("[ golden ] one pass: %s | fixed: %s\n", r.result.text.c_str(), x.result.text.c_str());
-}
-
-TEST_F(PoetNatGolden, HybridEqualsPoetAtGreedyOnRealPrompts) {
-    auto aw = read_bytes(fixture_path("ATNAT_POET_AT_MODEL", "models/poet-at/model.safetensors"));
-    auto prompts = read_bytes(std::string(ATNAT_SOURCE_DIR) + "/models/data/poetry/test_prompts.txt");
-    if (!aw || !prompts) GTEST_SKIP() << "no poet-at model or test prompts";
-    auto at = decode::TextModel::load(std::move(*aw));
-    ASSERT_TRUE(at.ok()) << at.error();
-    std::string text(prompts->begin(), prompts->end());
-    size_t done = 0, at_passes = 0, greedy = 0, accepted = 0;
-    for (size_t pos = 0; pos < text.size() && done < 4;) {
-        size_t end = text.find('\n', pos);
-        if (end == std::string::npos) end = text.size();
-        const std::string line = text.substr(pos, end - pos);
-        pos = end + 1;
-        const size_t tab = line.find('\t');
-        if (tab == std::string::npos) continue;
-        NatRequest req;
-        req.form = line.substr(0, tab);
-        req.prompt = line.substr(tab + 1);
-        req.iterations = done == 1 ? 3 : 1;
-        SCOPED_TRACE(line);
-        const auto h = expect_hybrid_equals_greedy(*at, *model, req);
-        at_passes += h.at_passes;
-        greedy += h.at_greedy_passes;
-        accepted += h.accepted;
-        ++done;
-    }
-    NatRequest acro;
-    acro.form = "qiyan-jueju";
-    acro.acrostic = "春夏秋冬";
-    expect_hybrid_equals_greedy(*at, *model, acro);
-    EXPECT_LT(at_passes, greedy);  // drafts do get accepted (punctuation and line breaks at least)
-    std::printf("[ golden ] hybrid: %zu AT passes for %zu tokens (%zu draft tokens accepted)\n", at_passes,
-                greedy, accepted);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 //  - tiny random-weight models built in memory (several shapes): cached logits == full-forward logits bit
 //    for bit, causality, naive == cached samples for several seeds / classes / temperatures;
 //  - the loader's checks (arch, config ranges, names, shapes, dtypes, masks) and the sampling settings.
+#include "core/models/pixelcnn.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,8 +19,8 @@
 #include <vector>
 
 #include "core/decode/pixels.hpp"
-#include "core/models/pixelcnn.hpp"
 #include "core/ops/ops.hpp"
+#include "tests/cpp/weights.hpp"
 
 namespace {
 
@@ -38,60 +40,28 @@ Bytes read_bytes(const std::string& path) {
     return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
-// ---- an in-memory atnat-1 file (the layout of models/common/safetensors_io.py write) -------------------
-
-struct TensorSpec {
-    std::string name;
-    std::vector<size_t> shape;
-    std::string dtype = "F32";
-    std::vector<float> f32;
-    std::vector<uint8_t> u8;
-};
-
-Bytes write_safetensors(const std::vector<TensorSpec>& tensors, const std::string& arch, const json& config) {
-    json header;
-    header["__metadata__"] = {{"format", "atnat-1"}, {"arch", arch}, {"config", config.dump()}};
-    Bytes data;
-    for (const auto& t : tensors) {
-        data.resize((data.size() + 15) / 16 * 16, 0);
-        const size_t begin = data.size();
-        if (t.dtype == "U8") {
-            data.insert(data.end(), t.u8.begin(), t.u8.end());
-        } else {
-            const auto* p = reinterpret_cast<const uint8_t*>(t.f32.data());
-            data.insert(data.end(), p, p + t.f32.size() * 4);
-        }
-        header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
-    }
-    std::string h = header.dump();
-    h.resize(h.size() + (16 - (8 + h.size()) % 16) % 16, ' ');
-    Bytes out;
-    out.reserve(8 + h.size() + data.size());
-    for (int i = 0; i < 8; ++i) out.push_back(uint8_t(uint64_t(h.size()) >> (8 * i)));
-    for (char ch : h) out.push_back(uint8_t(ch));
-    out.insert(out.end(), data.begin(), data.end());
-    return out;
-}
-
-struct Lcg {  // deterministic test numbers (the same natively and in wasm)
-    uint64_t s;
-    float uniform(float lo, float hi) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        return lo + (hi - lo) * float(s >> 40) / float(1 << 24);
-    }
-};
+// ---- in-memory atnat-1 files: tests/cpp/weights.hpp ---------------------------------------------------
+using atnat::test::Lcg;
+using atnat::test::TensorSpec;
+using atnat::test::write_weights;
 
 struct TinyConfig {
-    int levels = 16, channels = 8, layers = 3, first_kernel = 5, head_channels = 12, n_classes = 10, height = 9,
-        width = 7;
+    int levels = 16, channels = 8, layers = 3, first_kernel = 5, head_channels = 12, n_classes = 10,
+        height = 9, width = 7;
     int input_channels = 1;  // 3: the level plus the pixel's coordinates
     float head_scale = 3.f;  // spreads the logits so samples are not all one level
 };
 
 json config_json(const TinyConfig& c) {
-    return {{"levels", c.levels},   {"channels", c.channels},           {"layers", c.layers},
-            {"first_kernel", c.first_kernel}, {"head_channels", c.head_channels}, {"n_classes", c.n_classes},
-            {"height", c.height},   {"width", c.width},         {"input_channels", c.input_channels}};
+    return {{"levels", c.levels},
+            {"channels", c.channels},
+            {"layers", c.layers},
+            {"first_kernel", c.first_kernel},
+            {"head_channels", c.head_channels},
+            {"n_classes", c.n_classes},
+            {"height", c.height},
+            {"width", c.width},
+            {"input_channels", c.input_channels}};
 }
 
 // The tensors export.py writes, random weights (masked taps zeroed like export.py does).
@@ -103,7 +73,7 @@ std::vector<TensorSpec> tiny_tensors(const TinyConfig& c, uint64_t seed = 1) {
     auto f32 = [&](const std::string& name, std::vector<size_t> shape, float scale) {
         size_t n = 1;
         for (size_t d : shape) n *= d;
-        TensorSpec s{name, shape, "F32", std::vector<float>(n), {}};
+        TensorSpec s{name, shape, std::vector<float>(n)};
         for (auto& v : s.f32) v = rng.uniform(-scale, scale);
         t.push_back(std::move(s));
     };
@@ -111,22 +81,24 @@ std::vector<TensorSpec> tiny_tensors(const TinyConfig& c, uint64_t seed = 1) {
         const std::string p = "layers." + std::to_string(i) + ".";
         const size_t Cx = c.input_channels, cin = i == 0 ? Cx : C;
         const float s = i == 0 ? 0.6f : 1.f / std::sqrt(float(cin * 4));
-        f32(p + "v_conv.weight", i == 0 ? std::vector<size_t>{r + 1, k0, C2, Cx} : std::vector<size_t>{2, 3, C2, C}, s);
+        f32(p + "v_conv.weight",
+            i == 0 ? std::vector<size_t>{r + 1, k0, C2, Cx} : std::vector<size_t>{2, 3, C2, C}, s);
         if (i == 0) {  // masked taps stored as 0 (the last kernel row)
             auto& w = t.back().f32;
             std::fill(w.begin() + r * k0 * C2 * Cx, w.end(), 0.f);
         }
         f32(p + "v_conv.bias", {C2}, 0.2f);
-        f32(p + "h_conv.weight", i == 0 ? std::vector<size_t>{1, r + 1, C2, Cx} : std::vector<size_t>{1, 2, C2, C}, s);
+        f32(p + "h_conv.weight",
+            i == 0 ? std::vector<size_t>{1, r + 1, C2, Cx} : std::vector<size_t>{1, 2, C2, C}, s);
         if (i == 0) {
             auto& w = t.back().f32;
             std::fill(w.begin() + r * C2 * Cx, w.end(), 0.f);
         }
         f32(p + "h_conv.bias", {C2}, 0.2f);
         if (i == 0) {
-            TensorSpec vm{p + "v_conv.mask", {r + 1, k0}, "U8", {}, std::vector<uint8_t>((r + 1) * k0, 1)};
+            TensorSpec vm{p + "v_conv.mask", {r + 1, k0}, {}, "U8", std::vector<uint8_t>((r + 1) * k0, 1)};
             std::fill(vm.u8.begin() + r * k0, vm.u8.end(), 0);
-            TensorSpec hm{p + "h_conv.mask", {1, r + 1}, "U8", {}, std::vector<uint8_t>(r + 1, 1)};
+            TensorSpec hm{p + "h_conv.mask", {1, r + 1}, {}, "U8", std::vector<uint8_t>(r + 1, 1)};
             hm.u8[r] = 0;
             t.push_back(vm);
             t.push_back(hm);
@@ -152,7 +124,7 @@ atnat::Result<PixelCNN> load_bytes(const Bytes& bytes) {
 }
 
 PixelCNN tiny_model(const TinyConfig& c, uint64_t seed = 1) {
-    auto m = load_bytes(write_safetensors(tiny_tensors(c, seed), "pixelcnn", config_json(c)));
+    auto m = load_bytes(write_weights("pixelcnn", config_json(c), tiny_tensors(c, seed)));
     EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error());
     return std::move(*m);
 }
@@ -272,13 +244,15 @@ TEST(PixelCNNGolden, NaiveEqualsCachedOnTrainedModel) {
     EXPECT_EQ(naive->stats().forward_passes, n);
     EXPECT_EQ(cached->stats().pixel_updates, n);
     EXPECT_EQ(std::memcmp(naive->image(), cached->image(), n), 0);
-    EXPECT_EQ(std::memcmp(naive->last_logits(), cached->last_logits(), g->model.config().levels * sizeof(float)), 0);
+    EXPECT_EQ(
+        std::memcmp(naive->last_logits(), cached->last_logits(), g->model.config().levels * sizeof(float)),
+        0);
     while (!cached->done()) cached->step_row();
     size_t nonzero = 0;
     for (uint8_t v : cached->image_vector()) nonzero += v != 0;
     EXPECT_GT(nonzero, 50u) << "a class-7 (sneaker) sample should not be blank";
-    std::printf("[ info ] trained model: naive %.2f ms/pixel, cached %.3f ms/pixel\n", naive->stats().ms / double(n),
-                cached->stats().ms / double(cached->stats().pixel_updates));
+    std::printf("[ info ] trained model: naive %.2f ms/pixel, cached %.3f ms/pixel\n",
+                naive->stats().ms / double(n), cached->stats().ms / double(cached->stats().pixel_updates));
 }
 
 // ---- tiny models: exactness and causality -------------------------------------------------------------
@@ -338,7 +312,8 @@ TEST(PixelCNNTiny, CoordinateChannelsMakeLogitsDependOnPosition) {
         const std::vector<uint8_t> blank(size_t(c.height) * c.width, 0);
         s.forward(blank.data());
         const size_t L = c.levels, row = size_t(c.height - 1) * c.width;
-        const bool same = std::memcmp(s.logits() + (row + 6) * L, s.logits() + (row + 8) * L, L * sizeof(float)) == 0;
+        const bool same =
+            std::memcmp(s.logits() + (row + 6) * L, s.logits() + (row + 8) * L, L * sizeof(float)) == 0;
         EXPECT_EQ(same, channels == 1) << "input_channels " << channels;
     }
 }
@@ -368,7 +343,8 @@ TEST(PixelCNNSampler, NaiveEqualsCachedForSeedsClassesTemperatures) {
                     auto a = atnat::decode::run_raster(m, RasterMethod::naive, s);
                     auto b = atnat::decode::run_raster(m, RasterMethod::cached, s);
                     ASSERT_TRUE(a.ok() && b.ok());
-                    ASSERT_EQ(a->image, b->image) << "config " << ci << " seed " << seed << " class " << cls << " T " << t;
+                    ASSERT_EQ(a->image, b->image)
+                        << "config " << ci << " seed " << seed << " class " << cls << " T " << t;
                 }
             }
         }
@@ -383,7 +359,8 @@ TEST(PixelCNNSampler, SeedsAndStreamsGiveDifferentImagesSameSeedTheSame) {
     const TinyConfig c;
     PixelCNN m = tiny_model(c);
     auto run = [&](uint64_t seed, uint64_t stream) {
-        return atnat::decode::run_raster(m, RasterMethod::cached, PixelSampling{2, seed, stream, 1.f, false})->image;
+        return atnat::decode::run_raster(m, RasterMethod::cached, PixelSampling{2, seed, stream, 1.f, false})
+            ->image;
     };
     const auto a = run(1, 0);
     EXPECT_EQ(a, run(1, 0));
@@ -391,7 +368,8 @@ TEST(PixelCNNSampler, SeedsAndStreamsGiveDifferentImagesSameSeedTheSame) {
     EXPECT_NE(a, run(1, 1));
     std::vector<int> seen(c.levels, 0);
     for (uint8_t v : a) seen[v] = 1;
-    EXPECT_GE(std::count(seen.begin(), seen.end(), 1), 4) << "the tiny model's samples should use several levels";
+    EXPECT_GE(std::count(seen.begin(), seen.end(), 1), 4)
+        << "the tiny model's samples should use several levels";
 }
 
 TEST(PixelCNNSampler, StepApi) {
@@ -444,7 +422,9 @@ TEST(PixelSampling, PickLevelIsTheInverseCdfInLevelOrder) {
     // logits log(1, 2, 3, 4) -> p = 0.1, 0.2, 0.3, 0.4 -> cdf 0.1, 0.3, 0.6, 1.0
     const float logits[4] = {0.f, std::log(2.f), std::log(3.f), std::log(4.f)};
     float scratch[4];
-    auto pick = [&](float u, float t = 1.f) { return atnat::decode::pick_level(logits, 4, t, false, u, scratch); };
+    auto pick = [&](float u, float t = 1.f) {
+        return atnat::decode::pick_level(logits, 4, t, false, u, scratch);
+    };
     EXPECT_EQ(pick(0.f), 0u);
     EXPECT_EQ(pick(0.0999f), 0u);
     EXPECT_EQ(pick(0.1001f), 1u);
@@ -459,7 +439,8 @@ TEST(PixelSampling, PickLevelIsTheInverseCdfInLevelOrder) {
     EXPECT_EQ(pick(0.47f, 0.5f), 3u);
     EXPECT_EQ(atnat::decode::pick_level(logits, 4, 1.f, true, 0.f, scratch), 3u);
     const float tie[3] = {1.f, 5.f, 5.f};
-    EXPECT_EQ(atnat::decode::pick_level(tie, 3, 1.f, true, 0.f, scratch), 1u) << "greedy: the first of equal maxima";
+    EXPECT_EQ(atnat::decode::pick_level(tie, 3, 1.f, true, 0.f, scratch), 1u)
+        << "greedy: the first of equal maxima";
     const float sure[3] = {-1e30f, 0.f, -1e30f};
     EXPECT_EQ(atnat::decode::pick_level(sure, 3, 1.f, false, 0.99999994f, scratch), 1u);
 }
@@ -492,7 +473,7 @@ TEST(PixelSampling, ImpossibleSettingsAreClearErrors) {
 // ---- the loader's checks ------------------------------------------------------------------------------
 
 std::string load_error(const std::vector<TensorSpec>& t, const std::string& arch, const json& cfg) {
-    auto m = load_bytes(write_safetensors(t, arch, cfg));
+    auto m = load_bytes(write_weights(arch, cfg, t));
     return m.ok() ? std::string() : m.error();
 }
 
@@ -543,8 +524,9 @@ TEST(PixelCNNLoad, RejectsNonFiniteOrHugeWeights) {
     for (float bad : {NAN, INFINITY, 3e38f}) {
         auto t = tiny_tensors(c);
         t[3].f32[5] = bad;  // layers.0.h_conv.bias
-        EXPECT_NE(load_error(t, "pixelcnn", config_json(c)).find("tensor 'layers.0.h_conv.bias' element 5 is"),
-                  std::string::npos);
+        EXPECT_NE(
+            load_error(t, "pixelcnn", config_json(c)).find("tensor 'layers.0.h_conv.bias' element 5 is"),
+            std::string::npos);
     }
 }
 
@@ -554,10 +536,12 @@ TEST(PixelCNNLoad, RejectsMissingOrMisshapenTensors) {
     const auto good = tiny_tensors(c);
     auto without = [&](const std::string& name) {
         auto t = good;
-        t.erase(std::remove_if(t.begin(), t.end(), [&](const TensorSpec& s) { return s.name == name; }), t.end());
+        t.erase(std::remove_if(t.begin(), t.end(), [&](const TensorSpec& s) { return s.name == name; }),
+                t.end());
         return load_error(t, "pixelcnn", cfg);
     };
-    for (const char* name : {"layers.0.v_conv.mask", "layers.2.h_out.bias", "head.1.weight", "layers.1.v_class"}) {
+    for (const char* name :
+         {"layers.0.v_conv.mask", "layers.2.h_out.bias", "head.1.weight", "layers.1.v_class"}) {
         EXPECT_NE(without(name).find(name), std::string::npos) << without(name);
     }
     auto edited = [&](const std::string& name, auto edit) {

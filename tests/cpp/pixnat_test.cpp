@@ -6,6 +6,8 @@
 //    convs done the obvious way, so the polyphase decomposition in the model is checked, dilations > H and W
 //    included);
 //  - the sampler's invariants (schedule, no pixel revisited, determinism per seed) and its errors.
+#include "core/models/pixnat.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,8 +22,8 @@
 #include <vector>
 
 #include "core/decode/pixels.hpp"
-#include "core/models/pixnat.hpp"
 #include "core/ops/ops.hpp"
+#include "tests/cpp/weights.hpp"
 
 namespace {
 
@@ -40,42 +42,10 @@ Bytes read_bytes(const std::string& path) {
     return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
-// ---- an in-memory atnat-1 file (the layout of models/common/safetensors_io.py write) -------------------
-
-struct TensorSpec {
-    std::string name;
-    std::vector<size_t> shape;
-    std::vector<float> f32;
-};
-
-Bytes write_safetensors(const std::vector<TensorSpec>& tensors, const std::string& arch, const json& config) {
-    json header;
-    header["__metadata__"] = {{"format", "atnat-1"}, {"arch", arch}, {"config", config.dump()}};
-    Bytes data;
-    for (const auto& t : tensors) {
-        data.resize((data.size() + 15) / 16 * 16, 0);
-        const size_t begin = data.size();
-        const auto* p = reinterpret_cast<const uint8_t*>(t.f32.data());
-        data.insert(data.end(), p, p + t.f32.size() * 4);
-        header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
-    }
-    std::string h = header.dump();
-    h.resize(h.size() + (16 - (8 + h.size()) % 16) % 16, ' ');
-    Bytes out;
-    out.reserve(8 + h.size() + data.size());
-    for (int i = 0; i < 8; ++i) out.push_back(uint8_t(uint64_t(h.size()) >> (8 * i)));
-    for (char ch : h) out.push_back(uint8_t(ch));
-    out.insert(out.end(), data.begin(), data.end());
-    return out;
-}
-
-struct Lcg {
-    uint64_t s;
-    float uniform(float lo, float hi) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        return lo + (hi - lo) * float(s >> 40) / float(1 << 24);
-    }
-};
+// ---- in-memory atnat-1 files: tests/cpp/weights.hpp ---------------------------------------------------
+using atnat::test::Lcg;
+using atnat::test::TensorSpec;
+using atnat::test::write_weights;
 
 struct TinyConfig {
     int levels = 16, channels = 8, n_classes = 10, height = 9, width = 7;
@@ -83,8 +53,8 @@ struct TinyConfig {
 };
 
 json config_json(const TinyConfig& c) {
-    return {{"levels", c.levels}, {"channels", c.channels}, {"dilations", c.dilations},
-            {"n_classes", c.n_classes}, {"height", c.height}, {"width", c.width}};
+    return {{"levels", c.levels},       {"channels", c.channels}, {"dilations", c.dilations},
+            {"n_classes", c.n_classes}, {"height", c.height},     {"width", c.width}};
 }
 
 std::vector<TensorSpec> tiny_tensors(const TinyConfig& c, uint64_t seed = 1) {
@@ -125,7 +95,7 @@ atnat::Result<PixNAT> load_bytes(const Bytes& bytes) {
 }
 
 PixNAT tiny_model(const TinyConfig& c, uint64_t seed = 1) {
-    auto m = load_bytes(write_safetensors(tiny_tensors(c, seed), "pixnat", config_json(c)));
+    auto m = load_bytes(write_weights("pixnat", config_json(c), tiny_tensors(c, seed)));
     EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error());
     return std::move(*m);
 }
@@ -147,16 +117,19 @@ std::vector<double> reference_forward(const TinyConfig& c, const std::vector<Ten
             double mean = 0, var = 0;
             for (int i = 0; i < C; ++i) mean += in[size_t(p * C + i)];
             mean /= C;
-            for (int i = 0; i < C; ++i) var += (in[size_t(p * C + i)] - mean) * (in[size_t(p * C + i)] - mean);
+            for (int i = 0; i < C; ++i)
+                var += (in[size_t(p * C + i)] - mean) * (in[size_t(p * C + i)] - mean);
             var /= C;
             for (int i = 0; i < C; ++i)
-                out[size_t(p * C + i)] = (in[size_t(p * C + i)] - mean) / std::sqrt(var + 1e-5) * w[size_t(i)] + b[size_t(i)];
+                out[size_t(p * C + i)] =
+                    (in[size_t(p * C + i)] - mean) / std::sqrt(var + 1e-5) * w[size_t(i)] + b[size_t(i)];
         }
     };
     const auto& te = get("tok_emb");
     const auto& pe = get("pos_emb");
     for (int p = 0; p < P; ++p)
-        for (int i = 0; i < C; ++i) h[size_t(p * C + i)] = double(te[size_t(tokens[size_t(p)] * C + i)]) + pe[size_t(p * C + i)];
+        for (int i = 0; i < C; ++i)
+            h[size_t(p * C + i)] = double(te[size_t(tokens[size_t(p)] * C + i)]) + pe[size_t(p * C + i)];
     for (size_t bi = 0; bi < c.dilations.size(); ++bi) {
         const std::string pre = "blocks." + std::to_string(bi) + ".";
         const int d = c.dilations[bi];
@@ -173,7 +146,8 @@ std::vector<double> reference_forward(const TinyConfig& c, const std::vector<Ten
                             const int iy = oy - d + d * ky, ix = ox - d + d * kx;
                             if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
                             for (int i = 0; i < C; ++i)
-                                acc += double(cw[size_t(((ky * 3 + kx) * C + o) * C + i)]) * z[size_t((iy * W + ix) * C + i)];
+                                acc += double(cw[size_t(((ky * 3 + kx) * C + o) * C + i)]) *
+                                       z[size_t((iy * W + ix) * C + i)];
                         }
                     y[size_t((oy * W + ox) * C + o)] = acc * 0.5 * (1 + std::erf(acc / std::sqrt(2.0)));
                 }
@@ -229,8 +203,8 @@ const Golden* golden() {
     return g;
 }
 
-#define REQUIRE_GOLDEN()                                                                  \
-    const Golden* g = golden();                                                           \
+#define REQUIRE_GOLDEN()        \
+    const Golden* g = golden(); \
     if (!g) GTEST_SKIP() << "tests/fixtures/pixnat-golden.json not written yet (export.py)"
 
 TEST(PixNATGolden, LogitsMatchPyTorch) {
@@ -257,7 +231,8 @@ TEST(PixNATGolden, LogitsMatchPyTorch) {
     std::printf("[ info ] pixnat golden: max |logit - PyTorch| = %.3g\n", worst);
     const auto argmax = g->fixture["argmax_row_major"].get<std::vector<int>>();
     size_t wrong = 0;
-    for (size_t p = 0; p < tokens.size(); ++p) wrong += int(atnat::ops::argmax(s.logits() + p * L, L)) != argmax[p];
+    for (size_t p = 0; p < tokens.size(); ++p)
+        wrong += int(atnat::ops::argmax(s.logits() + p * L, L)) != argmax[p];
     EXPECT_EQ(wrong, 0u) << "argmax differs from PyTorch at " << wrong << " pixels";
 }
 
@@ -265,7 +240,8 @@ TEST(PixNATGolden, MaskSchedulesMatchPython) {
     REQUIRE_GOLDEN();
     const size_t P = size_t(g->model.config().height) * g->model.config().width;
     for (const auto& [k, sched] : g->fixture["mask_schedules"].items()) {
-        EXPECT_EQ(atnat::decode::mask_schedule(std::stoi(k), P), sched.get<std::vector<size_t>>()) << "K = " << k;
+        EXPECT_EQ(atnat::decode::mask_schedule(std::stoi(k), P), sched.get<std::vector<size_t>>())
+            << "K = " << k;
     }
 }
 
@@ -297,7 +273,7 @@ TEST(PixNATTiny, ForwardMatchesScalarReference) {
     for (size_t ci = 0; ci < cs.size(); ++ci) {
         const TinyConfig& c = cs[ci];
         const auto tensors = tiny_tensors(c, 30 + ci);
-        auto m = load_bytes(write_safetensors(tensors, "pixnat", config_json(c)));
+        auto m = load_bytes(write_weights("pixnat", config_json(c), tensors));
         ASSERT_TRUE(m.ok()) << m.error();
         const size_t P = size_t(c.height) * c.width, L = c.levels;
         Lcg rng{ci + 5};
@@ -321,7 +297,8 @@ TEST(PixNATTiny, MaskScheduleShape) {
         EXPECT_EQ(n.back(), 0u);
         for (int k = 1; k <= K; ++k) EXPECT_LE(n[size_t(k)], n[size_t(k) - 1]);
     }
-    EXPECT_EQ(atnat::decode::mask_schedule(2, 784), (std::vector<size_t>{784, 554, 0}));  // floor(784 cos(pi/4))
+    EXPECT_EQ(atnat::decode::mask_schedule(2, 784),
+              (std::vector<size_t>{784, 554, 0}));  // floor(784 cos(pi/4))
     EXPECT_EQ(atnat::decode::mask_schedule(4, 784), (std::vector<size_t>{784, 724, 554, 300, 0}));
 }
 
@@ -385,7 +362,8 @@ TEST(PixNATSampler, DeterministicPerSeed) {
     atnat::decode::Pcg32 rng(5, 0);
     float scratch[16];
     for (size_t p = 0; p < all_mask.size(); ++p) {
-        const size_t want = atnat::decode::pick_level(s.logits() + p * c.levels, c.levels, 1.f, false, rng.uniform(), scratch);
+        const size_t want = atnat::decode::pick_level(s.logits() + p * c.levels, c.levels, 1.f, false,
+                                                      rng.uniform(), scratch);
         ASSERT_EQ(one[p], want) << "pixel " << p;
     }
 }
@@ -403,7 +381,8 @@ TEST(PixNATSampler, ImpossibleSettingsAreClearErrors) {
     EXPECT_NE(err(0, ok).find("steps 0 is outside [1, 16]"), std::string::npos);
     EXPECT_NE(err(100, ok).find("steps 100 is outside [1, 16]"), std::string::npos);
     EXPECT_NE(err(-3, ok).find("steps -3"), std::string::npos);
-    EXPECT_NE(err(8, PixelSampling{11, 1, 0, 1.f, false}).find("class 11 is outside [0, 9]"), std::string::npos);
+    EXPECT_NE(err(8, PixelSampling{11, 1, 0, 1.f, false}).find("class 11 is outside [0, 9]"),
+              std::string::npos);
     EXPECT_NE(err(8, PixelSampling{0, 1, 0, 0.f, false}).find("temperature"), std::string::npos);
     EXPECT_NE(err(8, PixelSampling{0, 1, 0, -2.f, false}).find("temperature"), std::string::npos);
     EXPECT_NE(err(8, ok, -1.f).find("gumbel"), std::string::npos);
@@ -411,7 +390,7 @@ TEST(PixNATSampler, ImpossibleSettingsAreClearErrors) {
 }
 
 std::string load_error(const std::vector<TensorSpec>& t, const std::string& arch, const json& cfg) {
-    auto m = load_bytes(write_safetensors(t, arch, cfg));
+    auto m = load_bytes(write_weights(arch, cfg, t));
     return m.ok() ? std::string() : m.error();
 }
 
@@ -450,7 +429,7 @@ TEST(PixNATLoad, RejectsBadConfigsAndTensors) {
     cfg["kernel"] = 3;
     cfg["layernorm_eps"] = 1e-5;
     cfg["default_gumbel_temp"] = 2.0;
-    auto m = load_bytes(write_safetensors(t, "pixnat", cfg));
+    auto m = load_bytes(write_weights("pixnat", cfg, t));
     ASSERT_TRUE(m.ok()) << m.error();
     EXPECT_EQ(m->config().default_gumbel_temp, 2.f);
     EXPECT_EQ(MaskPredictSampler::create(*m, 4, PixelSampling{})->gumbel_temp(), 2.f);

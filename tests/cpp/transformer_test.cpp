@@ -25,44 +25,16 @@
 #include "core/decode/rng.hpp"
 #include "core/decode/text_model.hpp"
 #include "core/ops/ops.hpp"
+#include "tests/cpp/weights.hpp"
 
 namespace atnat {
 namespace {
 
 using nlohmann::json;
+using test::TensorSpec;
+using test::write_weights;
 
-// ------------------------------------------------------------------------------ an in-memory weight file
-struct NamedTensor {
-    std::string name;
-    std::vector<size_t> shape;
-    std::vector<float> data;
-    std::string dtype = "F32";
-};
-
-// The layout of models/common/safetensors_io.py write(): header padded so data starts 16-aligned, each tensor
-// 16-aligned.
-std::vector<uint8_t> write_file(const std::string& arch, const json& config, const json& tokenizer,
-                                const std::vector<NamedTensor>& tensors) {
-    json header = {{"__metadata__", {{"format", "atnat-1"}, {"arch", arch}, {"config", config.dump()}}}};
-    if (!tokenizer.is_null()) header["__metadata__"]["tokenizer"] = tokenizer.dump();
-    std::vector<uint8_t> data;
-    for (const NamedTensor& t : tensors) {
-        data.resize((data.size() + 15) / 16 * 16, 0);
-        const size_t begin = data.size();
-        data.resize(begin + t.data.size() * 4);
-        std::memcpy(data.data() + begin, t.data.data(), t.data.size() * 4);
-        header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
-    }
-    std::string h = header.dump();
-    h.resize(h.size() + (16 - (8 + h.size()) % 16) % 16, ' ');
-    std::vector<uint8_t> bytes(8 + h.size() + data.size());
-    const uint64_t n = h.size();
-    for (size_t i = 0; i < 8; ++i) bytes[i] = uint8_t(n >> (8 * i));
-    std::memcpy(bytes.data() + 8, h.data(), h.size());
-    if (!data.empty()) std::memcpy(bytes.data() + 8 + h.size(), data.data(), data.size());
-    return bytes;
-}
-
+// ------------------------------------------------------------------ a tiny model written in memory
 // Vocabulary of the tiny model: the poet-at specials and forms, then punctuation and a few characters.
 const std::vector<std::string> kTokens = {
     "<pad>",  "<bos>", "<eos>", "<mask>", "<unk>", "\n", "<len>", "<fixed>", "<wuyan-jueju>",
@@ -88,36 +60,15 @@ struct Tiny {
     json config = {{"vocab_size", 20},      {"d_model", 16},    {"n_layers", 2},
                    {"n_heads", 2},          {"d_ff", 24},       {"context", 16},
                    {"rope_theta", 10000.0}, {"norm_eps", 1e-5}, {"dropout", 0.0}};
-    std::vector<NamedTensor> tensors;
+    std::vector<TensorSpec> tensors;
 
-    explicit Tiny(uint64_t seed = 1) {
-        decode::Pcg32 rng(seed);
-        const size_t V = 20, d = 16, f = 24;
-        auto mat = [&](const std::string& name, std::vector<size_t> shape, float scale, float offset = 0.f) {
-            size_t n = 1;
-            for (size_t s : shape) n *= s;
-            NamedTensor t{name, shape, std::vector<float>(n)};
-            for (float& v : t.data) v = offset + scale * (2.f * rng.uniform() - 1.f);
-            tensors.push_back(std::move(t));
-        };
-        mat("tok_emb", {V, d}, 1.0f);
-        for (int l = 0; l < 2; ++l) {
-            const std::string p = "layers." + std::to_string(l) + ".";
-            mat(p + "attn_norm", {d}, 0.3f, 1.f);
-            for (const char* w : {"wq", "wk", "wv", "wo"}) mat(p + w, {d, d}, 0.5f);
-            mat(p + "mlp_norm", {d}, 0.3f, 1.f);
-            mat(p + "w_gate", {f, d}, 0.5f);
-            mat(p + "w_up", {f, d}, 0.5f);
-            mat(p + "w_down", {d, f}, 0.5f);
-        }
-        mat("final_norm", {d}, 0.3f, 1.f);
-    }
+    explicit Tiny(uint64_t seed = 1) : tensors(test::random_transformer(seed, 20, 16, 24, 2)) {}
     std::vector<uint8_t> bytes(const std::string& arch = "gpt") const {
-        return write_file(arch, config, tiny_tokenizer_json(), tensors);
+        return write_weights(arch, config, tensors, tiny_tokenizer_json());
     }
     const std::vector<float>& get(const std::string& name) const {
         for (const auto& t : tensors) {
-            if (t.name == name) return t.data;
+            if (t.name == name) return t.f32;
         }
         static const std::vector<float> none;
         return none;
@@ -428,7 +379,7 @@ TEST(TransformerLoad, RejectsMissingOrMisshapenTensors) {
     // NaN, Inf and 3e38 parse as floats but turn every forward pass into NaN: refused at load
     for (float bad : {NAN, INFINITY, -INFINITY, 3e38f, -2e4f}) {
         Tiny t;
-        t.tensors[5].data[3] = bad;
+        t.tensors[5].f32[3] = bad;
         const std::string e = load_error(t);
         EXPECT_NE(e.find("tensor '" + t.tensors[5].name + "' element 3 is"), std::string::npos) << e;
         EXPECT_NE(e.find("weights must be finite with |value| <= 10000"), std::string::npos) << e;
