@@ -25,11 +25,16 @@ both output layers.
 Importing this file has no side effects.
 """
 import math
+import os
+import sys
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # models/
+from common.text import MLP, RMSNorm  # noqa: E402  (the poets' blocks: SwiGLU, RMSNorm)
 
 
 @dataclass
@@ -44,16 +49,6 @@ class G2PConfig:
     max_phonemes: int = 32    # decoder positions: AT <bos> + phonemes, NAT phonemes (longest: 28)
     norm_eps: float = 1e-5
     dropout: float = 0.0
-
-
-class RMSNorm(nn.Module):
-    def __init__(self, d, eps):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(d))
-
-    def forward(self, x):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
 class Attention(nn.Module):
@@ -80,17 +75,6 @@ class Attention(nn.Module):
         self.last_weights = att.detach()                                  # for the cross-attention heatmap
         att = F.dropout(att, self.dropout, self.training)
         return self.wo((att @ v).transpose(1, 2).reshape(B, T, d))
-
-
-class MLP(nn.Module):
-    def __init__(self, cfg):
-        super().__init__()
-        self.w_gate = nn.Linear(cfg.d_model, cfg.d_ff, bias=False)  # [f, d]
-        self.w_up = nn.Linear(cfg.d_model, cfg.d_ff, bias=False)    # [f, d]
-        self.w_down = nn.Linear(cfg.d_ff, cfg.d_model, bias=False)  # [d, f]
-
-    def forward(self, x):
-        return self.w_down(F.silu(self.w_gate(x)) * self.w_up(x))
 
 
 class EncoderBlock(nn.Module):
