@@ -141,22 +141,41 @@ inline std::optional<std::vector<uint8_t>> read_bytes(const std::string& path) {
     return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
-class PoetNatGolden : public ::testing::Test {
+// A poet's golden fixture (written by its export.py) and the exported model it was computed from; both paths
+// can be overridden by environment variables. Skips when either file is missing.
+template <class Model>
+class PoetGoldenFixture : public ::testing::Test {
 protected:
-    void SetUp() override {
-        const std::string gpath =
-            fixture_path("ATNAT_POET_NAT_GOLDEN", "tests/fixtures/poet-nat-golden.json");
-        const std::string mpath = fixture_path("ATNAT_POET_NAT_MODEL", "models/poet-nat/model.safetensors");
+    void load(const char* golden_env, const char* golden_file, const char* model_env, const char* model_file,
+              const char* exporter) {
+        const std::string gpath = fixture_path(golden_env, golden_file);
+        const std::string mpath = fixture_path(model_env, model_file);
         auto g = read_bytes(gpath);
         auto w = read_bytes(mpath);
-        if (!g || !w) GTEST_SKIP() << "no " << (g ? mpath : gpath) << " (run models/poet-nat/export.py)";
+        if (!g || !w) GTEST_SKIP() << "no " << (g ? mpath : gpath) << " (run " << exporter << ")";
         golden = json::parse(g->begin(), g->end());
-        auto m = decode::NatModel::load(std::move(*w));
+        auto m = Model::load(std::move(*w));
         ASSERT_TRUE(m.ok()) << m.error();
-        model = std::make_unique<decode::NatModel>(std::move(*m));
+        model = std::make_unique<Model>(std::move(*m));
     }
     json golden;
-    std::unique_ptr<decode::NatModel> model;
+    std::unique_ptr<Model> model;
+};
+
+class PoetNatGolden : public PoetGoldenFixture<decode::NatModel> {
+protected:
+    void SetUp() override {
+        load("ATNAT_POET_NAT_GOLDEN", "tests/fixtures/poet-nat-golden.json", "ATNAT_POET_NAT_MODEL",
+             "models/poet-nat/model.safetensors", "models/poet-nat/export.py");
+    }
+};
+
+class PoetAtGolden : public PoetGoldenFixture<decode::TextModel> {
+protected:
+    void SetUp() override {
+        load("ATNAT_POET_AT_GOLDEN", "tests/fixtures/poet-at-golden.json", "ATNAT_POET_AT_MODEL",
+             "models/poet-at/model.safetensors", "models/poet-at/export.py");
+    }
 };
 
 }  // namespace atnat::test

@@ -25,6 +25,7 @@
 #include "core/decode/rng.hpp"
 #include "core/decode/text_model.hpp"
 #include "core/ops/ops.hpp"
+#include "tests/cpp/poets.hpp"
 #include "tests/cpp/weights.hpp"
 
 namespace atnat {
@@ -525,33 +526,8 @@ TEST(TextModel, RequestsAreValidatedAgainstTheModel) {
 }
 
 // ------------------------------------------------------------------------ the real model vs PyTorch
-std::string fixture_path(const char* env, const std::string& relative) {
-    if (const char* p = std::getenv(env)) return p;
-    return std::string(ATNAT_SOURCE_DIR) + "/" + relative;
-}
-
-std::optional<std::vector<uint8_t>> read_bytes(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return std::nullopt;
-    return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-class PoetGolden : public ::testing::Test {
-protected:
-    void SetUp() override {
-        const std::string gpath = fixture_path("ATNAT_POET_AT_GOLDEN", "tests/fixtures/poet-at-golden.json");
-        const std::string mpath = fixture_path("ATNAT_POET_AT_MODEL", "models/poet-at/model.safetensors");
-        auto g = read_bytes(gpath);
-        auto w = read_bytes(mpath);
-        if (!g || !w) GTEST_SKIP() << "no " << (g ? mpath : gpath) << " (run models/poet-at/export.py)";
-        golden = json::parse(g->begin(), g->end());
-        auto m = decode::TextModel::load(std::move(*w));
-        ASSERT_TRUE(m.ok()) << m.error();
-        model = std::make_unique<decode::TextModel>(std::move(*m));
-    }
-    json golden;
-    std::unique_ptr<decode::TextModel> model;
-};
+// PoetGolden: tests/cpp/poets.hpp (the fixture base shared with poet-nat's golden tests)
+using PoetGolden = test::PoetAtGolden;
 
 TEST_F(PoetGolden, LogitsArgmaxAndTop5MatchPyTorch) {
     const auto& tf = *model->transformer;
