@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang-format
+  build-essential cmake ninja-build pkg-config clang-format clang libclang-rt-14-dev
   emscripten binaryen wabt nodejs node-acorn
   libxtensor-dev xtl-dev libxsimd-dev nlohmann-json3-dev
   googletest libgtest-dev libbenchmark-dev
