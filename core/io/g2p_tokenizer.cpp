@@ -23,11 +23,16 @@ constexpr IpaEntry kIpa[] = {
     {"W", "w"},   {"Y", "j"},  {"Z", "z"},  {"ZH", "ʒ"},
 };
 
-// "'x'" for a printable ASCII character, else its code point or bytes ("U+00E9", "byte 0xFF").
+// How an error message names one character of a word (split_utf8's piece): a printable ASCII character or an
+// accented Latin letter (U+00C0 .. U+024F: é, ü, ø) quoted as itself, anything else (controls, bidi
+// overrides,
+// ...) only by its code point, so that no message carries it to a terminal or a page.
 std::string show_character(std::string_view ch) {
-    if (ch.size() == 1 && ch[0] >= 0x20 && ch[0] < 0x7f) return "'" + std::string(ch) + "'";
+    std::string quoted = "'";
+    quoted.append(ch);
+    quoted += '\'';
+    if (ch.size() == 1 && ch[0] >= 0x20 && ch[0] < 0x7f) return quoted;
     if (ch == "\xEF\xBF\xBD") return "invalid UTF-8";  // split_utf8's replacement for ill-formed bytes
-    char buf[16];
     const auto b = [&](size_t i) { return unsigned(static_cast<unsigned char>(ch[i])); };
     unsigned cp = 0;
     if (ch.size() == 1) {
@@ -39,11 +44,11 @@ std::string show_character(std::string_view ch) {
     } else {
         cp = ((b(0) & 0x07) << 18) | ((b(1) & 0x3f) << 12) | ((b(2) & 0x3f) << 6) | (b(3) & 0x3f);
     }
-    std::snprintf(buf, sizeof buf, "U+%04X", cp);
-    // Accented Latin letters (U+00C0 .. U+024F: é, ü, ø) are shown as themselves too; anything else
-    // (controls, bidi overrides, ...) only by its code point, so no message can carry it to a terminal or a
-    // page.
-    return cp >= 0xc0 && cp <= 0x24f ? "'" + std::string(ch) + "' (" + buf + ")" : std::string(buf);
+    char code[16];
+    std::snprintf(code, sizeof code, "U+%04X", cp);
+    if (cp < 0xc0 || cp > 0x24f) return code;
+    quoted.append(" (").append(code).append(")");
+    return quoted;
 }
 
 // The strings of spec[key], which must be a non-empty array of distinct tokens of the vocabulary.
@@ -161,7 +166,10 @@ Result<std::string> G2PTokenizer::arpabet_text(std::span<const int32_t> ids) con
     auto symbols = arpabet(ids);
     if (!symbols) return make_error(symbols.error());
     std::string out;
-    for (const std::string& s : *symbols) out += (out.empty() ? "" : " ") + s;
+    for (const std::string& s : *symbols) {
+        if (!out.empty()) out += ' ';
+        out += s;
+    }
     return out;
 }
 
