@@ -12,6 +12,7 @@
 #include "core/io/safetensors.hpp"
 #include "core/models/pixelcnn.hpp"
 #include "core/models/pixnat.hpp"
+#include "core/models/seq2seq.hpp"
 
 using namespace atnat;
 
@@ -29,5 +30,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)decode::NatModel::load(*file);
     (void)models::PixelCNN::load(*file);
     (void)models::PixNAT::load(*file);
+    (void)models::load_seq2seq(*file);
     return 0;
 }

@@ -2,12 +2,13 @@
 
     /usr/bin/python3 tests/fuzz/make_corpus.py
 
-corpus/weights/    tiny valid weight files of every arch the core loads (gpt, cmlm, pixelcnn, pixnat), written
+corpus/weights/    tiny valid weight files of every arch the core loads (gpt, cmlm, pixelcnn, pixnat, g2p), written
                    by the same tensor naming as the export scripts, with random weights; and the reader's
                    fixture tests/fixtures/weights/good.safetensors
 corpus/json/       small documents: a weight-file header, a request, escapes, numbers, nesting at and past the
                    depth limit
-corpus/tokenizer/  "<tokenizer JSON>\\0<text>" pairs: a poet-style char tokenizer with forms and a word one
+corpus/tokenizer/  "<tokenizer JSON>\\0<text>" pairs: a poet-style char tokenizer with forms, a word one, and g2p's
+                   (letters and phonemes, models/data/cmudict/tokenizer.json) with a word
 The fuzzers grow their own scratch corpus under build/native-fuzz/ (scripts/fuzz.sh); this one stays small.
 """
 import importlib.util
@@ -50,6 +51,12 @@ def poet_tokenizer():
             "forms": {f: f"<{f}>" for f in forms}}
 
 
+def g2p_tokenizer():
+    """The Pronounce models' tokenizer: specials, letters a-z and ', 39 ARPAbet phonemes."""
+    with open(os.path.join(REPO, "models", "data", "cmudict", "tokenizer.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
 def write(name, data):
     with open(name, "wb") as f:
         f.write(data)
@@ -82,6 +89,11 @@ def weights(out):
     t, config = pixnat_tensors(pixnat)
     safetensors_io.write(os.path.join(out, "pixnat.safetensors"), t, "pixnat", config)
 
+    g2p_export = load_module("g2p_export", os.path.join(REPO, "models", "g2p", "export.py"))
+    g2p = g2p_export.G2P(g2p_export.G2PConfig(vocab_size=len(g2p_tokenizer()["tokens"]), d_model=8, n_heads=2,
+                                              d_ff=16, enc_layers=1, dec_layers=1, max_letters=8, max_phonemes=8))
+    g2p_export.export(g2p, os.path.join(out, "g2p.safetensors"))
+
     shutil.copy(os.path.join(REPO, "tests", "fixtures", "weights", "good.safetensors"), out)
 
 
@@ -110,6 +122,7 @@ def tokenizer_pairs(out):
     write(os.path.join(out, "poet.bin"), poet + b"\0" + "春风山月\n花<eos>人\xff".encode("utf-8", "surrogateescape"))
     write(os.path.join(out, "poet-invalid-utf8.bin"), poet + b"\0\xe6\x98\xa5\xe6\x98\xc3\x28\xed\xa0\x80")
     write(os.path.join(out, "word.bin"), word + b"\0AA B  K <unk> ZZ")
+    write(os.path.join(out, "g2p.bin"), json.dumps(g2p_tokenizer()).encode() + b"\0O'Brien")
 
 
 def main():
