@@ -36,6 +36,7 @@ function startShare(urlState) {
 
 async function main() {
   startLanguage();
+  setStatus('loading', 'status.starting');
   startHelp();
   // On a phone the output should be above the fold: the AT / NAT settings start folded.
   if (matchMedia('(max-width: 600px)').matches) {

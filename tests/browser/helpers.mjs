@@ -53,3 +53,37 @@ export function plainText(page, selector) {
 export function overflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
+
+// Tabs through one playground (section id `panelId`) with the keyboard only, from its tab button; on every ⓘ
+// presses Enter, checks that the bubble opens with the catalogue's text and a name, then Escape closes it.
+// Resolves with the set of help keys reached.
+export async function explanationsByKeyboard(page, panelId, catalogue) {
+  const reached = new Set();
+  await page.focus(`#${await page.getAttribute(`#${panelId}`, 'aria-labelledby')}`);
+  for (let i = 0; i < 250; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate((id) => {
+      const a = document.activeElement;
+      return { inside: !!a.closest(`#${id}`), info: a.matches('button.info'), key: a.dataset.helpKey ?? null,
+               label: a.getAttribute('aria-label') };
+    }, panelId);
+    if (!focused.inside) {
+      if (reached.size) break;
+      continue;
+    }
+    if (!focused.info) continue;
+    await page.keyboard.press('Enter');
+    const bubble = await page.evaluate(() => {
+      const b = document.getElementById('help-bubble');
+      return { hidden: b.hidden, text: b.textContent, expanded: document.activeElement.getAttribute('aria-expanded') };
+    });
+    if (bubble.hidden) throw new Error(`${focused.key}: Enter did not open the explanation`);
+    if (bubble.text !== catalogue[`help.${focused.key}`]) throw new Error(`${focused.key}: "${bubble.text}" is not the catalogue's text`);
+    if (bubble.expanded !== 'true') throw new Error(`${focused.key}: aria-expanded is not true`);
+    if (!/“.+”/.test(focused.label)) throw new Error(`${focused.key}: the button has no name (${focused.label})`);
+    await page.keyboard.press('Escape');
+    if (!(await page.isHidden('#help-bubble'))) throw new Error(`${focused.key}: Escape did not close it`);
+    reached.add(focused.key);
+  }
+  return reached;
+}

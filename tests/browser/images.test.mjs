@@ -2,7 +2,8 @@
 // canvases fill, and each panel reports its time and passes.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSite, stats as statsOf } from './helpers.mjs';
+import { openSite, stats as statsOf, explanationsByKeyboard } from './helpers.mjs';
+import en from '../../web/i18n/en.js';
 
 const site = await openSite();
 after(() => site.close());
@@ -76,6 +77,13 @@ test('watching: unpainted pixels look unpainted, the painter is marked, and a co
   for (const id of ['pixelcnn-counter', 'pixnat-counter']) {
     assert.equal(await page.textContent(`#${id}`), '784 / 784 pixels painted');
   }
+});
+
+test('every explanation of the Images playground (controls and metrics) is reached with the keyboard', async () => {
+  const reached = await explanationsByKeyboard(page, 'tab-images', en);
+  const expected = await page.$$eval('#tab-images button.info', (bs) => bs.map((b) => b.dataset.helpKey));
+  assert.ok(expected.length >= 5 + 8, `${expected.length} explanations`);
+  for (const key of expected) assert.ok(reached.has(key), `help.${key}`);
 });
 
 test('the grid mode paints 16 images per generator', async () => {
