@@ -21,7 +21,7 @@ test('zh and en have the same keys, and the same kind of value for each', () => 
   assert.deepEqual(Object.keys(zh).sort(), Object.keys(en).sort());
   for (const key of Object.keys(en)) assert.equal(typeof zh[key], typeof en[key], key);
   for (const [key, value] of Object.entries(zh)) {
-    if (typeof value === 'string') assert.ok(value.length > 0, key);
+    if (typeof value === 'string' && key !== 'sentence.gap') assert.ok(value.length > 0, key);
   }
 });
 

@@ -66,7 +66,8 @@ export default {
   'text.nat_length.eos': 'fixed maximum, cut at END',
   'text.length_beam': 'Length beam',
   'text.legend': 'Tint: the deeper, the less likely the model found that character. Tap, click or focus a '
-    + 'character (arrow keys move) to see the model’s top-5 alternatives.',
+    + 'character (arrow keys move) to see the model’s top-5 alternatives. NAT: ▢ is still masked; a thin '
+    + 'underline marks what the latest pass re-predicted, a thick yellow one what it changed.',
   'text.at.title': 'AT: one character at a time',
   'text.at.model': '(poet-at, KV cache)',
   'text.at.output': 'The AT poem',
@@ -213,6 +214,7 @@ export default {
   'err.blank_marks': 'Mark the characters to fill with _ (or □).',
   'err.engine': ({ message }) => `The engine refused the request: ${message}`,
 
+  'sentence.gap': ' ',  // between two sentences of one paragraph
   // --- "what you are seeing", written from each result
   'seeing.at': ({ passes, chars }) => `AT wrote ${chars} characters in ${passes} forward passes: one per token, `
     + 'each seeing everything before it. The KV cache keeps the earlier characters’ keys and values, so each pass '

@@ -64,7 +64,8 @@ export default {
   'text.nat_length.predicted': '预测',
   'text.nat_length.eos': '固定最大长度，遇 END 截断',
   'text.length_beam': '长度束',
-  'text.legend': '底色越深，模型越没想到这个字。点一下或用键盘聚焦某个字（方向键移动），可看模型的前五个候选字。',
+  'text.legend': '底色越深，模型越没想到这个字。点一下或用键盘聚焦某个字（方向键移动），可看模型的前五个候选字。'
+    + 'NAT：▢ 表示仍被遮住；细下划线标出最新一轮重新预测的字，黄色粗下划线标出这一轮改动的字。',
   'text.at.title': 'AT：一次一个字',
   'text.at.model': '（poet-at，KV 缓存）',
   'text.at.output': 'AT 写的诗',
@@ -191,6 +192,7 @@ export default {
   'err.blank_marks': '请用 _（或 □）标出要填的字。',
   'err.engine': ({ message }) => `引擎拒绝了这个请求：${message}`,
 
+  'sentence.gap': '',  // between two sentences of one paragraph
   // --- “你看到的是什么”，根据每次结果生成
   'seeing.at': ({ passes, chars }) => `AT 用 ${passes} 次前向计算写了 ${chars} 个字：每个词元一次，每次都看得见前面所有的字。`
     + 'KV 缓存存下了前面各字的 key 和 value，所以每次只需计算新的这个字。',

@@ -76,7 +76,7 @@ function seeingText(name, results) {
   const r = results[0];
   if (name === 'pixelcnn') return t('seeing.pixelcnn', { passes: r.forward_passes, updates: r.pixel_updates });
   const K = r.forward_passes;
-  return t('seeing.pixnat', { K }) + (K >= 4 ? ` ${t('seeing.pixnat.many')}` : '');
+  return t('seeing.pixnat', { K }) + (K >= 4 ? t('sentence.gap') + t('seeing.pixnat.many') : '');
 }
 
 // ------------------------------------------------------------------------------------------------ charts

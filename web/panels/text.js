@@ -281,7 +281,7 @@ function seeing(side, { result, metrics, request }) {
     if (side === 'at') return t('note.hybrid_at');
     parts.push(t('seeing.hybrid', { rounds: result.rounds.length, accepted: result.accepted, drafted: result.drafted,
                                     at: result.at_passes, greedy: result.at_greedy_passes }));
-    return parts.join(' ');
+    return parts.join(t('sentence.gap'));
   }
   if (side === 'at') {
     parts.push(t('seeing.at', { passes: result.forward_passes, chars: metrics.chars }));
@@ -296,7 +296,7 @@ function seeing(side, { result, metrics, request }) {
   }
   parts.push(rate >= REPETITIVE ? t('seeing.repetition', { rate }) : t('seeing.repetition_low', { rate }));
   if (!metrics.form_check.ok) parts.push(t('seeing.form_bad', { problem: formProblem(metrics.form_check, request.form) }));
-  return parts.join(' ');
+  return parts.join(t('sentence.gap'));
 }
 
 // One panel's DOM and what it last showed (kept so that a language switch can rewrite its words).
