@@ -71,14 +71,6 @@ function readRequests() {
   return { at, nat };
 }
 
-// What the page asks of the NAT request beyond readRequests: a free poem has no length from its form, so
-// "from the form" means the predicted length there; a length beam needs a predicted length.
-function fitRequests({ at, nat }) {
-  if (nat.form === 'free' && nat.length === 'form') nat.length = 'auto';
-  if (nat.length !== 'auto' || nat.mode === 'fixed') nat.length_beam = 1;
-  return { at, nat };
-}
-
 // ------------------------------------------------------------------------------------------------ controls
 function showControls() {
   const strategy = $('text-strategy').value;
@@ -476,6 +468,14 @@ async function runPanel(atnat, task, request, panel, handlers, { runs, player, f
 }
 
 // ------------------------------------------------------------------------------------------------ input
+// What the page asks of the NAT request beyond readRequests: a free poem has no length from its form, so
+// "from the form" means the predicted length there; a length beam needs a predicted length.
+function fitRequests({ at, nat }) {
+  if (nat.form === 'free' && nat.length === 'form') nat.length = 'auto';
+  if (nat.length !== 'auto' || nat.mode === 'fixed') nat.length_beam = 1;
+  return { at, nat };
+}
+
 // Normalises the prompt (or the poem with blanks) in its box, says what changed, and asks the AT tokenizer
 // (the poets share it) which characters it does not know. Returns an error message or null.
 async function prepareInput(atnat, table, notice) {
