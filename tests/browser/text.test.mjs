@@ -218,7 +218,7 @@ test('traditional characters and ASCII punctuation are converted, and the page s
   await page.fill('#text-prompt', '風.');
   await generate();
   assert.equal(await page.inputValue('#text-prompt'), '风。');
-  assert.equal(await page.textContent('#text-notice'), 'Converted for the models: 風→风 .→。.');
+  assert.equal(await page.textContent('#text-notice'), 'Converted for the models: 風→风  .→。');
   for (const side of ['at', 'nat']) {
     const poem = await plainText(page, `#${side}-output`);
     assert.match(poem, /^风。/u);
@@ -230,7 +230,7 @@ test('unknown characters (emoji, Latin letters) are named in a message; stale po
   for (const [prompt, named] of [['春😀', '“😀”'], ['Spring', '“S” “p” “r” “i” “n” “g”'], ['春,A', '“A”']]) {
     await page.fill('#text-prompt', prompt);
     const message = await refused();
-    assert.equal(message, `The models do not know ${named}. They know about 5,200 simplified Chinese characters and ，。 only: please replace these.`);
+    assert.equal(message, `The models do not know ${named}. They know about 5,200 simplified Chinese characters and the marks “，” and “。” only: please replace these.`);
     for (const side of ['at', 'nat']) {
       const panel = await panelIsEmpty(side);
       assert.deepEqual([panel.poem, panel.stats], ['', 0], `${side}: no earlier poem beside the error`);

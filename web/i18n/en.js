@@ -25,7 +25,6 @@ export default {
   'common.loading': ({ name }) => `Loading ${name}…`,
   'common.progress': ({ name, mb, total }) => `Loading ${name}: ${mb}${total ? ` of ${total}` : ''} MB`,
   'common.loaded': ({ name, millions, mb }) => `${name}: ${millions}M parameters, ${mb} MB`,
-  'common.cancelled': 'Stopped.',
   'help.about': ({ name }) => `What is “${name}”?`,
 
   // --- Text: controls
@@ -164,7 +163,6 @@ export default {
   'metric.repetition': 'repetition',
   'metric.form': 'layout',
   'metric.wall': 'wall time (with display)',
-  'metric.error': 'error',
   'help.metric.passes': 'How many times a model ran. AT runs once per character; NAT once per pass (plus one '
     + 'small pass for the length).',
   'help.metric.at_passes': 'The hybrid’s AT verification passes, and in brackets how many AT greedy needs for '
@@ -191,7 +189,6 @@ export default {
   'nat.pass_first': ({ pass, predicted }) => `pass ${pass}: ${predicted} predicted at once`,
   'hybrid.round': ({ round, accepted, drafted }) => `round ${round}: ${accepted} of ${drafted} draft tokens accepted`,
   'hybrid.legend': 'green: draft accepted · red: draft rejected, AT’s own character follows · grey: draft thrown away',
-  'inspector.hint': 'Tap or focus a character to see its alternatives.',
   'inspector.at': ({ text, p, top }) => `${text}: ${p} · the model’s top 5: ${top}`,
   'inspector.forced': ({ text }) => `${text}: given (forced), not chosen by the model`,
   'inspector.nat': ({ text, p }) => `${text}: ${p} when last predicted`,
@@ -203,9 +200,10 @@ export default {
   'note.hybrid_nat': 'The hybrid’s drafts: what NAT proposed each round and what AT accepted.',
   'note.hybrid_at': 'The hybrid’s poem, verified by AT: exactly what AT greedy writes.',
   'note.stopped': 'Stopped before the end: what is shown is partial.',
-  'notice.converted': ({ changes }) => `Converted for the models: ${changes}.`,
+  'notice.converted': ({ changes }) => `Converted for the models: ${changes}`,
+  'list.gap': '  ',
   'err.unknown': ({ chars }) => `The models do not know ${chars}. They know about 5,200 simplified Chinese `
-    + 'characters and ，。 only: please replace these.',
+    + 'characters and the marks “，” and “。” only: please replace these.',
   'err.too_long': ({ n, max, form }) => `The prompt has ${n} characters and punctuation marks; ${form} holds only `
     + `${max}. Shorten it or pick a longer form.`,
   'err.too_many_heads': ({ n, lines, form }) => `${n} line heads, but ${form} has ${lines} lines.`,
@@ -397,6 +395,5 @@ export default {
   'chart.series.g45': 'confidence + noise (4.5)',
   'chart.series.random': 'random order',
   'chart.series.browser': 'your browser',
-  'chart.label': ({ title, points }) => `${title}: ${points}`,
   'chart.unavailable': 'The chart data is not in this build.',
 };

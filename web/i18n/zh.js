@@ -24,7 +24,6 @@ export default {
   'common.loading': ({ name }) => `正在加载 ${name}…`,
   'common.progress': ({ name, mb, total }) => `正在加载 ${name}：${mb}${total ? ` / ${total}` : ''} MB`,
   'common.loaded': ({ name, millions, mb }) => `${name}：${millions}M 参数，${mb} MB`,
-  'common.cancelled': '已停止。',
   'help.about': ({ name }) => `“${name}”是什么？`,
 
   // --- 文字：控件
@@ -104,7 +103,7 @@ export default {
   // --- 控件说明（ⓘ 按钮）
   'help.mode': '续写：模型接着你给的字或句子往下写。藏头诗：每行的第一个字依次是你给的字。'
     + '填空：模型只补上诗里的 _，这正是 BERT 类模型的训练方式。',
-  'help.prompt': '诗的开头：一个字或整个第一句。繁体字会先转成简体，英文的 , . 会转成 ，。。',
+  'help.prompt': '诗的开头：一个字或整个第一句。繁体字会先转成简体，英文标点 , . 会转成中文的“，”和“。”。',
   'help.prompt.heads': '每行一个字，按顺序：春夏秋冬 表示第一行以“春”开头，第二行以“夏”开头……',
   'help.blank': '用 _（或 □）标出缺的字。两个模型都保留你给的每个字，只填空格。',
   'help.form': '格律：五言每句五个字，七言七个字；绝句四句，律诗八句。体裁决定了长度，而 NAT 动笔前必须知道长度。'
@@ -148,7 +147,6 @@ export default {
   'metric.repetition': '重复率',
   'metric.form': '格式',
   'metric.wall': '总时间（含显示）',
-  'metric.error': '错误',
   'help.metric.passes': '模型运行了几次。AT 每写一个字跑一次；NAT 每轮跑一次（另加一次很小的长度预测）。',
   'help.metric.at_passes': '混合模式中 AT 的验证次数，括号里是 AT 贪心写同一首诗需要的次数。'
     + '投机解码的意义就在于次数更少。',
@@ -160,7 +158,7 @@ export default {
   'help.metric.ppl': 'poet-at 读这首诗时平均有多“意外”：越低，AT 模型觉得越通顺。NAT 的诗也由它打分。'
     + '它偏爱常见字，所以要和重复率一起看。',
   'help.metric.repetition': '相邻两字相同（如“不不”）的比例。数值高是 NAT 的典型毛病：多峰问题（multi-modality）。',
-  'help.metric.form': '只看格式：句数、每句字数、，。的位置。不说明字句通不通。',
+  'help.metric.form': '只看格式：句数、每句字数、“，”“。”的位置，不代表字句通顺。',
   'help.metric.wall': '从点击到最后一个字显示出来，包括慢动作的时间。',
 
   // --- 结果文字
@@ -171,7 +169,6 @@ export default {
   'nat.pass_first': ({ pass, predicted }) => `第 ${pass} 轮：一次预测 ${predicted} 个`,
   'hybrid.round': ({ round, accepted, drafted }) => `第 ${round} 轮：草稿 ${drafted} 个字，接受 ${accepted} 个`,
   'hybrid.legend': '绿色：草稿被接受 · 红色：草稿被拒绝，后面是 AT 自己的字 · 灰色：丢弃的草稿',
-  'inspector.hint': '点一下或聚焦某个字，看它的候选字。',
   'inspector.at': ({ text, p, top }) => `${text}：${p} · 模型的前五个候选：${top}`,
   'inspector.forced': ({ text }) => `${text}：给定的字（强制），不是模型选的`,
   'inspector.nat': ({ text, p }) => `${text}：最后一次预测时的概率 ${p}`,
@@ -183,8 +180,9 @@ export default {
   'note.hybrid_nat': '混合模式的草稿：每一轮 NAT 提出了什么，AT 接受了什么。',
   'note.hybrid_at': '混合模式写出的诗，经 AT 验证：和 AT 贪心写的完全一样。',
   'note.stopped': '中途停止：显示的内容不完整。',
-  'notice.converted': ({ changes }) => `已为模型转换：${changes}。`,
-  'err.unknown': ({ chars }) => `模型不认识 ${chars}。它们只认识约 5,200 个简体汉字和 ，。，请换掉这些字符。`,
+  'notice.converted': ({ changes }) => `已为模型转换：${changes}`,
+  'list.gap': '　',
+  'err.unknown': ({ chars }) => `模型不认识 ${chars}。它们只认识约 5,200 个简体汉字和“，”“。”两个标点，请换掉这些字符。`,
   'err.too_long': ({ n, max, form }) => `开头有 ${n} 个字和标点，${form}只容得下 ${max} 个。请缩短，或换一个更长的体裁。`,
   'err.too_many_heads': ({ n, lines, form }) => `给了 ${n} 个首字，但${form}只有 ${lines} 句。`,
   'err.range': ({ name, min, max }) => `${name}必须是 ${min} 到 ${max} 之间的数。`,
@@ -354,6 +352,5 @@ export default {
   'chart.series.g45': '置信度 + 噪声（4.5）',
   'chart.series.random': '随机顺序',
   'chart.series.browser': '你的浏览器',
-  'chart.label': ({ title, points }) => `${title}：${points}`,
   'chart.unavailable': '这个版本没有图表数据。',
 };

@@ -71,13 +71,11 @@ export function addHelp(root = document) {
   }
 }
 
-// Called when the language or a label changes: re-names the buttons and rewrites an open bubble.
+// Called when the language changes: re-names the buttons and closes the bubble (the panels may redraw the
+// button it belongs to).
 export function relabelHelp() {
+  close();
   for (const button of document.querySelectorAll('button.info')) label(button);
-  if (openButton) {
-    bubble.textContent = t(`help.${openButton.dataset.helpKey}`);
-    place();
-  }
 }
 
 export function startHelp() {

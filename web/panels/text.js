@@ -197,7 +197,7 @@ function describe(record) {
   if (record.kind === 'at') {
     const { token } = record;
     const name = (text) => (text === '\n' ? t('inspector.newline') : text === '<eos>' ? 'END' : text);
-    const top = token.top.map((x) => `${name(x.text)} ${pct(x.prob)}`).join(' · ');
+    const top = (token.top ?? []).map((x) => `${name(x.text)} ${pct(x.prob)}`).join(' · ');
     return t('inspector.at', { text: name(token.text), p: pct(token.prob), top });
   }
   if (record.kind === 'forced') return t('inspector.forced', { text: record.token.text === '<eos>' ? 'END' : record.token.text });
@@ -379,17 +379,18 @@ function natHandlers(panel) {
   const output = panel.output;
   const passes = $('nat-passes');
   const lengths = $('nat-lengths');
-  let previous = null;
+  const previousOf = new Map();  // candidate length -> its slots after its last pass (a length beam interleaves them)
   return {
     onEvent: (e) => {
       if (e.type === 'length') lengthBars(lengths, e.candidates);
       if (e.type === 'pass') {
+        const previous = previousOf.get(e.length) ?? null;
         layOut(output, passItems(e, previous));
         const entry = { pass: e.pass, predicted: e.masked.length, changed: changedCount(e, previous), first: !previous };
         panel.state.passes.push(entry);
         passes.append(el('li', {}, el('span', { text: entry.first ? t('nat.pass_first', entry) : t('nat.pass', entry) }),
                          el('br'), el('span', { lang: 'zh', text: e.text })));
-        previous = e.slots;
+        previousOf.set(e.length, e.slots);
       }
     },
     onResult: (r) => {
@@ -487,7 +488,7 @@ async function prepareInput(atnat, table, notice) {
     box.dispatchEvent(new Event('input'));  // the URL follows
   }
   const shown = changes.filter(([, to]) => to !== '').map(([from, to]) => `${from}→${to}`);
-  showMessage(notice, shown.length ? t('notice.converted', { changes: shown.join(' ') }) : '');
+  showMessage(notice, shown.length ? t('notice.converted', { changes: shown.join(t('list.gap')) }) : '');
 
   // The engine names the characters its tokenizer lacks (and refuses a text longer than the model's context).
   const probe = probeText(text);

@@ -15,11 +15,11 @@ export function el(tag, attributes = {}, ...children) {
 }
 
 // Fills a <dl> with metric rows: { key, value, cls? }. The label is the catalogue's "metric.KEY", with an ⓘ
-// for "help.metric.KEY" when the catalogue has one; dt and dd carry data-key=KEY (the tests read them so).
+// for "help.metric.KEY"; dt and dd carry data-key=KEY (the tests read them so).
 export function setStats(dl, rows) {
   dl.replaceChildren(...rows.flatMap(({ key, value, cls }) => {
-    const dt = el('dt', { 'data-key': key }, el('span', { text: t(`metric.${key}`) }));
-    if (key !== 'error') dt.append(helpButton(`metric.${key}`, () => t(`metric.${key}`)));
+    const dt = el('dt', { 'data-key': key }, el('span', { text: t(`metric.${key}`) }),
+                  helpButton(`metric.${key}`, () => t(`metric.${key}`)));
     const dd = el('dd', { 'data-key': key, text: String(value) });
     if (cls) dd.className = cls;
     return [dt, dd];
