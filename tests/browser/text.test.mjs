@@ -240,13 +240,23 @@ test('unknown characters (emoji, Latin letters) are named in a message; stale po
   assert.equal(await page.inputValue('#text-prompt'), '春，A', 'the comma was converted before the check');
 });
 
-test('a prompt longer than the form, and numbers out of range, get a message; 0.33 is a temperature', async () => {
+test('a prompt longer than the form, too many line heads, an acrostic without a form, numbers out of range: a message each; 0.33 is a temperature', async () => {
   await page.selectOption('#text-strategy', 'sample');
   await page.evaluate(() => { document.getElementById('text-prompt').value = '春'.repeat(30); });  // as a shared link could
   assert.equal(await refused(), 'The prompt has 30 characters and punctuation marks; 五言绝句 holds only 24. Shorten it or pick a longer form.');
   assert.equal(await page.getAttribute('#text-prompt', 'maxlength'), '24', 'typing stops at what the form holds');
   await page.selectOption('#text-form-select', 'qiyan-lvshi');
   assert.equal(await page.getAttribute('#text-prompt', 'maxlength'), '66');
+  await page.selectOption('#text-form-select', 'wuyan-jueju');
+
+  await page.selectOption('#text-mode', 'acrostic');
+  await page.fill('#text-prompt', '春夏秋冬夏');
+  assert.equal(await page.inputValue('#text-prompt'), '春夏秋冬', 'one head per line: four for a quatrain');
+  await page.evaluate(() => { document.getElementById('text-prompt').value = '春夏秋冬夏'; });
+  assert.equal(await refused(), '5 line heads, but 五言绝句 has 4 lines.');
+  await page.selectOption('#text-form-select', 'free');
+  assert.equal(await refused(), 'An acrostic needs a regular form (五言 or 七言, 绝句 or 律诗).');
+  await page.selectOption('#text-mode', 'free');
   await page.selectOption('#text-form-select', 'wuyan-jueju');
 
   await page.fill('#text-prompt', '月');

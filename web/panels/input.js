@@ -63,6 +63,11 @@ export function formLines(form) {
   return FORM_LINES[form] ?? 0;
 }
 
+// Characters per line of a regular form (五言 5, 七言 7); 0 for the free form.
+export function charsPerLine(form) {
+  return { wuyan: 5, qiyan: 7 }[form.split('-')[0]] ?? 0;
+}
+
 // The longest prompt a form leaves room for: at least one token must be left to write.
 export function maxPromptTokens(form) {
   return formTokens(form) - 1;

@@ -8,14 +8,12 @@ import { el, setStats, formatMs, formatPct, showMessage } from './ui.js';
 import { t } from '../i18n/index.js';
 import { Player } from './player.js';
 import { lineChart } from './chart.js';
-import { normalise, parsePairs, probeText, spell, maxPromptTokens, formLines, BLANK_MAX_TOKENS } from './input.js';
+import { normalise, parsePairs, probeText, spell, maxPromptTokens, formLines, charsPerLine, BLANK_MAX_TOKENS } from './input.js';
 
 const AT_MODEL = 'poet-at';
 const NAT_MODEL = 'poet-nat';
 const LOW_CONFIDENCE = 0.2;  // NAT characters below this probability get an outline
 const CHARS_PER_LINE = { wuyan: 5, qiyan: 7 };
-const REPETITIVE = 0.1;      // a repetition rate from which a panel explains the multi-modality problem
-const SLOW_MS = 300;         // slow motion: each forward pass (a token, a NAT pass, a hybrid round) on screen this long
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,6 +70,9 @@ function readRequests() {
 }
 
 // ------------------------------------------------------------------------------------------------ controls
+const REPETITIVE = 0.1;  // a repetition rate from which a panel explains the multi-modality problem
+const SLOW_MS = 300;     // slow motion: each forward pass (a token, a NAT pass, a hybrid round) on screen this long
+
 function showControls() {
   const strategy = $('text-strategy').value;
   for (const field of document.querySelectorAll('#text-form [data-for]')) {
@@ -236,7 +237,7 @@ function formProblem(check, form) {
   if (!check.count_ok) {
     return t('form.problem.count', { lines: check.lines, expected: regular ? formLines(form) : t('form.even') });
   }
-  const perLine = CHARS_PER_LINE[form.split('-')[0]];
+  const perLine = charsPerLine(form);
   const bad = check.line_lengths.findIndex((n) => (regular ? n !== perLine : n !== 5 && n !== 7));
   return t('form.problem.length', { line: bad + 1, n: check.line_lengths[bad], expected: regular ? perLine : t('form.five_or_seven') });
 }
@@ -500,7 +501,8 @@ async function prepareInput(atnat, table, notice) {
   const formName = t(`form.short.${form}`);
   const n = [...text].length;
   if (mode === 'free' && n > maxPromptTokens(form)) return t('err.too_long', { n, max: maxPromptTokens(form), form: formName });
-  if (mode === 'acrostic' && form !== 'free' && n > formLines(form)) {
+  if (mode === 'acrostic' && form === 'free') return t('err.acrostic_form');
+  if (mode === 'acrostic' && n > formLines(form)) {
     return t('err.too_many_heads', { n, lines: formLines(form), form: formName });
   }
   if (mode === 'blank' && n > BLANK_MAX_TOKENS) return t('err.too_long', { n, max: BLANK_MAX_TOKENS, form: formName });
