@@ -616,7 +616,7 @@ export async function mountText(atnat, { loadModel, urlState }) {
     }
     if (problem) return { error: problem };
     try {
-      return { requests: fitRequests(readRequests()) };
+      return { requests: fitRequests(await readRequests(atnat)) };  // (the floor refactor makes it async: the core plans the poem)
     } catch (error) {
       return { error: error.message };
     }
