@@ -12,6 +12,7 @@ APT_PACKAGES=(
   googletest libgtest-dev libbenchmark-dev
   python3-torch python3-numpy libopenblas0-pthread
   chromium dataset-fashion-mnist opencc
+  fonts-wqy-microhei   # a CJK font, so that screenshots (scripts/screenshots.mjs) show the poems
 )
 
 missing=()
