@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "core/decode/language_model.hpp"
-#include "core/decode/rng.hpp"
+#include "core/decode/picker.hpp"
 #include "core/decode/sampling.hpp"
 #include "core/io/tokenizer.hpp"
 #include "core/status.hpp"
@@ -49,11 +49,9 @@ const char* stop_reason_name(
     StopReason r);  // "none", "eos", "max_tokens", "context_full", "cancelled", "error"
 std::optional<Strategy> parse_strategy(std::string_view name);
 
-struct DecodeOptions {
+// The sampling settings (temperature, top_k, top_p: sampling.hpp) are used by strategy sample only.
+struct DecodeOptions : SamplingParams {
     Strategy strategy = Strategy::greedy;
-    float temperature = 1.f;         // sample: > 0
-    int32_t top_k = 0;               // sample: >= 0, 0 = off
-    float top_p = 1.f;               // sample: (0, 1], 1 = off
     float repetition_penalty = 1.f;  // > 0, 1 = off; applied to every token of the sequence (prompt included)
     int32_t beam_width = 4;          // beam: 1 .. 8
     float length_penalty = 1.f;      // beam: α in Σ log p / len^α
@@ -71,29 +69,8 @@ struct PromptInfo {
     std::vector<std::string> unknown_chars;  // characters that became <unk>
 };
 
-struct TokenProb {
-    int32_t id = 0;
-    std::string text;
-    float prob = 0.f;
-};
-
-struct TokenRecord {
-    int32_t id = 0;
-    std::string text;  // the token as spelled (specials too, e.g. "<eos>")
-    // Probability of this token under the distribution it was chosen from: greedy and beam: softmax of the
-    // (repetition-penalised) logits; sample: after temperature, top-k and top-p. Forced tokens: the same
-    // distribution's probability of the forced token (0 if filtered out).
-    float prob = 0.f;
-    bool forced = false;
-    std::vector<TokenProb> top;  // the top_n of that distribution, most probable first
-};
-
-// The record of token `id` chosen from `dist` (probabilities; log-probabilities with log_domain): its
-// probability and the top_n (at most dist.size()) of dist. order and values: scratch of dist.size().
-// Every text decoder makes its records with it (greedy, sampling, beam, mask-predict, the hybrid).
-TokenRecord make_record(const io::Tokenizer& tokenizer, int32_t id, std::span<const float> dist, bool forced,
-                        size_t top_n, std::vector<int32_t>& order, std::vector<float>& values,
-                        bool log_domain = false);
+// The token picker of these options (picker.hpp): argmax for greedy and beam, a draw for sample.
+PickerSettings picker_settings(const DecodeOptions& options);
 
 // A duration in milliseconds (the sessions' result.ms).
 double to_ms(std::chrono::steady_clock::duration d);
@@ -159,7 +136,6 @@ private:
     Result<StepEvent> step_beam();
     Result<std::span<const float>> advance(LanguageModel& model, const std::vector<int32_t>& generated);
     double normalised(double logprob, size_t length) const;
-    bool eos_blocked(size_t pos) const;
     double best_possible(const Hypothesis& h) const;
     const Hypothesis* best_beam() const;
     void finish(StopReason reason);
@@ -178,14 +154,12 @@ private:
     std::span<const float> logits_;  // single: the logits for the next pick (valid until the next model call)
     std::vector<int32_t> generated_;  // single
     std::vector<int32_t> history_;    // scratch: prompt + generated, for the repetition penalty
-    Pcg32 rng_;
+    TokenPicker picker_;
     std::vector<Hypothesis> live_, finished_;  // beam
     size_t beam_step_ = 0;
-    // scratch, vocab size (beam: width × vocab for the log-probs)
-    std::vector<float> x_;
+    // beam scratch: the candidates' top-k (vocab size), every hypothesis's log-probs (width × vocab)
     std::vector<float> values_;
     std::vector<int32_t> order_;
-    std::vector<uint8_t> seen_;
     std::vector<float> beam_logprobs_;
     GenerateResult result_;
     std::chrono::steady_clock::duration busy_{};

@@ -83,9 +83,6 @@ Status check_nat_settings(const NatRequest& r, const PoemPlan& plan) {
                                " needs predicted lengths (length \"auto\" in length mode), but the length "
                                "comes from " +
                                length_source_name(plan.length_source));
-    if (r.sample) {
-        if (Status s = check(SamplingParams{r.temperature, r.top_k, r.top_p}); !s) return s;
-    }
     if (r.top_n > kMaxTopN)
         return Status::failure("top_n = " + std::to_string(r.top_n) + " is outside [0, " +
                                std::to_string(kMaxTopN) + "]");
@@ -114,6 +111,20 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     auto form = model.form_id(plan.form);
     if (!form) return make_error("unknown form '" + plan.form + "' (known: " + model.form_names() + ")");
     const size_t V = cm.transformer.config.vocab_size;
+    PickerSettings picking;
+    picking.sample = settings.sample;
+    picking.sampling = {settings.temperature, settings.top_k, settings.top_p};
+    picking.top_n = settings.top_n;
+    picking.seed = settings.seed;
+    for (size_t id = 0; id < V;
+         ++id) {  // no specials in a poem (fixed mode: but <eos>), no ids without a token
+        const bool eos = int32_t(id) == model.tokenizer->eos();
+        if (id >= model.tokenizer->size() ||
+            (model.tokenizer->is_special(int32_t(id)) && !(eos && plan.mode == NatMode::fixed)))
+            picking.banned.push_back(int32_t(id));
+    }
+    auto picker = TokenPicker::create(V, std::move(picking));
+    if (!picker) return make_error(picker.error());
 
     NatSession s;
     s.cmlm_ = model.cmlm;
@@ -123,18 +134,8 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     s.form_token_ = *form;
     s.mask_ = model.mask;
     s.state_ = std::move(state);
-    s.rng_ = Pcg32(settings.seed);
-    s.x_.resize(V);
-    s.values_.resize(V);
-    s.order_.resize(V);
+    s.picker_ = std::move(*picker);
     s.lengths_.resize(cm.max_len + 1);
-    for (size_t id = 0; id < V;
-         ++id) {  // no specials in a poem (fixed mode: but <eos>), no ids without a token
-        const bool eos = int32_t(id) == model.tokenizer->eos();
-        if (id >= model.tokenizer->size() ||
-            (model.tokenizer->is_special(int32_t(id)) && !(eos && plan.mode == NatMode::fixed)))
-            s.banned_.push_back(int32_t(id));
-    }
     NatResult& r = s.result_;
     r.mode = plan.mode;
     r.sample = settings.sample;
@@ -240,31 +241,15 @@ Status NatSession::run_pass(Candidate& c, size_t t) {
     if (!logits) return Status::failure("nat: pass " + std::to_string(t) + ": " + logits.error());
     ++result_.forward_passes;
     const float* rows = logits->data();
-    std::span<float> x(x_.data(), V);
     for (size_t p : c.masked) {
-        const float* row = rows + (2 + p) * V;
-        std::copy(row, row + V, x.begin());
-        for (int32_t banned : banned_) x[size_t(banned)] = -std::numeric_limits<float>::infinity();
-        int32_t id = 0;
-        if (!settings_.sample) {
-            id = int32_t(ops::argmax(x.data(), V));
-            ops::softmax(x.data(), V, nullptr);
-        } else {
-            sampling_distribution(x, {settings_.temperature, settings_.top_k, settings_.top_p}, order_,
-                                  values_);
-            id = int32_t(draw(x, rng_.uniform()));
-        }
-        c.seq[2 + p] = id;
-        c.confidence[p] = x[size_t(id)];
-        c.records[p] = make_record(*tokenizer_, id, x, false, settings_.top_n, order_, values_);
+        const Pick pick = picker_.pick({rows + (2 + p) * V, V});
+        c.seq[2 + p] = pick.id;
+        c.confidence[p] = pick.prob;
+        c.records[p] = picker_.record(*tokenizer_, pick);
     }
     // Given positions after the prompt: the probability this pass gives them (for the result's tokens).
     for (size_t p = plan_.prompt_chars; p < c.length; ++p) {
-        if (!c.given[p]) continue;
-        const float* row = rows + (2 + p) * V;
-        std::copy(row, row + V, x.begin());
-        ops::softmax(x.data(), V, nullptr);
-        c.records[p] = make_record(*tokenizer_, c.seq[2 + p], x, true, settings_.top_n, order_, values_);
+        if (c.given[p]) c.records[p] = picker_.given(*tokenizer_, {rows + (2 + p) * V, V}, c.seq[2 + p]);
     }
     c.passes = t;
     c.logprob = 0.0;

@@ -33,9 +33,9 @@
 #include <vector>
 
 #include "core/decode/generate.hpp"
+#include "core/decode/picker.hpp"
 #include "core/decode/poem.hpp"
 #include "core/decode/poem_plan.hpp"
-#include "core/decode/rng.hpp"
 #include "core/io/safetensors.hpp"
 #include "core/models/cmlm.hpp"
 #include "core/status.hpp"
@@ -58,8 +58,8 @@ struct NatModel : Vocabulary {
 Result<PoemPlan> plan_poem(const NatModel& model, const NatRequest& request);
 
 // The decoding settings a NatSession checks whatever the plan (iterations 1 .. 100, length_beam 1 .. 8 and
-// > 1 only with predicted lengths, the sampling settings when sampling, top_n 0 .. 20). The hybrid checks
-// its drafts' settings with it too.
+// > 1 only with predicted lengths, top_n 0 .. 20; its token picker checks the sampling settings). The
+// hybrid checks its drafts' settings with it too.
 Status check_nat_settings(const NatRequest& settings, const PoemPlan& plan);
 
 // ---------------------------------------------------------------------------------------------- session
@@ -181,10 +181,8 @@ private:
     std::vector<Candidate> candidates_;
     bool length_pending_ = false;  // the next step is the length pass
     size_t steps_ = 0, pass_ = 0;
-    Pcg32 rng_;
-    std::vector<float> x_, values_, lengths_;  // scratch: vocab, vocab, max_len + 1
-    std::vector<int32_t> order_;
-    std::vector<int32_t> banned_;  // ids a pick never takes: the specials (fixed mode: but <eos>)
+    TokenPicker picker_;          // bans the specials (fixed mode: but <eos>) and ids without a token
+    std::vector<float> lengths_;  // scratch: max_len + 1
     std::vector<int32_t> output_;
     NatResult result_;
     std::chrono::steady_clock::duration busy_{};

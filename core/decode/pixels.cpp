@@ -8,9 +8,6 @@
 #include <numbers>
 #include <string>
 
-#include "core/decode/sampling.hpp"
-#include "core/ops/ops.hpp"
-
 namespace atnat::decode {
 
 namespace {
@@ -23,22 +20,18 @@ double ms_since(Clock::time_point t0) {
 
 }  // namespace
 
-Status check_sampling(const PixelSampling& s, int n_classes) {
+Result<TokenPicker> level_picker(const PixelSampling& s, size_t levels, int n_classes) {
     if (s.cls < 0 || s.cls >= n_classes) {
-        return Status::failure("class " + std::to_string(s.cls) + " is outside [0, " +
-                               std::to_string(n_classes - 1) + "] (this model has " +
-                               std::to_string(n_classes) + " classes)");
+        return make_error("class " + std::to_string(s.cls) + " is outside [0, " +
+                          std::to_string(n_classes - 1) + "] (this model has " + std::to_string(n_classes) +
+                          " classes)");
     }
-    if (s.greedy) return Status::ok_status();  // the temperature is not used
-    return check(SamplingParams{s.temperature, 0, 1.f});
-}
-
-size_t pick_level(const float* logits, size_t L, float temperature, bool greedy, float u, float* scratch) {
-    if (greedy) return ops::argmax(logits, L);
-    std::copy(logits, logits + L, scratch);
-    // the text decoders' path with no filters: x / temperature -> ops::softmax -> inverse-CDF draw
-    sampling_distribution({scratch, L}, SamplingParams{temperature, 0, 1.f}, {}, {});
-    return draw({scratch, L}, u);
+    PickerSettings p;
+    p.sample = !s.greedy;  // greedy: the temperature is not used
+    p.sampling = {s.temperature, 0, 1.f};
+    p.seed = s.seed;
+    p.stream = s.stream;
+    return TokenPicker::create(levels, std::move(p));
 }
 
 // ---- raster ---------------------------------------------------------------------------------------------
@@ -53,24 +46,25 @@ const char* raster_method_name(RasterMethod m) {
     return m == RasterMethod::naive ? "naive" : "cached";
 }
 
-RasterSampler::RasterSampler(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s)
+RasterSampler::RasterSampler(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s,
+                             TokenPicker picker)
     : state_(model),
       method_(method),
       s_(s),
-      rng_(s.seed, s.stream),
+      picker_(std::move(picker)),
       H_(model.config().height),
       W_(model.config().width),
       L_(model.config().levels),
       image_(H_ * W_, 0),
-      last_logits_(L_, 0.f),
-      scratch_(L_, 0.f) {
+      last_logits_(L_, 0.f) {
     state_.set_class(s.cls);
 }
 
 Result<RasterSampler> RasterSampler::create(const models::PixelCNN& model, RasterMethod method,
                                             const PixelSampling& s) {
-    if (Status st = check_sampling(s, model.config().n_classes); !st) return make_error(st.error());
-    return RasterSampler(model, method, s);
+    auto picker = level_picker(s, model.config().levels, model.config().n_classes);
+    if (!picker) return make_error(picker.error());
+    return RasterSampler(model, method, s, std::move(*picker));
 }
 
 void RasterSampler::sample_one() {
@@ -91,8 +85,7 @@ void RasterSampler::sample_one() {
         ++stats_.positions;
     }
     std::copy(logits, logits + L_, last_logits_.begin());
-    const float u = s_.greedy ? 0.f : rng_.uniform();
-    image_[p] = static_cast<uint8_t>(pick_level(logits, L_, s_.temperature, s_.greedy, u, scratch_.data()));
+    image_[p] = static_cast<uint8_t>(picker_.pick({logits, L_}).id);
     ++next_;
 }
 
@@ -130,11 +123,11 @@ std::vector<size_t> mask_schedule(int K, size_t P) {
 }
 
 MaskPredictSampler::MaskPredictSampler(const models::PixNAT& model, int steps, const PixelSampling& s,
-                                       float gumbel_temp)
+                                       float gumbel_temp, TokenPicker picker)
     : state_(model),
       s_(s),
       gumbel_temp_(gumbel_temp),
-      rng_(s.seed, s.stream),
+      picker_(std::move(picker)),
       H_(model.config().height),
       W_(model.config().width),
       P_(H_ * W_),
@@ -145,8 +138,7 @@ MaskPredictSampler::MaskPredictSampler(const models::PixNAT& model, int steps, c
       revealed_at_(P_, 0),
       choice_(P_, 0),
       conf_(P_, 0.0),
-      order_(P_, 0),
-      scratch_(L_, 0.f) {
+      order_(P_, 0) {
     state_.set_class(s.cls);
 }
 
@@ -163,8 +155,9 @@ Result<MaskPredictSampler> MaskPredictSampler::create(const models::PixNAT& mode
                       double(gumbel_temp));
         return make_error(buf);
     }
-    if (Status st = check_sampling(s, model.config().n_classes); !st) return make_error(st.error());
-    return MaskPredictSampler(model, steps, s, gumbel_temp);
+    auto picker = level_picker(s, model.config().levels, model.config().n_classes);
+    if (!picker) return make_error(picker.error());
+    return MaskPredictSampler(model, steps, s, gumbel_temp, std::move(*picker));
 }
 
 // model.py sample(), one iteration of its loop.
@@ -183,8 +176,7 @@ MaskStep MaskPredictSampler::step() {
     for (size_t i = 0; i < m; ++i) {
         const size_t p = order_[i];
         const float* lg = logits + p * L_;
-        const float u = s_.greedy ? 0.f : rng_.uniform();
-        const size_t c = pick_level(lg, L_, s_.temperature, s_.greedy, u, scratch_.data());
+        const size_t c = size_t(picker_.pick({lg, L_}).id);
         choice_[p] = uint8_t(c);
         // conf = log_softmax(logits)[c] at temperature 1, in double as model.py does
         double mx = lg[0];
@@ -196,7 +188,7 @@ MaskStep MaskPredictSampler::step() {
     if (gumbel_temp_ > 0.f && k < K_) {
         const double scale = double(gumbel_temp_) * (1.0 - double(k) / double(K_));
         for (size_t i = 0; i < m; ++i) {
-            const double u = std::clamp(double(rng_.uniform()), 1e-20, 1.0 - 1e-12);
+            const double u = std::clamp(double(picker_.rng().uniform()), 1e-20, 1.0 - 1e-12);
             conf_[order_[i]] += scale * -std::log(-std::log(u));
         }
     }

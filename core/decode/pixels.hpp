@@ -8,14 +8,14 @@
 // order of pixels, the choice of a level from logits, the RNG discipline, the mask schedule and the
 // counting. It calls only the models' public forward-style functions.
 //
-// RNG discipline (decode::Pcg32 of core/decode/rng.hpp, seeded with (PixelSampling::seed, ::stream)):
+// Choosing a level: the text decoders' token picker (picker.hpp) over the levels: greedy = argmax (first on
+// ties); otherwise p = softmax(logits / temperature) and the level is the first l with u * sum(p) < p[0] +
+// ... + p[l] (inverse CDF in level order; on rounding, the last level with p > 0).
+// RNG discipline (the picker's Pcg32, seeded with (PixelSampling::seed, ::stream)):
 //   raster samplers: one uniform per pixel, in raster order, none when greedy.
 //   mask-predict:    per step, one uniform per still-masked pixel in raster order for its level (none when
 //                    greedy), then, if gumbel_temp > 0 and k < K, one uniform per still-masked pixel in
 //                    raster order for its Gumbel noise.
-// Choosing a level (pick_level): greedy = argmax (first on ties); otherwise p = softmax(logits / temperature)
-// and the level is the first l with u * sum(p) < p[0] + ... + p[l] (inverse CDF in level order; on rounding,
-// the last level with p > 0): decode/sampling's sampling_distribution + draw, the text samplers' own path.
 //
 // Identical floats make identical samples: PixelCNN's cached logits equal its full-forward logits bit for
 // bit, so the naive and the cached sampler give the same image for the same seed (tests check it).
@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/decode/rng.hpp"
+#include "core/decode/picker.hpp"
 #include "core/models/pixelcnn.hpp"
 #include "core/models/pixnat.hpp"
 #include "core/status.hpp"
@@ -42,11 +42,9 @@ struct PixelSampling {
     bool greedy = false;      // argmax instead of a draw (no uniforms used)
 };
 
-// Error for a class outside [0, n_classes) or a temperature that is not a finite number in (0, 100].
-Status check_sampling(const PixelSampling& s, int n_classes);
-
-// The level for one pixel (see the header comment). logits: [L]; scratch: [L] floats; u in [0, 1).
-size_t pick_level(const float* logits, size_t L, float temperature, bool greedy, float u, float* scratch);
+// The level picker of these settings: an error for a class outside [0, n_classes) or, when sampling, a
+// temperature outside [kMinTemperature, kMaxTemperature] (sampling.hpp).
+Result<TokenPicker> level_picker(const PixelSampling& s, size_t levels, int n_classes);
 
 struct PixelStats {
     uint64_t forward_passes = 0;  // full-image forwards: naive one per pixel, mask-predict one per step
@@ -97,18 +95,18 @@ public:
     size_t levels() const { return L_; }
 
 private:
-    RasterSampler(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s);
+    RasterSampler(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s,
+                  TokenPicker picker);
     void sample_one();
 
     models::PixelCNNState state_;
     RasterMethod method_;
     PixelSampling s_;
-    Pcg32 rng_;
+    TokenPicker picker_;
     size_t H_, W_, L_;
     size_t next_ = 0;
     std::vector<uint8_t> image_;      // [H * W]
     std::vector<float> last_logits_;  // [L]
-    std::vector<float> scratch_;      // [L]
     PixelStats stats_;
 };
 
@@ -163,12 +161,13 @@ public:
     size_t levels() const { return L_; }
 
 private:
-    MaskPredictSampler(const models::PixNAT& model, int steps, const PixelSampling& s, float gumbel_temp);
+    MaskPredictSampler(const models::PixNAT& model, int steps, const PixelSampling& s, float gumbel_temp,
+                       TokenPicker picker);
 
     models::PixNATState state_;
     PixelSampling s_;
     float gumbel_temp_;
-    Pcg32 rng_;
+    TokenPicker picker_;
     size_t H_, W_, P_, L_;
     int K_, k_ = 0;
     std::vector<size_t> sched_;         // [K + 1]
@@ -177,7 +176,6 @@ private:
     std::vector<uint8_t> choice_;       // [P]
     std::vector<double> conf_;          // [P]
     std::vector<uint32_t> order_;       // [P] masked pixels, sorted by confidence
-    std::vector<float> scratch_;        // [L]
     PixelStats stats_;
 };
 

@@ -59,20 +59,12 @@ Result<EncodedPrompt> encode_prompt(const TextModel& model, std::string_view for
     return p;
 }
 
-Result<GenerationSession> start_generation(const TextModel& model, const GenerateRequest& req) {
+Result<DecodeOptions> decode_options(const TextModel& model, const GenerateRequest& req,
+                                     const EncodedPrompt& prompt) {
     const size_t context = model.transformer->config.context;
-    auto prompt = encode_prompt(model, req.form, req.prompt);
-    if (!prompt) return make_error(prompt.error());
-    if (prompt->tokens.size() >= context) {
-        return make_error("the prompt is " + std::to_string(prompt->tokens.size() - prompt->body_start) +
-                          " tokens long; with the start tokens it must stay under the context of " +
-                          std::to_string(context) + " tokens");
-    }
     DecodeOptions o;
+    static_cast<SamplingParams&>(o) = {req.temperature, req.top_k, req.top_p};
     o.strategy = req.strategy;
-    o.temperature = req.temperature;
-    o.top_k = req.top_k;
-    o.top_p = req.top_p;
     o.repetition_penalty = req.repetition_penalty;
     o.beam_width = req.beam;
     o.length_penalty = req.length_penalty;
@@ -86,11 +78,11 @@ Result<GenerationSession> start_generation(const TextModel& model, const Generat
             return make_error("constraint at position " + std::to_string(c.position) + ": '" + c.text +
                               "' is not a single token of the vocabulary");
         }
-        const size_t pos = prompt->body_start + c.position;
-        if (pos < prompt->tokens.size()) {
+        const size_t pos = prompt.body_start + c.position;
+        if (pos < prompt.tokens.size()) {
             return make_error("constraint at position " + std::to_string(c.position) +
                               " falls inside the prompt (" +
-                              std::to_string(prompt->tokens.size() - prompt->body_start) + " characters)");
+                              std::to_string(prompt.tokens.size() - prompt.body_start) + " characters)");
         }
         if (pos >= context) {
             return make_error("constraint at position " + std::to_string(c.position) +
@@ -100,13 +92,27 @@ Result<GenerationSession> start_generation(const TextModel& model, const Generat
             return make_error("two constraints at position " + std::to_string(c.position));
         o.forced[pos] = *id;
     }
+    return o;
+}
+
+Result<GenerationSession> start_generation(const TextModel& model, const GenerateRequest& req) {
+    const size_t context = model.transformer->config.context;
+    auto prompt = encode_prompt(model, req.form, req.prompt);
+    if (!prompt) return make_error(prompt.error());
+    if (prompt->tokens.size() >= context) {
+        return make_error("the prompt is " + std::to_string(prompt->tokens.size() - prompt->body_start) +
+                          " tokens long; with the start tokens it must stay under the context of " +
+                          std::to_string(context) + " tokens");
+    }
+    auto options = decode_options(model, req, *prompt);
+    if (!options) return make_error(options.error());
     PromptInfo info;
     for (const std::string& ch : io::split_utf8(req.prompt)) {  // invalid UTF-8 shown as U+FFFD, "\r" dropped
         if (ch != "\r") info.text += ch;
     }
     info.unknown_chars = prompt->unknown_chars;
     return GenerationSession::create(std::make_unique<TransformerLM>(model.transformer), model.tokenizer,
-                                     std::move(prompt->tokens), std::move(o), std::move(info));
+                                     std::move(prompt->tokens), std::move(*options), std::move(info));
 }
 
 // ---------------------------------------------------------------------------------------- poem plans

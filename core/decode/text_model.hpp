@@ -60,6 +60,12 @@ struct GenerateRequest {
     size_t top_n = 5;
 };
 
+// The decoding options of a request whose prompt is `prompt` (encode_prompt of request.form and .prompt):
+// its settings, max_tokens (default: the model's context), <eos>, and the constraints as forced tokens at
+// their sequence positions (each a single token, after the prompt, inside the context, one per position).
+Result<DecodeOptions> decode_options(const TextModel& model, const GenerateRequest& request,
+                                     const EncodedPrompt& prompt);
+
 // Validates the request against the model (form, max_tokens <= context, prompt length, constraints) and
 // returns a session that owns its model state (allocated here, once) and shares the weights and tokenizer.
 Result<GenerationSession> start_generation(const TextModel& model, const GenerateRequest& request);

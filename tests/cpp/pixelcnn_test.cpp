@@ -421,10 +421,12 @@ TEST(PixelCNNSampler, StepApi) {
 TEST(PixelSampling, PickLevelIsTheInverseCdfInLevelOrder) {
     // logits log(1, 2, 3, 4) -> p = 0.1, 0.2, 0.3, 0.4 -> cdf 0.1, 0.3, 0.6, 1.0
     const float logits[4] = {0.f, std::log(2.f), std::log(3.f), std::log(4.f)};
-    float scratch[4];
-    auto pick = [&](float u, float t = 1.f) {
-        return atnat::decode::pick_level(logits, 4, t, false, u, scratch);
+    // The samplers' level picker (a token picker over the levels) with the uniform u given.
+    auto pick_level = [](std::span<const float> x, float t, bool greedy, float u) {
+        auto picker = atnat::decode::level_picker(PixelSampling{0, 1, 0, t, greedy}, x.size(), 1);
+        return size_t(picker->pick_with(u, x).id);
     };
+    auto pick = [&](float u, float t = 1.f) { return pick_level(logits, t, false, u); };
     EXPECT_EQ(pick(0.f), 0u);
     EXPECT_EQ(pick(0.0999f), 0u);
     EXPECT_EQ(pick(0.1001f), 1u);
@@ -437,12 +439,11 @@ TEST(PixelSampling, PickLevelIsTheInverseCdfInLevelOrder) {
     EXPECT_EQ(pick(0.1f, 0.5f), 1u);
     EXPECT_EQ(pick(0.17f, 0.5f), 2u);
     EXPECT_EQ(pick(0.47f, 0.5f), 3u);
-    EXPECT_EQ(atnat::decode::pick_level(logits, 4, 1.f, true, 0.f, scratch), 3u);
+    EXPECT_EQ(pick_level(logits, 1.f, true, 0.f), 3u);
     const float tie[3] = {1.f, 5.f, 5.f};
-    EXPECT_EQ(atnat::decode::pick_level(tie, 3, 1.f, true, 0.f, scratch), 1u)
-        << "greedy: the first of equal maxima";
+    EXPECT_EQ(pick_level(tie, 1.f, true, 0.f), 1u) << "greedy: the first of equal maxima";
     const float sure[3] = {-1e30f, 0.f, -1e30f};
-    EXPECT_EQ(atnat::decode::pick_level(sure, 3, 1.f, false, 0.99999994f, scratch), 1u);
+    EXPECT_EQ(pick_level(sure, 1.f, false, 0.99999994f), 1u);
 }
 
 TEST(PixelSampling, ImpossibleSettingsAreClearErrors) {

@@ -359,11 +359,10 @@ TEST(PixNATSampler, DeterministicPerSeed) {
     const std::vector<uint8_t> all_mask(size_t(c.height) * c.width, uint8_t(c.levels));
     s.forward(all_mask.data());
     const auto one = run(5, 1.f, false, 0.f, 1);
-    atnat::decode::Pcg32 rng(5, 0);
-    float scratch[16];
+    auto picker = atnat::decode::level_picker(PixelSampling{7, 5, 0, 1.f, false}, c.levels, c.n_classes);
+    ASSERT_TRUE(picker.ok()) << picker.error();
     for (size_t p = 0; p < all_mask.size(); ++p) {
-        const size_t want = atnat::decode::pick_level(s.logits() + p * c.levels, c.levels, 1.f, false,
-                                                      rng.uniform(), scratch);
+        const size_t want = size_t(picker->pick({s.logits() + p * c.levels, size_t(c.levels)}).id);
         ASSERT_EQ(one[p], want) << "pixel " << p;
     }
 }
