@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* kDataDir = "/usr/share/datasets/fashion-mnist";  // Debian dataset-fashion-mnist
 
-constexpr OptionSpec kOptions[] = {
+const OptionSpec kOptions[] = {
     {"model", "PATH", "a pixelcnn weight file, or its model directory"},
     {"data", "SET", "test (10k), train (60k), or an IDX images file (.gz or raw) (default test)"},
     {"labels", "PATH",

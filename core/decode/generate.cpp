@@ -13,10 +13,6 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-double to_ms(Clock::duration d) {
-    return std::chrono::duration<double, std::milli>(d).count();
-}
-
 PickerSettings picker_settings(const DecodeOptions& o) {
     PickerSettings s;
     s.sample = o.strategy == Strategy::sample;
@@ -29,41 +25,10 @@ PickerSettings picker_settings(const DecodeOptions& o) {
     return s;
 }
 
-const char* strategy_name(Strategy s) {
-    switch (s) {
-        case Strategy::greedy:
-            return "greedy";
-        case Strategy::sample:
-            return "sample";
-        case Strategy::beam:
-            return "beam";
-    }
-    return "?";
-}
-
-const char* stop_reason_name(StopReason r) {
-    switch (r) {
-        case StopReason::none:
-            return "none";
-        case StopReason::eos:
-            return "eos";
-        case StopReason::max_tokens:
-            return "max_tokens";
-        case StopReason::context_full:
-            return "context_full";
-        case StopReason::cancelled:
-            return "cancelled";
-        case StopReason::error:
-            return "error";
-    }
-    return "?";
-}
-
-std::optional<Strategy> parse_strategy(std::string_view name) {
-    for (Strategy s : {Strategy::greedy, Strategy::sample, Strategy::beam}) {
-        if (name == strategy_name(s)) return s;
-    }
-    return std::nullopt;
+std::span<const Choice<Strategy>> choices(Strategy) {
+    static constexpr Choice<Strategy> kNames[] = {
+        {Strategy::greedy, "greedy"}, {Strategy::sample, "sample"}, {Strategy::beam, "beam"}};
+    return kNames;
 }
 
 Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageModel> model,
@@ -132,8 +97,8 @@ Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageMode
 
 Result<StepEvent> GenerationSession::step() {
     if (done())
-        return make_error(std::string("generate: the session is done (") +
-                          stop_reason_name(result_.stop_reason) + ")");
+        return make_error(std::string("generate: the session is done (") + name_of(result_.stop_reason) +
+                          ")");
     const auto t0 = Clock::now();
     const bool first = !started_;
     auto ev = options_.strategy == Strategy::beam ? step_beam() : step_single();

@@ -8,9 +8,9 @@
 // step() does one unit of work: the first call prefills the prompt and picks the first token; each later call
 // feeds the previous token and picks the next (beam: advances every live hypothesis by one token). A token is
 // fed to the model only when a next one is wanted, so a run of n tokens costs 1 prefill + n-1 steps.
-// Stop reasons: eos (the eos token was produced; it is the last record), max_tokens, context_full (the
-// sequence reached the model's context), cancelled (cancel() by the caller), error (the model failed; step()
-// returned it).
+// Stop reasons (session.hpp): eos (the eos token was produced; it is the last record), max_tokens,
+// context_full (the sequence reached the model's context), cancelled (cancel() by the caller), error (the
+// model failed; step() returned it).
 //
 // Beam search: one LanguageModel per hypothesis (the session's model + width-1 forks made at create()).
 // Every step each live hypothesis proposes its 2·width best tokens; candidates are ranked by summed log-prob;
@@ -36,18 +36,14 @@
 #include "core/decode/language_model.hpp"
 #include "core/decode/picker.hpp"
 #include "core/decode/sampling.hpp"
+#include "core/decode/session.hpp"
 #include "core/io/tokenizer.hpp"
 #include "core/status.hpp"
 
 namespace atnat::decode {
 
 enum class Strategy { greedy, sample, beam };
-enum class StopReason { none, eos, max_tokens, context_full, cancelled, error };
-
-const char* strategy_name(Strategy s);  // "greedy", "sample", "beam"
-const char* stop_reason_name(
-    StopReason r);  // "none", "eos", "max_tokens", "context_full", "cancelled", "error"
-std::optional<Strategy> parse_strategy(std::string_view name);
+std::span<const Choice<Strategy>> choices(Strategy);  // "greedy", "sample", "beam"
 
 // The sampling settings (temperature, top_k, top_p: sampling.hpp) are used by strategy sample only.
 struct DecodeOptions : SamplingParams {
@@ -71,9 +67,6 @@ struct PromptInfo {
 
 // The token picker of these options (picker.hpp): argmax for greedy and beam, a draw for sample.
 PickerSettings picker_settings(const DecodeOptions& options);
-
-// A duration in milliseconds (the sessions' result.ms).
-double to_ms(std::chrono::steady_clock::duration d);
 
 struct StepEvent {
     enum class Kind { token, beam };

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <limits>
 
-#include "core/decode/sampling.hpp"
 #include "core/ops/ops.hpp"
 
 namespace atnat::decode {
@@ -20,25 +19,6 @@ constexpr size_t kMaxTopN = 20;
 constexpr size_t kLengthCandidatesShown = 5;
 
 }  // namespace
-
-// --------------------------------------------------------------------------------------------- names
-const char* nat_stop_name(NatStop s) {
-    switch (s) {
-        case NatStop::none:
-            return "none";
-        case NatStop::length:
-            return "length";
-        case NatStop::eos:
-            return "eos";
-        case NatStop::max_tokens:
-            return "max_tokens";
-        case NatStop::cancelled:
-            return "cancelled";
-        case NatStop::error:
-            return "error";
-    }
-    return "?";
-}
 
 size_t remask_count(size_t m, size_t iterations, size_t t) {
     if (iterations == 0 || t >= iterations) return 0;
@@ -67,7 +47,7 @@ Result<NatModel> NatModel::load(std::vector<uint8_t> bytes) {
 }
 
 // ---------------------------------------------------------------------------------------------- plan
-Result<PoemPlan> plan_poem(const NatModel& model, const NatRequest& request) {
+Result<PoemPlan> plan_poem(const NatModel& model, const PoemRequest& request) {
     return plan_poem(model, PoemLimits{model.cmlm->max_len, model.cmlm->max_len_fixed}, request);
 }
 
@@ -82,7 +62,7 @@ Status check_nat_settings(const NatRequest& r, const PoemPlan& plan) {
         return Status::failure(std::string("length_beam = ") + std::to_string(r.length_beam) +
                                " needs predicted lengths (length \"auto\" in length mode), but the length "
                                "comes from " +
-                               length_source_name(plan.length_source));
+                               name_of(plan.length_source));
     if (r.top_n > kMaxTopN)
         return Status::failure("top_n = " + std::to_string(r.top_n) + " is outside [0, " +
                                std::to_string(kMaxTopN) + "]");
@@ -112,8 +92,8 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     if (!form) return make_error("unknown form '" + plan.form + "' (known: " + model.form_names() + ")");
     const size_t V = cm.transformer.config.vocab_size;
     PickerSettings picking;
-    picking.sample = settings.sample;
-    picking.sampling = {settings.temperature, settings.top_k, settings.top_p};
+    picking.sample = settings.decoding == Decoding::sample;
+    picking.sampling = settings;
     picking.top_n = settings.top_n;
     picking.seed = settings.seed;
     for (size_t id = 0; id < V;
@@ -138,7 +118,7 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     s.lengths_.resize(cm.max_len + 1);
     NatResult& r = s.result_;
     r.mode = plan.mode;
-    r.sample = settings.sample;
+    r.sample = settings.decoding == Decoding::sample;
     r.seed = settings.seed;
     r.unknown_chars = plan.unknown_chars;
     r.length_source = plan.length_source;
@@ -153,7 +133,7 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     } else {
         s.length_pending_ = true;
     }
-    if (!s.length_pending_ && s.candidates_[0].done) s.finish(NatStop::none);  // nothing to predict
+    if (!s.length_pending_ && s.candidates_[0].done) s.finish(StopReason::none);  // nothing to predict
     return s;
 }
 
@@ -189,8 +169,7 @@ void NatSession::add_candidate(size_t length) {
 
 Result<NatEvent> NatSession::step() {
     if (done())
-        return make_error(std::string("nat: the session is done (") + nat_stop_name(result_.stop_reason) +
-                          ")");
+        return make_error(std::string("nat: the session is done (") + name_of(result_.stop_reason) + ")");
     const auto t0 = Clock::now();
     auto ev = length_pending_ ? step_length() : step_pass();
     busy_ += Clock::now() - t0;
@@ -230,7 +209,7 @@ Result<NatEvent> NatSession::step_length() {
     length_pending_ = false;
     bool all_done = true;
     for (const Candidate& c : candidates_) all_done = all_done && c.done;
-    if (all_done) finish(NatStop::none);
+    if (all_done) finish(StopReason::none);
     return ev;
 }
 
@@ -293,7 +272,7 @@ Result<NatEvent> NatSession::step_pass() {
     for (const Candidate& c : candidates_) ev.beams.push_back(beam_of(c));
     bool all_done = true;
     for (const Candidate& c : candidates_) all_done = all_done && c.done;
-    if (all_done) finish(NatStop::none);
+    if (all_done) finish(StopReason::none);
     return ev;
 }
 
@@ -338,7 +317,7 @@ std::string NatSession::poem_text(const Candidate& c, size_t from, size_t* cut) 
     return tokenizer_->decode(std::span<const int32_t>(c.seq.data() + 2 + from, end - from));
 }
 
-void NatSession::finish(NatStop reason) {
+void NatSession::finish(StopReason reason) {
     NatResult& r = result_;
     if (!candidates_.empty()) {
         const size_t b = best_candidate();
@@ -363,25 +342,25 @@ void NatSession::finish(NatStop reason) {
                 plan_.mode == NatMode::fixed && end < c.length ? end + 1 : end;  // the <eos> too
             for (size_t p = std::min(from, end); p < last; ++p) r.tokens.push_back(c.records[p]);
         }
-        if (reason == NatStop::none) {
-            reason = plan_.mode == NatMode::length ? NatStop::length
-                     : end < c.length              ? NatStop::eos
-                                                   : NatStop::max_tokens;
+        if (reason == StopReason::none) {
+            reason = plan_.mode == NatMode::length ? StopReason::length
+                     : end < c.length              ? StopReason::eos
+                                                   : StopReason::max_tokens;
         }
-    } else if (reason == NatStop::none) {
-        reason = NatStop::length;
+    } else if (reason == StopReason::none) {
+        reason = StopReason::length;
     }
     r.stop_reason = reason;
     r.tokens_per_s = r.ms > 0 ? double(r.tokens.size()) / (r.ms / 1000.0) : 0.0;
 }
 
 void NatSession::cancel() {
-    if (!done()) finish(NatStop::cancelled);
+    if (!done()) finish(StopReason::cancelled);
 }
 
 Result<NatEvent> NatSession::fail(std::string message) {
     result_.error = message;
-    result_.stop_reason = NatStop::error;
+    result_.stop_reason = StopReason::error;
     return make_error(std::move(message));
 }
 

@@ -14,10 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
 }  // namespace
 
 Result<TokenPicker> level_picker(const PixelSampling& s, size_t levels, int n_classes) {
@@ -36,14 +32,10 @@ Result<TokenPicker> level_picker(const PixelSampling& s, size_t levels, int n_cl
 
 // ---- raster ---------------------------------------------------------------------------------------------
 
-Result<RasterMethod> parse_raster_method(std::string_view name) {
-    if (name == "naive") return RasterMethod::naive;
-    if (name == "cached") return RasterMethod::cached;
-    return make_error("method '" + std::string(name) + "' is not one of naive, cached");
-}
-
-const char* raster_method_name(RasterMethod m) {
-    return m == RasterMethod::naive ? "naive" : "cached";
+std::span<const Choice<RasterMethod>> choices(RasterMethod) {
+    static constexpr Choice<RasterMethod> kNames[] = {{RasterMethod::naive, "naive"},
+                                                      {RasterMethod::cached, "cached"}};
+    return kNames;
 }
 
 RasterSampler::RasterSampler(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s,
@@ -89,24 +81,35 @@ void RasterSampler::sample_one() {
     ++next_;
 }
 
-PixelRange RasterSampler::step(size_t max_pixels) {
+PixelRange RasterSampler::sample(size_t max_pixels) {
     const auto t0 = Clock::now();
     const size_t begin = next_, end = std::min(H_ * W_, next_ + std::max<size_t>(1, max_pixels));
     while (next_ < end) sample_one();
-    stats_.ms += ms_since(t0);
+    stats_.ms += to_ms(Clock::now() - t0);
     return {begin, end};
 }
 
-PixelRange RasterSampler::step_row() {
-    if (done()) return {next_, next_};
-    return step(W_ - next_ % W_);
+PixelRange RasterSampler::sample_row() {
+    if (next_ == H_ * W_) return {next_, next_};
+    return sample(W_ - next_ % W_);
 }
 
-Result<PixelSample> run_raster(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s) {
-    auto sampler = RasterSampler::create(model, method, s);
-    if (!sampler) return make_error(sampler.error());
-    while (!sampler->done()) sampler->step_row();
-    return PixelSample{sampler->image_vector(), sampler->stats()};
+Result<RasterEvent> RasterSampler::step() {
+    if (done()) return make_error("pixelcnn: the image is done");
+    RasterEvent ev;
+    ev.index = steps_++;
+    ev.range = method_ == RasterMethod::naive ? sample(1) : sample_row();
+    ev.row_end = ev.range.end % W_ == 0;
+    ev.done = done();
+    return ev;
+}
+
+PixelResult RasterSampler::result() const {
+    return {"pixelcnn", name_of(method_), H_, W_, L_, image_, stats_, cancelled_};
+}
+
+Result<PixelResult> run_raster(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s) {
+    return run_to_end(RasterSampler::create(model, method, s));
 }
 
 // ---- mask-predict ---------------------------------------------------------------------------------------
@@ -161,8 +164,8 @@ Result<MaskPredictSampler> MaskPredictSampler::create(const models::PixNAT& mode
 }
 
 // model.py sample(), one iteration of its loop.
-MaskStep MaskPredictSampler::step() {
-    if (done()) return {K_, 0, 0};
+Result<MaskEvent> MaskPredictSampler::step() {
+    if (done()) return make_error("pixnat: the image is done");
     const auto t0 = Clock::now();
     const int k = ++k_;
     state_.forward(tokens_.data());
@@ -203,16 +206,17 @@ MaskStep MaskPredictSampler::step() {
         tokens_[order_[i]] = choice_[order_[i]];
         revealed_at_[order_[i]] = uint8_t(k);
     }
-    stats_.ms += ms_since(t0);
-    return {k, n_keep, m - n_keep};
+    stats_.ms += to_ms(Clock::now() - t0);
+    return MaskEvent{size_t(k - 1), {k, n_keep, m - n_keep}, done()};
 }
 
-Result<PixelSample> run_mask_predict(const models::PixNAT& model, int steps, const PixelSampling& s,
+PixelResult MaskPredictSampler::result() const {
+    return {"pixnat", "mask-predict", H_, W_, L_, tokens_, stats_, cancelled_};
+}
+
+Result<PixelResult> run_mask_predict(const models::PixNAT& model, int steps, const PixelSampling& s,
                                      std::optional<float> gumbel_temp) {
-    auto sampler = MaskPredictSampler::create(model, steps, s, gumbel_temp);
-    if (!sampler) return make_error(sampler.error());
-    while (!sampler->done()) sampler->step();
-    return PixelSample{sampler->tokens_vector(), sampler->stats()};
+    return run_to_end(MaskPredictSampler::create(model, steps, s, gumbel_temp));
 }
 
 }  // namespace atnat::decode

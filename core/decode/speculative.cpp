@@ -15,7 +15,7 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
                                             const NatRequest& request) {
     if (!at.transformer || !at.tokenizer || !nat.cmlm || !nat.tokenizer)
         return make_error("hybrid: no model");
-    if (request.sample)
+    if (request.decoding == Decoding::sample)
         return make_error(
             "the hybrid reproduces AT greedy: its drafts use argmax (decoding \"sample\" is not used)");
     if (request.length_beam != 1) return make_error("the hybrid drafts one length: length_beam must be 1");
@@ -76,8 +76,7 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
 
 Result<HybridEvent> HybridSession::step() {
     if (done())
-        return make_error(std::string("hybrid: the session is done (") +
-                          stop_reason_name(result_.stop_reason) + ")");
+        return make_error(std::string("hybrid: the session is done (") + name_of(result_.stop_reason) + ")");
     const auto t0 = Clock::now();
     const io::Tokenizer& tok = *tokenizer_;
     const models::Cmlm& cm = *nat_.cmlm;

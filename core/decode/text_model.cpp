@@ -59,11 +59,16 @@ Result<EncodedPrompt> encode_prompt(const TextModel& model, std::string_view for
     return p;
 }
 
+Status check(const GenerateRequest& r) {
+    if (Status st = check(r, r.strategy == Strategy::sample); !st) return st;
+    return check_repetition_penalty(r.repetition_penalty);
+}
+
 Result<DecodeOptions> decode_options(const TextModel& model, const GenerateRequest& req,
                                      const EncodedPrompt& prompt) {
     const size_t context = model.transformer->config.context;
     DecodeOptions o;
-    static_cast<SamplingParams&>(o) = {req.temperature, req.top_k, req.top_p};
+    static_cast<SamplingParams&>(o) = req;
     o.strategy = req.strategy;
     o.repetition_penalty = req.repetition_penalty;
     o.beam_width = req.beam;
@@ -116,13 +121,10 @@ Result<GenerationSession> start_generation(const TextModel& model, const Generat
 }
 
 // ---------------------------------------------------------------------------------------- poem plans
-Result<GenerateRequest> at_request_for(const TextModel& at, const NatRequest& request) {
+Result<GenerateRequest> at_request_for(const TextModel& at, const PoemRequest& request) {
     if (request.mode != NatMode::length)
         return make_error(
             "fixed mode is the CMLM's input format; an AT model ends at <eos> by itself (use mode length)");
-    if (request.length_beam != 1 || request.sample || request.strategy != NatStrategy::nat)
-        return make_error(
-            "at_request_for takes the poem's constraints only (no length beam, sampling or hybrid)");
     const size_t start = at.forms.empty() ? 1 : 2;  // <bos> (<form>)
     const size_t context = at.transformer->config.context;
     const size_t longest = context > start + 1 ? context - start - 1 : 0;  // room for the <eos>
