@@ -84,6 +84,24 @@ test('fill in the blanks: NAT and AT keep every given character and fill the bla
   await page.selectOption('#text-mode', 'free');
 });
 
+test('acrostic: both poets start every line with its head (AT through the core\'s plan of the poem)', async () => {
+  await page.selectOption('#text-mode', 'acrostic');
+  await page.selectOption('#text-form-select', 'wuyan-jueju');
+  await page.fill('#text-prompt', '春夏秋冬');
+  await generate();
+  for (const id of ['at-output', 'nat-output']) {
+    const lines = (await page.$eval(`#${id}`, (e) => e.innerText)).split(/[，。\n]+/).map((l) => l.trim()).filter(Boolean);
+    assert.deepEqual(lines.map((l) => l[0]), [...'春夏秋冬'], id);
+  }
+  await page.selectOption('#text-form-select', 'free');
+  await page.click('#text-generate');
+  await page.waitForFunction(() => document.getElementById('at-stats').textContent.includes('error'));
+  assert.match(await page.textContent('#at-stats'), /error.*regular form/s);
+  await page.waitForSelector('#text-generate:not([disabled])');
+  await page.selectOption('#text-mode', 'free');
+  await page.selectOption('#text-form-select', 'wuyan-jueju');
+});
+
 test('1,000 rejected Generate clicks later, the page still generates', async () => {
   // Each rejection used to leave up to 1.5 KB of the engine's 1 MiB wasm stack behind: ~400 such clicks
   // killed the engine for good. Here 1,000 prompts too long for the models' context are rejected.
