@@ -6,12 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang-format
+  build-essential cmake ninja-build pkg-config clang-format clang libclang-rt-14-dev
   emscripten binaryen wabt nodejs node-acorn
   libxtensor-dev xtl-dev libxsimd-dev nlohmann-json3-dev
   googletest libgtest-dev libbenchmark-dev
   python3-torch python3-numpy libopenblas0-pthread
   chromium dataset-fashion-mnist opencc
+  fonts-wqy-microhei   # a CJK font, so that screenshots (scripts/screenshots.mjs) show the poems
 )
 
 missing=()

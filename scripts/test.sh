@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: the C++ formatting check, native (release + ASan/UBSan) and wasm GoogleTest
-# binaries via ctest, the node tests of the JS API, the Python tests, and the browser tests against the
-# built site.
+# binaries via ctest, a 30-second libFuzzer smoke run from the seed corpus (scripts/fuzz.sh), the node
+# tests of the JS API, the Python tests, and the browser tests against the built site.
 # Ends with one line: "N passed, N failed" (totals over all suites). Exit code 0 only if all passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,13 +35,14 @@ ctest_preset() {
 # format_check: the C++ sources are as clang-format writes them (.clang-format; Debian's clang-format 14).
 # Fix with the same file list and clang-format -i.
 format_check() {
-  { find core cli bench tests/cpp -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.inc' \) -print0
+  { find core cli bench tests/cpp tests/fuzz -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.inc' \) -print0
     printf '%s\0' wasm/bindings.cpp; } | xargs -0 clang-format --dry-run -Werror
 }
 
 stage "format: clang-format"        format_check
 stage "native: build + ctest"       ctest_preset native-release
 stage "native ASan+UBSan: build + ctest" ctest_preset native-sanitize
+stage "fuzz: 30-second smoke (libFuzzer)" bash scripts/fuzz.sh 10
 stage "wasm: build + ctest (node)"  ctest_preset wasm
 stage "site: build dist/"           env ATNAT_SKIP_SETUP=1 bash scripts/build.sh
 stage "python tests"                /usr/bin/python3 tests/python/run.py "$REPORTS/python.xml"

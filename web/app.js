@@ -1,62 +1,85 @@
-// The page: starts the engine in its worker, shows readiness, switches playgrounds.
-// Each playground lives in its own module under panels/ and gets the started engine.
+// The page: picks the language, wires the tabs, the explanations and the URL state, starts the engine in its
+// worker and mounts each playground (panels/) the first time its tab opens.
 import { Atnat } from './engine/client.js';
+import { startLanguage, t } from './i18n/index.js';
+import { startHelp } from './panels/help.js';
+import { startTabs } from './panels/tabs.js';
+import { UrlState } from './panels/share.js';
 import { mountEngine } from './panels/engine.js';
 import { mountText } from './panels/text.js';
 import { mountImages } from './panels/images.js';
 import { loadModel } from './panels/ui.js';
 
 const status = document.getElementById('status');
+let statusKey = ['status.starting', {}];
 
-function setStatus(state, text) {
+function setStatus(state, key, params = {}) {
   status.dataset.state = state;
-  status.textContent = text;
+  statusKey = [key, params];
+  status.textContent = key ? t(key, params) : params.message;
 }
 
-function setupTabs() {
-  const tabs = document.querySelectorAll('nav [role="tab"]');
-  for (const tab of tabs) {
-    tab.addEventListener('click', () => {
-      for (const t of tabs) {
-        const selected = t === tab;
-        t.setAttribute('aria-selected', String(selected));
-        document.getElementById(`tab-${t.dataset.tab}`).hidden = !selected;
-      }
-    });
-  }
+function startShare(urlState) {
+  const button = document.getElementById('share');
+  const note = document.getElementById('share-note');
+  button.addEventListener('click', async () => {
+    urlState.write();
+    try {
+      await navigator.clipboard.writeText(location.href);
+      note.textContent = t('share.copied');
+    } catch {
+      note.textContent = `${t('share.manual')} ${location.href}`;
+    }
+  });
+  document.addEventListener('atnat:language', () => { note.textContent = ''; });
 }
 
 async function main() {
-  setupTabs();
-  let atnat;
-  try {
-    atnat = await Atnat.start();
-  } catch (error) {
-    setStatus('error', error.message);
-    return;
+  startLanguage();
+  setStatus('loading', 'status.starting');
+  startHelp();
+  // On a phone the output should be above the fold: the AT / NAT settings start folded.
+  if (matchMedia('(max-width: 600px)').matches) {
+    for (const details of document.querySelectorAll('details.settings')) details.open = false;
   }
-  setStatus('ready', `Engine ready: ${atnat.info.simd}`);
-  document.body.dataset.engine = 'ready';
-  mountEngine(atnat);
-  const loader = { loadModel: (name, line) => loadModel(atnat, name, line) };
-  // Each playground loads its models the first time its tab opens (Text is open from the start).
+  const urlState = new UrlState();
+  urlState.bindAll(document);
+  startShare(urlState);
+  document.addEventListener('atnat:language', () => {
+    urlState.dropLanguage();
+    if (statusKey[0]) status.textContent = t(...statusKey);
+  });
+
+  // Each playground loads its models the first time its tab opens.
   const mounts = { text: mountText, images: mountImages };
   const mounted = new Set();
+  let atnat = null;
   const mount = async (name) => {
-    if (mounted.has(name) || !mounts[name]) return;
+    if (!atnat || mounted.has(name) || !mounts[name]) return;
     mounted.add(name);
     const tab = document.getElementById(`tab-${name}`);
     try {
-      await mounts[name](atnat, loader);
+      await mounts[name](atnat, { loadModel: (model, line) => loadModel(atnat, model, line), urlState });
       tab.dataset.ready = 'true';
     } catch (error) {
       tab.dataset.error = error.message;
-      tab.querySelector('.muted')?.after(Object.assign(document.createElement('p'), { className: 'error', textContent: error.message }));
+      tab.querySelector('.intro')?.after(Object.assign(document.createElement('p'), { className: 'error', textContent: error.message }));
     }
   };
-  for (const button of document.querySelectorAll('nav [role="tab"]')) {
-    button.addEventListener('click', () => mount(button.dataset.tab));
+  const tabs = startTabs({ onSelect: (name) => { urlState.setTab(name); mount(name); } });
+  if (urlState.tab) tabs.select(urlState.tab);
+
+  try {
+    atnat = await Atnat.start();
+  } catch (error) {
+    setStatus('error', null, { message: error.message });
+    return;
   }
+  setStatus('ready', 'status.ready', { simd: atnat.info.simd });
+  document.body.dataset.engine = 'ready';
+  mountEngine(atnat);
+  // The open tab first (a shared link may open another), then Text, the front page.
+  await mount(tabs.current());
   await mount('text');
 }
 

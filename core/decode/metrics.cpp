@@ -1,5 +1,7 @@
 #include "core/decode/metrics.hpp"
 
+#include <set>
+
 #include "core/io/tokenizer.hpp"
 
 namespace atnat::decode {
@@ -20,6 +22,28 @@ Repetition repetition(std::string_view text) {
     }
     r.rate = r.pairs ? double(r.repeated) / double(r.pairs) : 0.0;
     return r;
+}
+
+Distinct distinct_n(std::string_view text, size_t n) {
+    Distinct d;
+    if (n == 0) return d;
+    std::set<std::string> seen;
+    std::vector<std::string> line;  // the poem characters since the last non-poem character
+    for (const std::string& cp : io::split_utf8(text)) {
+        if (!is_poem_char(cp)) {
+            line.clear();
+            continue;
+        }
+        line.push_back(cp);
+        if (line.size() < n) continue;
+        std::string gram;
+        for (size_t i = line.size() - n; i < line.size(); ++i) gram += line[i];
+        ++d.ngrams;
+        seen.insert(std::move(gram));
+    }
+    d.distinct = seen.size();
+    d.rate = d.ngrams ? double(d.distinct) / double(d.ngrams) : 0.0;
+    return d;
 }
 
 FormCheck check_form(std::string_view text, const PoemForm& form) {

@@ -27,6 +27,19 @@ struct Repetition {
 };
 Repetition repetition(std::string_view text);
 
+// Distinct-n (Li et al. 2016), within one poem: the n-grams are runs of n neighbouring poem characters inside
+// a line (never across punctuation or a line break), counted over the whole poem; rate = distinct n-grams /
+// n-grams (0 if the text has none). It tells apart what adjacent-pair repetition ranks the wrong way round:
+// greedy's stutter "春风吹落花，夜夜夜来春" has repetition 2/8 and NAT's word salad "不来无不去，不人不人人"
+// only 1/8, but distinct-1 is 7/10 for the first and 5/10 for the second. distinct-2 also catches a bigram
+// that comes back in another line.
+struct Distinct {
+    size_t ngrams = 0;
+    size_t distinct = 0;
+    double rate = 0.0;
+};
+Distinct distinct_n(std::string_view text, size_t n);
+
 // The text against a form. Lines are the runs ended by "，" or "。" (a trailing run without one is a line
 // too, and breaks the pattern). The pattern: line i ends in "，" for even i and "。" for odd i, a "\n"
 // follows every "。" but the last, the text ends right after the last "。", and no other punctuation or

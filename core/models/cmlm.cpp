@@ -22,11 +22,9 @@ Result<Cmlm> load_cmlm(const io::WeightFile& file) {
     auto max_len_fixed = io::config_int(file.config(), "max_len_fixed", 1, most);
     if (!max_len_fixed) return make_error("cmlm " + max_len_fixed.error());
     const size_t classes = size_t(*max_len) + 1;
-    auto head = file.require("length_head", {classes, c.d_model}, io::Dtype::f32);
+    auto head = detail::load_weight<2>(file, "length_head", {classes, c.d_model});
     if (!head) return make_error(head.error());
-    using Buffer = xt::xbuffer_adaptor<const float*, xt::no_ownership, std::allocator<float>>;
-    WeightView<2> view(Buffer((*head)->f32(), (*head)->numel()), std::array<size_t, 2>{classes, c.d_model});
-    return Cmlm{std::move(*tf), std::move(view), size_t(*max_len), size_t(*max_len_fixed)};
+    return Cmlm{std::move(*tf), std::move(*head), size_t(*max_len), size_t(*max_len_fixed)};
 }
 
 void length_logits(const Cmlm& model, const TransformerState& state, std::span<float> out) {

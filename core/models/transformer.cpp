@@ -9,30 +9,10 @@ namespace atnat::models {
 
 namespace {
 
-using xt::no_ownership;
-
-template <size_t N>
-WeightView<N> view(const io::Tensor& t, const std::array<size_t, N>& shape) {
-    using Buffer = xt::xbuffer_adaptor<const float*, no_ownership, std::allocator<float>>;
-    return WeightView<N>(Buffer(t.f32(), t.numel()), shape);
-}
-
-// Loads one F32 tensor of the given shape as a view, or returns the loader's error.
-template <size_t N>
-Result<WeightView<N>> tensor(const io::WeightFile& file, const std::string& name,
-                             const std::array<size_t, N>& shape) {
-    auto t = file.require(name, std::vector<size_t>(shape.begin(), shape.end()), io::Dtype::f32);
-    if (!t) return make_error(t.error());
-    return view<N>(**t, shape);
-}
-
-// The first error among several Results, or nullptr if all are ok.
-template <class... R>
-const std::string* first_error(const R&... results) {
-    const std::string* e = nullptr;
-    ((e = e ? e : (results.ok() ? nullptr : &results.error())), ...);
-    return e;
-}
+using detail::first_error;
+using detail::linear;
+using detail::load_weight;
+using detail::rmsnorm_rows;
 
 Result<TransformerConfig> parse_config(const io::WeightFile& file) {
     const auto& json = file.config();
@@ -76,21 +56,6 @@ Result<TransformerConfig> parse_config(const io::WeightFile& file) {
                           " MiB (KV cache + activations), more than the 1024 MiB limit");
     }
     return cfg;
-}
-
-// Y[n, out] = X[n, in] · W[out, in]ᵀ: the GEMV kernel for one row, GEMM for a batch.
-void linear(const float* X, const WeightView<2>& W, float* Y, size_t n) {
-    const size_t out = W.shape(0), in = W.shape(1);
-    if (n == 1) {
-        ops::gemv(W.data(), X, Y, out, in);
-    } else {
-        ops::gemm(X, W.data(), Y, n, out, in);
-    }
-}
-
-// out[r, :] = rmsnorm(x[r, :]) · w for r < n
-void rmsnorm_rows(const float* x, const WeightView<1>& w, float* out, size_t n, size_t d, float eps) {
-    for (size_t r = 0; r < n; ++r) ops::rmsnorm(x + r * d, w.data(), out + r * d, d, eps);
 }
 
 // In place rotary embedding of rows at positions start, start+1, ... (rotate-half, all heads of a row).
@@ -193,22 +158,22 @@ Result<Transformer> load_transformer(const io::WeightFile& file) {
     c.causal = arch == "gpt";
     const size_t V = c.vocab_size, d = c.d_model, f = c.d_ff;
 
-    auto tok_emb = tensor<2>(file, "tok_emb", {V, d});
-    auto final_norm = tensor<1>(file, "final_norm", {d});
+    auto tok_emb = load_weight<2>(file, "tok_emb", {V, d});
+    auto final_norm = load_weight<1>(file, "final_norm", {d});
     if (const std::string* e = first_error(tok_emb, final_norm)) return make_error(*e);
     std::vector<LayerWeights> layers;
     layers.reserve(c.n_layers);
     for (size_t i = 0; i < c.n_layers; ++i) {
         const std::string p = "layers." + std::to_string(i) + ".";
-        auto attn_norm = tensor<1>(file, p + "attn_norm", {d});
-        auto wq = tensor<2>(file, p + "wq", {d, d});
-        auto wk = tensor<2>(file, p + "wk", {d, d});
-        auto wv = tensor<2>(file, p + "wv", {d, d});
-        auto wo = tensor<2>(file, p + "wo", {d, d});
-        auto mlp_norm = tensor<1>(file, p + "mlp_norm", {d});
-        auto w_gate = tensor<2>(file, p + "w_gate", {f, d});
-        auto w_up = tensor<2>(file, p + "w_up", {f, d});
-        auto w_down = tensor<2>(file, p + "w_down", {d, f});
+        auto attn_norm = load_weight<1>(file, p + "attn_norm", {d});
+        auto wq = load_weight<2>(file, p + "wq", {d, d});
+        auto wk = load_weight<2>(file, p + "wk", {d, d});
+        auto wv = load_weight<2>(file, p + "wv", {d, d});
+        auto wo = load_weight<2>(file, p + "wo", {d, d});
+        auto mlp_norm = load_weight<1>(file, p + "mlp_norm", {d});
+        auto w_gate = load_weight<2>(file, p + "w_gate", {f, d});
+        auto w_up = load_weight<2>(file, p + "w_up", {f, d});
+        auto w_down = load_weight<2>(file, p + "w_down", {d, f});
         if (const std::string* e = first_error(attn_norm, wq, wk, wv, wo, mlp_norm, w_gate, w_up, w_down)) {
             return make_error(*e);
         }

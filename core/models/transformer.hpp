@@ -32,14 +32,10 @@
 #include <xtensor/xtensor.hpp>
 
 #include "core/io/safetensors.hpp"
+#include "core/models/common.hpp"
 #include "core/status.hpp"
 
 namespace atnat::models {
-
-// A read-only view of N-d float weights inside a WeightFile (no copy, no ownership).
-template <size_t N>
-using WeightView =
-    xt::xtensor_adaptor<xt::xbuffer_adaptor<const float*, xt::no_ownership, std::allocator<float>>, N>;
 
 struct TransformerConfig {
     size_t vocab_size = 0;  // V

@@ -11,8 +11,9 @@ Unknown positions hold <mask>; given characters (prefix, acrostic heads, blanks'
     logits        = h @ tok_emb^T                         [T, V]       token distribution at every position
     length_logits = length_head @ h[0]                    [max_len+1]  read at position 0 (the <len> token)
 
-The length is predicted from a forward over exactly the two tokens <len> <form> (see length_logits); that is
-how it is trained. On longer inputs the head still computes, but position 0 has then seen the masks.
+The length is predicted from a forward over <len> <form> and the characters the poem starts with, if any, never
+over <mask>s (see length_logits); that is how it is trained. On inputs with masks the head still computes, but
+position 0 has then seen (and can count) them.
 
 Importing this file has no side effects.
 """
@@ -65,11 +66,13 @@ class CMLM(nn.Module):
         h = self.hidden(tokens)
         return h @ self.tok_emb.weight.t(), self.length_head(h[:, 0])
 
-    def length_logits(self, prefix):
-        """prefix [B, 2] = <len> <form> -> [B, max_len+1]: the length head on position 0 of a forward over
-        exactly these two tokens. The length is predicted BEFORE any <mask> is laid out: with bidirectional
-        attention, position 0 of the full sequence would see how many positions follow and just count them."""
-        return self.length_head(self.hidden(prefix)[:, 0])
+    def length_logits(self, prefix, key_valid=None):
+        """prefix [B, 2 + k] = <len> <form> p1 .. pk (the k >= 0 characters the poem starts with, if given)
+        -> [B, max_len+1]: the length head on position 0 of a forward over exactly these tokens (key_valid
+        [B, T] when rows of different k are padded). The length is predicted BEFORE any <mask> is laid out:
+        with bidirectional attention, position 0 of the full sequence would see how many positions follow and
+        just count them. The prompt's characters let it tell a 7-character free poem from a 5-character one."""
+        return self.length_head(self.hidden(prefix, key_valid)[:, 0])
 
     @torch.no_grad()
     def mask_predict(self, tokens, mask_id, iterations=10):

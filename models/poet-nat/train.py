@@ -12,9 +12,12 @@ Each epoch every poem gets a mode at random (50/50; poems longer than max_len_fi
 batches hold one mode each (so fixed-mode batches need no padding); the first token (<len> / <fixed>) says which.
 Masking (CMLM): k ~ Uniform{1..M} of the M target positions (M = L in length mode, N in fixed mode, <eos>
 positions included) are replaced by <mask>; loss = mean CE over masked positions
-+ length_weight * CE(length_logits(<len> <form>), min(L, max_len)) on length-mode batches, where the length
-logits come from a SEPARATE forward of just the 2 tokens <len> <form> (in the full sequence position 0 would
++ length_weight * CE(length_logits(<len> <form> y1 .. yk), min(L, max_len)) on length-mode batches, where the
+length logits come from a SEPARATE forward of just <len> <form> and the poem's first k characters, k drawn
+uniformly from 0 .. the first line's length (the prompt a user may type; in the full sequence position 0 would
 see, and simply count, the L target positions).
+--data raw|distilled|mixed: train on the poems, on poet-at's rewrites of them (sequence-level knowledge
+distillation: models/poet-nat/distill.py), or on both.
 Validation ("val" for early stopping): the masked-token NLL of the val split in length mode (masks drawn with
 seed 0, the same every evaluation); the history keeps the whole evaluate() report.
 """
@@ -39,9 +42,17 @@ DEFAULTS = train_loop.TrainConfig(steps=3000, batch_size=32, lr=1.5e-3, min_lr=1
                                   seed=4242, eval_every=500, patience=4, resume_warmup=50)
 
 
-def make_batch(examples, idx, mode, cfg, tok, gen):
-    """-> x [B, T] (with <mask>s), y [B, T] (-100 except at masked positions), key_valid [B, T], lengths [B]."""
-    rows, lengths = [], []
+def first_line_length(ys, tok):
+    """Characters before the first "，" or "。" (all of ys if neither occurs)."""
+    ends = [i for i, t in enumerate(ys) if t in (tok.index["，"], tok.index["。"])]
+    return ends[0] if ends else len(ys)
+
+
+def make_batch(examples, idx, mode, cfg, tok, gen, prompt_chars=None):
+    """-> x [B, T] (with <mask>s), y [B, T] (-100 except at masked positions), key_valid [B, T], lengths [B],
+    prefix [B, P] and prefix_valid [B, P]: the length pass's input <len> <form> y1 .. yk, k drawn uniformly
+    from 0 .. the first line's length (the prompt a user may type), or k = prompt_chars(ys) if given."""
+    rows, lengths, prefixes = [], [], []
     for i in idx:
         form, ys = examples[i]
         lengths.append(min(len(ys), cfg.max_len))
@@ -49,6 +60,8 @@ def make_batch(examples, idx, mode, cfg, tok, gen):
             rows.append([tok.len, form] + ys[:cfg.max_len])
         else:
             rows.append([tok.fixed, form] + ys + [tok.eos] * (cfg.max_len_fixed - len(ys)))
+        k = prompt_chars(ys) if prompt_chars else int(torch.randint(0, first_line_length(ys, tok) + 1, (1,), generator=gen))
+        prefixes.append([tok.len, form] + ys[:k])
     T = max(len(r) for r in rows)
     x = torch.full((len(rows), T), tok.pad, dtype=torch.long)
     y = torch.full((len(rows), T), -100, dtype=torch.long)
@@ -60,7 +73,11 @@ def make_batch(examples, idx, mode, cfg, tok, gen):
         x[r, :len(row)] = row
         y[r, pos] = row[pos]
         x[r, pos] = tok.mask
-    return x, y, x != tok.pad, torch.tensor(lengths)
+    P = max(len(p) for p in prefixes)
+    prefix = torch.full((len(rows), P), tok.pad, dtype=torch.long)
+    for r, p in enumerate(prefixes):
+        prefix[r, :len(p)] = torch.tensor(p)
+    return x, y, x != tok.pad, torch.tensor(lengths), prefix, prefix != tok.pad
 
 
 def epoch_batches(train, max_len_fixed, batch_size, gen):
@@ -75,13 +92,14 @@ def epoch_batches(train, max_len_fixed, batch_size, gen):
     return [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
 
 
-def loss_fn(model, x, y, key_valid, lengths, length_mode, length_weight):
+def loss_fn(model, batch, length_mode, length_weight):
+    x, y, key_valid, lengths, prefix, prefix_valid = batch
     h = model.hidden(x, key_valid)  # [B, T, d]
     sel = y != -100
     logits = h[sel] @ model.tok_emb.weight.t()  # [n_masked, V]: only masked positions are scored
     loss = F.cross_entropy(logits, y[sel])
-    if length_mode:  # separate forward of the 2-token prefix <len> <form>: see length_logits() in model.py
-        loss = loss + length_weight * F.cross_entropy(model.length_logits(x[:, :2]), lengths)
+    if length_mode:  # separate forward of <len> <form> y1 .. yk: see length_logits() in model.py
+        loss = loss + length_weight * F.cross_entropy(model.length_logits(prefix, prefix_valid), lengths)
     return loss
 
 
@@ -99,8 +117,11 @@ def evaluate(model, examples, tok, seed=0, batch_size=64):
         idx.sort(key=lambda i: len(examples[i][1]))
         nll, correct, n, len_exact, len_pm2, n_len, len_nll = 0.0, 0, 0, 0, 0, 0, 0.0
         free_exact, free_pm2, n_free = 0, 0, 0
+        first_free_exact = 0
         for b in range(0, len(idx), batch_size):
-            x, y, kv, lengths = (t.to(device) for t in make_batch(examples, idx[b:b + batch_size], mode, cfg, tok, gen))
+            batch = make_batch(examples, idx[b:b + batch_size], mode, cfg, tok, gen,
+                               prompt_chars=lambda ys: first_line_length(ys, tok))
+            x, y, kv, lengths, prefix, prefix_valid = (t.to(device) for t in batch)
             h = model.hidden(x, kv)
             sel = y != -100
             logits = h[sel] @ model.tok_emb.weight.t()
@@ -114,6 +135,8 @@ def evaluate(model, examples, tok, seed=0, batch_size=64):
                 free_exact += int((pred_f == len_f).sum())
                 free_pm2 += int(((pred_f - len_f).abs() <= 2).sum())
                 n_free += int(free.sum())
+                given = model.length_logits(prefix, prefix_valid)[free].argmax(-1)
+                first_free_exact += int((given == len_f).sum())
                 pred = ll.argmax(-1)
                 len_exact += int((pred == lengths).sum())
                 len_pm2 += int(((pred - lengths).abs() <= 2).sum())
@@ -123,7 +146,8 @@ def evaluate(model, examples, tok, seed=0, batch_size=64):
         if mode == LENGTH:
             out[name].update(length_acc=len_exact / n_len, length_acc_pm2=len_pm2 / n_len, length_nll=len_nll / n_len,
                              free_length_acc=free_exact / max(1, n_free),
-                             free_length_acc_pm2=free_pm2 / max(1, n_free), free_examples=n_free)
+                             free_length_acc_pm2=free_pm2 / max(1, n_free), free_examples=n_free,
+                             free_length_acc_first_line_given=first_free_exact / max(1, n_free))
     return out
 
 
@@ -176,6 +200,19 @@ def eval_only(tok, data):
         json.dump(report, f, ensure_ascii=False, indent=1)
 
 
+def training_examples(which, tok, raw):
+    """raw: the poems; distilled: poet-at's rewrite of each (models/data/cache/poetry-distilled.json, written by
+    distill.py; a poem whose rewrite failed the form check keeps the original); mixed: both."""
+    if which == "raw":
+        return raw
+    path = os.path.join(CACHE_DIR, "poetry-distilled.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} missing: run /usr/bin/python3 models/poet-nat/distill.py")
+    with open(path, encoding="utf-8") as f:
+        distilled = [(tok.forms[p["form"]], tok.encode(p["text"])) for p in json.load(f)["train"]]
+    return distilled if which == "distilled" else raw + distilled
+
+
 def main():
     ap = argparse.ArgumentParser()
     train_loop.add_arguments(ap, DEFAULTS)
@@ -184,6 +221,8 @@ def main():
     ap.add_argument("--d-model", type=int, default=256)
     ap.add_argument("--n-layers", type=int, default=4)
     ap.add_argument("--d-ff", type=int, default=688)
+    ap.add_argument("--data", choices=("raw", "distilled", "mixed"), default="raw",
+                    help="training targets: the poems, poet-at's rewrites of them (distill.py), or both")
     args = ap.parse_args()
     tok = CharTokenizer.load()
     data = load_splits(tok)
@@ -194,7 +233,8 @@ def main():
     print(f"model {cfg}\nlength_weight {args.length_weight}", flush=True)
     torch.manual_seed(tc.seed)
     model = CMLM(cfg)
-    train, batches = data["train"], []
+    train, batches = training_examples(args.data, tok, data["train"]), []
+    print(f"data {args.data}: {len(train)} training poems", flush=True)
 
     def next_batch(gen):
         if not batches:
@@ -203,8 +243,7 @@ def main():
         return make_batch(train, idx, mode, cfg, tok, gen)
 
     def loss(model, batch):
-        x, y, key_valid, lengths = batch
-        return loss_fn(model, x, y, key_valid, lengths, bool(x[0, 0] == tok.len), args.length_weight)
+        return loss_fn(model, batch, bool(batch[0][0, 0] == tok.len), args.length_weight)
 
     def validate(model):
         ev = evaluate(model, data["val"], tok)

@@ -2,16 +2,14 @@
 // canvases fill, and each panel reports its time and passes.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSite } from './helpers.mjs';
+import { openSite, stats as statsOf, explanationsByKeyboard } from './helpers.mjs';
+import en from '../../web/i18n/en.js';
 
 const site = await openSite();
 after(() => site.close());
 const { page } = site;
 
-async function stats(id) {
-  const cells = await page.$$eval(`#${id} dt, #${id} dd`, (xs) => xs.map((x) => x.textContent));
-  return Object.fromEntries(cells.flatMap((c, i) => (i % 2 ? [] : [[c, cells[i + 1]]])));
-}
+const stats = (id) => statsOf(page, id);
 
 // Share of lit (non-black) pixels of a canvas (Fashion-MNIST garments are bright on black), and its size.
 const ink = (id) => page.$eval(`#${id}`, (c) => {
@@ -26,6 +24,8 @@ test('opening the Images tab loads both image models', async () => {
   await page.click('nav [data-tab="images"]');
   await page.waitForSelector('#tab-images[data-ready="true"]', { timeout: 60000 });
   assert.match(await page.textContent('#image-load'), /pixelcnn: \d+k parameters · pixnat: \d+k parameters/);
+  assert.equal(await page.getAttribute('#pixelcnn-canvas', 'role'), 'img');
+  assert.equal(await page.getAttribute('#pixelcnn-canvas', 'aria-label'), 'pixelcnn: Sneaker, 0 of 784 pixels painted');
 });
 
 test('one Paint: PixelCNN paints row by row, pixnat in K passes, side by side', async () => {
@@ -41,11 +41,14 @@ test('one Paint: PixelCNN paints row by row, pixnat in K passes, side by side', 
     assert.ok(share > 0.1 && share < 0.95, `${id}: ${share} of the pixels are inked`);
   }
   const pixelcnn = await stats('pixelcnn-stats');
-  assert.equal(pixelcnn['single-pixel updates'], '784');
-  assert.equal(pixelcnn['full forward passes'], '0');
+  assert.equal(pixelcnn.pixel_updates, '784');
+  assert.equal(pixelcnn.full_passes, '0');
   const pixnat = await stats('pixnat-stats');
-  assert.equal(pixnat['parallel passes (K)'], '4');
-  assert.match(pixnat['time per image'], /^\d+(\.\d)? (ms|s)$/);
+  assert.equal(pixnat.k_passes, '4');
+  assert.match(pixnat.img_time, /^\d+(\.\d)? (ms|s)$/);
+  assert.match(await page.textContent('#pixelcnn-seeing'), /Cached: 784 single-pixel updates/);
+  assert.match(await page.textContent('#pixnat-seeing'), /in 4 parallel passes/);
+  assert.equal(await page.getAttribute('#pixnat-canvas', 'aria-label'), 'pixnat: Trouser, 784 of 784 pixels painted');
 });
 
 test('watching: unpainted pixels look unpainted, the painter is marked, and a counter follows', async () => {
@@ -76,6 +79,13 @@ test('watching: unpainted pixels look unpainted, the painter is marked, and a co
   }
 });
 
+test('every explanation of the Images playground (controls and metrics) is reached with the keyboard', async () => {
+  const reached = await explanationsByKeyboard(page, 'tab-images', en);
+  const expected = await page.$$eval('#tab-images button.info', (bs) => bs.map((b) => b.dataset.helpKey));
+  assert.ok(expected.length >= 5 + 8, `${expected.length} explanations`);
+  for (const key of expected) assert.ok(reached.has(key), `help.${key}`);
+});
+
 test('the grid mode paints 16 images per generator', async () => {
   await page.selectOption('#image-view', 'grid');
   await page.click('#image-generate');
@@ -84,6 +94,41 @@ test('the grid mode paints 16 images per generator', async () => {
     && document.querySelector('#pixelcnn-canvas').dataset.done === 'true', null, { timeout: 120000 });
   for (const id of ['pixelcnn-canvas', 'pixnat-canvas']) assert.equal((await ink(id)).width, 4 * 28 + 3);
   assert.equal((await stats('pixnat-stats')).images, '16');
+  assert.equal(await page.getAttribute('#pixelcnn-canvas', 'aria-label'), 'pixelcnn: 16 images of Dress');
+});
+
+test('step by step: one row (PixelCNN) and one pass (pixnat) per click', async () => {
+  await page.selectOption('#image-view', 'step');
+  await page.selectOption('#image-method', 'cached');
+  await page.fill('#image-steps', '8');
+  await page.click('#image-generate');
+  await page.waitForFunction(() => {
+    const waiting = (document.querySelector('#image-player').dataset.waiting ?? '').split(' ').map(Number);
+    return waiting.length === 2 && waiting[0] >= 3 && waiting[1] >= 3;
+  }, null, { timeout: 30000 });
+  assert.equal(await page.textContent('#pixelcnn-counter'), '0 / 784 pixels painted');
+  for (let i = 1; i <= 3; i++) await page.click('#image-player [data-act="step"]');
+  assert.equal(await page.textContent('#pixelcnn-counter'), `${3 * 28} / 784 pixels painted`, 'three rows');
+  const painted = Number((await page.textContent('#pixnat-counter')).split(' ')[0]);
+  assert.ok(painted > 0 && painted < 784, `pixnat after 3 of 8 passes: ${painted} pixels`);
+  assert.equal(await page.getAttribute('#pixnat-canvas', 'data-done'), 'false');
+  await page.click('#image-player [data-act="play"]');
+  await page.waitForSelector('#pixelcnn-canvas[data-done="true"]', { timeout: 60000 });
+  await page.waitForSelector('#pixnat-canvas[data-done="true"]', { timeout: 60000 });
+  assert.equal(await page.textContent('#pixnat-counter'), '784 / 784 pixels painted');
+});
+
+test('the chart of quality against K is drawn from the committed table, and the sweep adds this browser', async () => {
+  await page.click('#images-learn summary');
+  const charts = await page.$$eval('#images-charts svg.chart', (cs) => cs.map((c) => ({
+    label: c.getAttribute('aria-label'), lines: c.querySelectorAll('path.line').length, dots: c.querySelectorAll('circle').length })));
+  assert.equal(charts.length, 3);
+  assert.match(charts[0].label, /^class match \(%\)\. confidence order: 1 → 80, 2 → 51\.5, 4 → 30\.6, 8 → 20\.9, 16 → 10;/);
+  assert.equal(charts[0].lines, 3, 'three orders of unmasking');
+  await page.click('#images-sweep');
+  await page.waitForSelector('#images-charts[data-sweep="done"]', { timeout: 60000 });
+  const time = await page.$eval('#images-charts figure:last-child svg', (c) => c.querySelectorAll('path.line').length);
+  assert.equal(time, 2, 'PyTorch\'s times and this browser\'s');
 });
 
 test('no console errors or failed requests', () => {

@@ -169,6 +169,25 @@ TEST(Metrics, RepetitionCountsNeighbouringCharacterPairsOnly) {
     EXPECT_EQ(decode::count_poem_chars("白日依山尽，黄河入海流。\n欲穷"), 12u);
 }
 
+TEST(Metrics, DistinctNCountsNgramsInsideLinesOverTheWholePoem) {
+    // The header's example: repetition ranks the stutter worse, distinct-1 ranks the word salad worse.
+    EXPECT_DOUBLE_EQ(decode::repetition("春风吹落花，夜夜夜来春").rate, 2.0 / 8.0);
+    EXPECT_DOUBLE_EQ(decode::repetition("不来无不去，不人不人人").rate, 1.0 / 8.0);
+    auto d = decode::distinct_n("春风吹落花，夜夜夜来春", 1);
+    EXPECT_EQ(d.ngrams, 10u);
+    EXPECT_EQ(d.distinct, 7u);
+    EXPECT_DOUBLE_EQ(decode::distinct_n("不来无不去，不人不人人", 1).rate, 0.5);
+    // Bigrams never span punctuation or a line break: 白日 日依 依山 山尽 | 白日 日依 -> 6 bigrams, 4
+    // distinct.
+    d = decode::distinct_n("白日依山尽，\n白日依", 2);
+    EXPECT_EQ(d.ngrams, 6u);
+    EXPECT_EQ(d.distinct, 4u);
+    EXPECT_EQ(decode::distinct_n("山，山", 2).ngrams, 0u);
+    EXPECT_DOUBLE_EQ(decode::distinct_n("", 1).rate, 0.0);
+    EXPECT_EQ(decode::distinct_n("白日依山尽", 5).ngrams, 1u);
+    EXPECT_EQ(decode::distinct_n("白日依山尽", 6).ngrams, 0u);
+}
+
 TEST(Metrics, FormCheckOnHandMadePoems) {
     const auto wj = *decode::parse_form("wuyan-jueju");
     const auto free = *decode::parse_form("free");

@@ -1,9 +1,14 @@
 // The Engine tab: runs the kernel benchmark in the worker and streams each figure into the table.
+import { t } from '../i18n/index.js';
+
 export function mountEngine(atnat) {
   const runButton = document.getElementById('bench-run');
   const stopButton = document.getElementById('bench-stop');
   const body = document.querySelector('#bench-table tbody');
-  document.getElementById('engine-info').textContent = `core ${atnat.info.version}, ${atnat.info.simd}`;
+  const info = document.getElementById('engine-info');
+  const showInfo = () => { info.textContent = t('engine.info', { version: atnat.info.version, simd: atnat.info.simd }); };
+  showInfo();
+  document.addEventListener('atnat:language', showInfo);
 
   runButton.addEventListener('click', async () => {
     body.replaceChildren();

@@ -1,9 +1,12 @@
 // Small DOM helpers shared by the panels.
+import { t } from '../i18n/index.js';
+import { helpButton } from './help.js';
 
-// el('span', { class: 'x', text: 'hi', title: '...' }, ...children)
+// el('span', { class: 'x', text: 'hi', lang: 'zh' }, ...children)
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null) continue;
     if (key === 'text') node.textContent = value;
     else node.setAttribute(key, value);
   }
@@ -11,23 +14,40 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-// Fills a <dl> with [label, value] pairs.
-export function setStats(dl, pairs) {
-  dl.replaceChildren(...pairs.flatMap(([label, value]) => [el('dt', { text: label }), el('dd', { text: String(value) })]));
+// Fills a <dl> with metric rows: { key, value, cls? }. The label is the catalogue's "metric.KEY", with an ⓘ
+// for "help.metric.KEY"; dt and dd carry data-key=KEY (the tests read them so).
+export function setStats(dl, rows) {
+  dl.replaceChildren(...rows.flatMap(({ key, value, cls }) => {
+    const dt = el('dt', { 'data-key': key }, el('span', { text: t(`metric.${key}`) }),
+                  helpButton(`metric.${key}`, () => t(`metric.${key}`)));
+    const dd = el('dd', { 'data-key': key, text: String(value) });
+    if (cls) dd.className = cls;
+    return [dt, dd];
+  }));
 }
 
 export function formatMs(ms) {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 }
 
+export function formatPct(x) {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+// Shows or hides a message paragraph (errors, notices).
+export function showMessage(node, text) {
+  node.textContent = text ?? '';
+  node.hidden = !text;
+}
+
 // Loads a model into the worker, showing progress in `line`; resolves with the model's info.
 export async function loadModel(atnat, name, line) {
-  line.textContent = `Loading ${name}…`;
+  line.textContent = t('common.loading', { name });
   const info = await atnat.load(name, `models/${name}/model.safetensors`, {
     onProgress: (loaded, total) => {
-      line.textContent = `Loading ${name}: ${(loaded / 1e6).toFixed(1)}${total ? ` of ${(total / 1e6).toFixed(1)}` : ''} MB`;
+      line.textContent = t('common.progress', { name, mb: (loaded / 1e6).toFixed(1), total: total ? (total / 1e6).toFixed(1) : '' });
     },
   });
-  line.textContent = `${name}: ${(info.parameters / 1e6).toFixed(2)}M parameters, ${(info.bytes / 1e6).toFixed(1)} MB`;
+  line.textContent = t('common.loaded', { name, millions: (info.parameters / 1e6).toFixed(2), mb: (info.bytes / 1e6).toFixed(1) });
   return info;
 }

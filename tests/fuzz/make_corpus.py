@@ -1,0 +1,140 @@
+"""Writes the libFuzzer seed corpus (deterministic; run from anywhere, commit the output):
+
+    /usr/bin/python3 tests/fuzz/make_corpus.py
+
+corpus/weights/    tiny valid weight files of every arch the core loads (gpt, cmlm, pixelcnn, pixnat, g2p), written
+                   by the same tensor naming as the export scripts, with random weights; and the reader's
+                   fixture tests/fixtures/weights/good.safetensors
+corpus/json/       small documents: a weight-file header, a request, escapes, numbers, nesting at and past the
+                   depth limit
+corpus/tokenizer/  "<tokenizer JSON>\\0<text>" pairs: a poet-style char tokenizer with forms, a word one, and g2p's
+                   (letters and phonemes, models/data/cmudict/tokenizer.json) with a word
+The fuzzers grow their own scratch corpus under build/native-fuzz/ (scripts/fuzz.sh); this one stays small.
+"""
+import importlib.util
+import json
+import os
+import shutil
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.join(REPO, "models"))
+from models.common import safetensors_io  # noqa: E402
+from models.common.text import to_numpy, transformer_tensors  # noqa: E402
+from models.pixelcnn.export import tensors_and_config as pixelcnn_tensors  # noqa: E402
+from models.pixelcnn.model import GatedPixelCNN, PixelCNNConfig  # noqa: E402
+from models.pixnat.export import tensors_and_config as pixnat_tensors  # noqa: E402
+from models.pixnat.model import PixNAT, PixNATConfig  # noqa: E402
+
+OUT = os.path.join(HERE, "corpus")
+TEXT_CONFIG_KEYS = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "context", "rope_theta", "norm_eps")
+
+
+def load_module(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def poet_tokenizer():
+    """A poet-style char tokenizer (the specials and forms of models/common/text.py) over 12 characters."""
+    forms = ["wuyan-jueju", "wuyan-lvshi", "qiyan-jueju", "qiyan-lvshi", "free"]
+    specials = ["<pad>", "<bos>", "<eos>", "<mask>", "<unk>", "\n", "<len>", "<fixed>"]
+    tokens = specials + [f"<{f}>" for f in forms] + list("，。山风月花春水天人心归")
+    return {"type": "char", "tokens": tokens,
+            "specials": {"pad": 0, "bos": 1, "eos": 2, "mask": 3, "unk": 4, "newline": 5, "len": 6, "fixed": 7},
+            "forms": {f: f"<{f}>" for f in forms}}
+
+
+def g2p_tokenizer():
+    """The Pronounce models' tokenizer: specials, letters a-z and ', 39 ARPAbet phonemes."""
+    with open(os.path.join(REPO, "models", "data", "cmudict", "tokenizer.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def write(name, data):
+    with open(name, "wb") as f:
+        f.write(data)
+
+
+def weights(out):
+    torch.manual_seed(0)
+    tok = poet_tokenizer()
+    v = len(tok["tokens"])
+    gpt_module = load_module("poet_at_model", os.path.join(REPO, "models", "poet-at", "model.py"))
+    gpt = gpt_module.GPT(gpt_module.GPTConfig(vocab_size=v, d_model=8, n_layers=1, n_heads=2, d_ff=16, context=24))
+    config = {k: getattr(gpt.cfg, k) for k in TEXT_CONFIG_KEYS}
+    safetensors_io.write(os.path.join(out, "gpt.safetensors"), to_numpy(transformer_tensors(gpt)), "gpt", config, tok)
+
+    cmlm_module = load_module("poet_nat_model", os.path.join(REPO, "models", "poet-nat", "model.py"))
+    cmlm = cmlm_module.CMLM(cmlm_module.CMLMConfig(vocab_size=v, d_model=8, n_layers=1, n_heads=2, d_ff=16,
+                                                   context=24, max_len=20, max_len_fixed=16))
+    t = transformer_tensors(cmlm)
+    t["length_head"] = cmlm.length_head.weight
+    config = {k: getattr(cmlm.cfg, k) for k in TEXT_CONFIG_KEYS + ("max_len", "max_len_fixed")}
+    config["causal"] = False
+    safetensors_io.write(os.path.join(out, "cmlm.safetensors"), to_numpy(t), "cmlm", config, tok)
+
+    pixelcnn = GatedPixelCNN(PixelCNNConfig(levels=4, channels=4, layers=2, first_kernel=3, head_channels=4,
+                                            n_classes=2, height=4, width=4)).eval()
+    t, config = pixelcnn_tensors(pixelcnn)
+    safetensors_io.write(os.path.join(out, "pixelcnn.safetensors"), t, "pixelcnn", config)
+
+    pixnat = PixNAT(PixNATConfig(levels=4, channels=4, dilations=[1, 2], n_classes=2, height=4, width=4)).eval()
+    t, config = pixnat_tensors(pixnat)
+    safetensors_io.write(os.path.join(out, "pixnat.safetensors"), t, "pixnat", config)
+
+    g2p_export = load_module("g2p_export", os.path.join(REPO, "models", "g2p", "export.py"))
+    g2p = g2p_export.G2P(g2p_export.G2PConfig(vocab_size=len(g2p_tokenizer()["tokens"]), d_model=8, n_heads=2,
+                                              d_ff=16, enc_layers=1, dec_layers=1, max_letters=8, max_phonemes=8))
+    g2p_export.export(g2p, os.path.join(out, "g2p.safetensors"))
+
+    shutil.copy(os.path.join(REPO, "tests", "fixtures", "weights", "good.safetensors"), out)
+
+
+def json_documents(out):
+    with open(os.path.join(OUT, "weights", "gpt.safetensors"), "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = f.read(n)
+    docs = {
+        "header.json": header,
+        "request.json": json.dumps({"prompt": "春风", "form": "wuyan-jueju", "strategy": "sample", "temperature": 0.7,
+                                    "top_k": 40, "top_p": 0.9, "seed": 7, "constraints": [{"position": 3, "text": "山"}]},
+                                   ensure_ascii=False).encode(),
+        "escapes.json": b'{"a":"\\u0000\\ud83d\\ude00\\n\\"","b":[1e308,-0.0,12345678901234567890,true,false,null]}',
+        "depth-64.json": b"[" * 64 + b"]" * 64,
+        "depth-65.json": b"[" * 65 + b"]" * 65,
+        "deep-objects.json": b'{"a":' * 70 + b"1" + b"}" * 70,
+    }
+    for name, data in docs.items():
+        write(os.path.join(out, name), data)
+
+
+def tokenizer_pairs(out):
+    poet = json.dumps(poet_tokenizer(), ensure_ascii=False).encode()
+    word = json.dumps({"type": "word", "tokens": ["<pad>", "<bos>", "<eos>", "<unk>", "AA", "B", "K"],
+                       "specials": {"pad": 0, "bos": 1, "eos": 2, "unk": 3}}).encode()
+    write(os.path.join(out, "poet.bin"), poet + b"\0" + "春风山月\n花<eos>人\xff".encode("utf-8", "surrogateescape"))
+    write(os.path.join(out, "poet-invalid-utf8.bin"), poet + b"\0\xe6\x98\xa5\xe6\x98\xc3\x28\xed\xa0\x80")
+    write(os.path.join(out, "word.bin"), word + b"\0AA B  K <unk> ZZ")
+    write(os.path.join(out, "g2p.bin"), json.dumps(g2p_tokenizer()).encode() + b"\0O'Brien")
+
+
+def main():
+    for sub, make in (("weights", weights), ("json", json_documents), ("tokenizer", tokenizer_pairs)):
+        path = os.path.join(OUT, sub)
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
+        make(path)
+    for sub in sorted(os.listdir(OUT)):
+        files = sorted(os.listdir(os.path.join(OUT, sub)))
+        print(sub, len(files), "files,", sum(os.path.getsize(os.path.join(OUT, sub, f)) for f in files), "bytes")
+
+
+if __name__ == "__main__":
+    main()
