@@ -81,11 +81,14 @@ Result<std::string> model_argument(const Args& args);
 std::string human_count(uint64_t n);  // 6012345 -> "6,012,345 (6.0M)"
 
 // --- commands (one file each) ---
-extern const Command info_command;      // cli/cmd_info.cpp
-extern const Command generate_command;  // cli/cmd_generate.cpp
-extern const Command score_command;     // cli/cmd_score.cpp
-extern const Command sample_command;    // cli/cmd_sample.cpp
-extern const Command eval_command;      // cli/cmd_eval.cpp
-extern const Command compare_command;   // cli/cmd_compare.cpp
+extern const Command info_command;       // cli/cmd_info.cpp
+extern const Command generate_command;   // cli/cmd_generate.cpp
+extern const Command score_command;      // cli/cmd_score.cpp
+extern const Command sample_command;     // cli/cmd_sample.cpp
+extern const Command eval_command;       // cli/cmd_eval.cpp
+extern const Command compare_command;    // cli/cmd_compare.cpp
+extern const Command pronounce_command;  // cli/cmd_pronounce.cpp
+// eval on an arch "g2p" file (cli/cmd_eval_g2p.cpp)
+int run_g2p_eval(const Args& args, const io::WeightFile& file, const std::string& path);
 
 }  // namespace atnat::cli

@@ -20,6 +20,7 @@ PickerSettings picker_settings(const DecodeOptions& o) {
     s.repetition_penalty = o.repetition_penalty;
     s.forced = o.forced;
     s.eos = o.eos;
+    s.banned = o.banned;
     s.top_n = o.top_n;
     s.seed = o.seed;
     return s;
@@ -116,6 +117,7 @@ Result<StepEvent> GenerationSession::step() {
 void GenerationSession::cancel() {
     if (done()) return;
     if (options_.strategy == Strategy::beam && started_) {
+        list_candidates();
         if (const Hypothesis* best = best_beam()) set_generated(best->records, best->logprob);
     }
     finish(StopReason::cancelled);
@@ -211,7 +213,21 @@ const GenerationSession::Hypothesis* GenerationSession::best_beam() const {
     return best;
 }
 
+void GenerationSession::list_candidates() {
+    result_.candidates.clear();
+    for (const auto* list : {&finished_, &live_}) {
+        for (const Hypothesis& h : *list) {
+            const bool ended = !h.tokens.empty() && h.tokens.back() == options_.eos;
+            result_.candidates.push_back({h.tokens, tokenizer_->decode(h.tokens), h.logprob,
+                                          normalised(h.logprob, h.tokens.size()), ended});
+        }
+    }
+    std::stable_sort(result_.candidates.begin(), result_.candidates.end(),
+                     [](const BeamCandidate& a, const BeamCandidate& b) { return a.score > b.score; });
+}
+
 void GenerationSession::finish_beam(StopReason limit_reason) {
+    list_candidates();
     const Hypothesis* best = best_beam();
     if (!best) {
         finish(limit_reason);

@@ -54,9 +54,10 @@ struct DecodeOptions : SamplingParams {
     uint64_t seed = 0;               // sample: Pcg32(seed)
     size_t max_tokens = 0;           // 1 .. context: tokens to generate at most (the eos included)
     std::map<size_t, int32_t>
-        forced;        // absolute sequence position -> token (prompt.size() <= position < context)
-    int32_t eos = -1;  // the stop token; -1 = none
-    size_t top_n = 5;  // alternatives recorded per token
+        forced;                   // absolute sequence position -> token (prompt.size() <= position < context)
+    int32_t eos = -1;             // the stop token; -1 = none
+    std::vector<int32_t> banned;  // ids never picked (the picker's rule 3), e.g. a g2p model's letters
+    size_t top_n = 5;             // alternatives recorded per token
 };
 
 // What the caller knows about the prompt, echoed in the result.
@@ -79,6 +80,15 @@ struct StepEvent {
     bool done = false;    // the session finished with this step
 };
 
+// A beam hypothesis as the search left it (GenerateResult::candidates).
+struct BeamCandidate {
+    std::vector<int32_t> tokens;  // generated ids (an <eos> last if finished)
+    std::string text;             // decoded (specials omitted)
+    double logprob = 0.0;         // Σ log p
+    double score = 0.0;           // logprob / len^α
+    bool finished = false;        // ended with <eos>
+};
+
 struct GenerateResult {
     Strategy strategy = Strategy::greedy;
     std::string text;        // prompt text + completion
@@ -98,6 +108,7 @@ struct GenerateResult {
     double score = 0.0;  // beam: logprob / len^α; otherwise logprob / len
     uint64_t seed = 0;
     std::vector<std::string> unknown_chars;
+    std::vector<BeamCandidate> candidates;  // beam: every finished and live hypothesis, best score first
 };
 
 class GenerationSession {
@@ -131,6 +142,7 @@ private:
     double normalised(double logprob, size_t length) const;
     double best_possible(const Hypothesis& h) const;
     const Hypothesis* best_beam() const;
+    void list_candidates();
     void finish(StopReason reason);
     void finish_beam(StopReason limit_reason);
     void set_generated(const std::vector<TokenRecord>& records, double logprob);

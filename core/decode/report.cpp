@@ -253,4 +253,83 @@ json to_json(const PixelResult& r) {
             {"cancelled", r.cancelled}};
 }
 
+// ---------------------------------------------------------------------------------------------- pronounce
+
+json to_json(const CrossAttention& a) {
+    json heads = json::array();
+    for (double d : a.head_diagonality) heads.push_back(rounded(d));
+    return {{"layers", a.layers},
+            {"heads", a.heads},
+            {"rows", a.rows},
+            {"cols", a.cols},
+            {"row_labels", a.row_labels},
+            {"col_labels", a.col_labels},
+            {"weights", floats(a.weights)},
+            {"mean", floats(a.mean)},
+            {"head_diagonality", heads},
+            {"diagonality", rounded(a.diagonality)}};
+}
+
+json to_json(const PronounceEvent& e) {
+    switch (e.kind) {
+        case PronounceEvent::Kind::token: {
+            json j = to_json(e.token);
+            j["arpabet"] = e.arpabet;
+            return event("token", e.index, j, e.done);
+        }
+        case PronounceEvent::Kind::beam:
+            return event("beam", e.index,
+                         {{"arpabet", e.arpabet}, {"score", f64(e.score)}, {"finished", e.finished}}, e.done);
+        case PronounceEvent::Kind::length:
+            return event(
+                "length", e.index,
+                {{"candidates", length_candidates(e.length_candidates)}, {"decoding", sizes(e.decoding)}},
+                e.done);
+        case PronounceEvent::Kind::pass: {
+            json fields = to_json(e.pass);
+            fields["arpabet"] = e.arpabet;
+            fields["beams"] = beams(e.beams);
+            return event("pass", e.index, fields, e.done);
+        }
+    }
+    return nullptr;
+}
+
+json to_json(const PronounceResult& r) {
+    json candidates = json::array();
+    for (const Pronunciation& p : r.candidates) {
+        candidates.push_back({{"arpabet", p.arpabet},
+                              {"ipa", p.ipa},
+                              {"logprob", f64(p.logprob)},
+                              {"score", f64(p.score)},
+                              {"finished", p.finished},
+                              {"passes", p.passes}});
+    }
+    json j = {{"type", "pronounce"},
+              {"word", r.word},
+              {"strategy", name_of(r.strategy)},
+              {"arpabet", r.arpabet},
+              {"ipa", r.ipa},
+              {"phonemes", r.ids},
+              {"logprob", f64(r.logprob)},
+              {"score", f64(r.score)},
+              {"passes", r.passes},
+              {"forward_passes", r.forward_passes},
+              {"ms", rounded(r.ms)},
+              {"seed", r.seed},
+              {"stop_reason", stop_reason_name(r.stop_reason)},
+              {"candidates", std::move(candidates)},
+              {"tokens", tokens(r.tokens)},
+              {"attention", to_json(r.attention)}};
+    if (!r.error.empty()) j["error"] = r.error;
+    if (r.strategy == PronounceStrategy::nat) {
+        json passes = json::array();
+        for (const NatPass& p : r.nat_passes) passes.push_back(to_json(p));
+        j.update({{"length", r.length},
+                  {"length_candidates", length_candidates(r.length_candidates)},
+                  {"nat_passes", std::move(passes)}});
+    }
+    return j;
+}
+
 }  // namespace atnat::decode

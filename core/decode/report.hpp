@@ -73,6 +73,7 @@
 #include "core/decode/metrics.hpp"
 #include "core/decode/nat.hpp"
 #include "core/decode/pixels.hpp"
+#include "core/decode/pronounce.hpp"
 #include "core/decode/request.hpp"
 #include "core/decode/speculative.hpp"
 #include "core/decode/text_model.hpp"
@@ -91,6 +92,14 @@ nlohmann::json to_json(const HybridRound& round);
 nlohmann::json to_json(const HybridEvent& event);
 nlohmann::json to_json(const HybridResult& result);
 nlohmann::json to_json(const RunMetrics& metrics);
+// Pronounce: events {"type": "token" | "beam" | "length" | "pass", ...}; the result {"type": "pronounce",
+// "word", "strategy", "arpabet", "ipa", "phonemes", "logprob", "score", "passes", "forward_passes", "ms",
+// "candidates", "tokens", "attention": {"layers", "heads", "rows", "cols", "row_labels", "col_labels",
+// "weights" [L·H·rows·cols], "mean" [rows·cols], "head_diagonality" [L·H], "diagonality"}, NAT: "length",
+// "length_candidates", "nat_passes"}.
+nlohmann::json to_json(const CrossAttention& attention);
+nlohmann::json to_json(const PronounceEvent& event);
+nlohmann::json to_json(const PronounceResult& result);
 
 nlohmann::json to_json(const RasterEvent& event);
 nlohmann::json to_json(const MaskEvent& event);
