@@ -76,7 +76,7 @@ void bm_pixelcnn_image(benchmark::State& state) {
     const auto& l = pixelcnn();
     if (!l.model) return state.SkipWithError(l.error.c_str());
     const auto method = state.range(0) == 0 ? decode::RasterMethod::naive : decode::RasterMethod::cached;
-    state.SetLabel(decode::raster_method_name(method));
+    state.SetLabel(decode::name_of(method));
     decode::PixelStats stats;
     for (auto _ : state) {
         auto r = decode::run_raster(*l.model, method, decode::PixelSampling{7, 1, 0, 1.f, false});

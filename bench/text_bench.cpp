@@ -118,13 +118,9 @@ void poet_at_session(benchmark::State& state, decode::Strategy strategy) {
     int64_t tokens = 0;
     for (auto _ : state) {
         req.seed++;
-        auto s = decode::start_generation(*p.model, req);
-        if (!s) return state.SkipWithError(s.error().c_str());
-        while (!s->done()) {
-            auto ev = s->step();
-            benchmark::DoNotOptimize(ev.ok());
-        }
-        tokens += int64_t(s->result().tokens.size());
+        auto r = decode::run_to_end(decode::start_generation(*p.model, req));
+        if (!r) return state.SkipWithError(r.error().c_str());
+        tokens += int64_t(r->tokens.size());
     }
     state.SetItemsProcessed(tokens);
 }

@@ -21,9 +21,9 @@ inline constexpr int kExitUsage = 2;
 
 // One option a command accepts: "--name VALUE" (value_name non-empty) or a flag "--name".
 struct OptionSpec {
-    std::string_view name;        // without the dashes
-    std::string_view value_name;  // "" for a flag, e.g. "N" or "PATH" for an option taking a value
-    std::string_view help;
+    std::string name;        // without the dashes
+    std::string value_name;  // "" for a flag, e.g. "N" or "PATH" for an option taking a value
+    std::string help;
 };
 
 // Parsed arguments of one command: "--key value", "--key=value", "--flag", positionals, "--" ends options.
@@ -40,6 +40,7 @@ public:
     Result<int64_t> get_int(std::string_view name, int64_t fallback, int64_t lo, int64_t hi) const;
     Result<double> get_float(std::string_view name, double fallback, double lo, double hi) const;
     const std::vector<std::string>& positional() const { return positional_; }
+    std::vector<std::string> names() const;  // the options given, in order
 
 private:
     std::vector<std::pair<std::string, std::string>> values_;  // name -> value ("" for flags)
@@ -60,6 +61,7 @@ struct Command {
 // escapes, so "ESC ]0;title", "ESC [2J" or a carriage return in a hostile file is shown, never obeyed.
 // keep_newlines: "\n" passes through (generated poems); otherwise it is escaped too (one-line fields).
 std::string terminal_safe(std::string_view text, bool keep_newlines = false);
+std::string unescape(std::string_view text);  // "\n" typed on a command line -> a line break
 // Prints "atnat: error: MESSAGE" on stderr and returns kExitError.
 int fail(std::string_view message);
 // Prints "atnat: error: MESSAGE" on stderr and returns kExitUsage (for bad arguments found by a command).
@@ -79,15 +81,14 @@ Result<std::string> model_argument(const Args& args);
 std::string human_count(uint64_t n);  // 6012345 -> "6,012,345 (6.0M)"
 
 // --- commands (one file each) ---
-extern const Command info_command;      // cli/cmd_info.cpp
-extern const Command generate_command;  // cli/cmd_generate.cpp
-extern const Command score_command;     // cli/cmd_score.cpp
-extern const Command sample_command;    // cli/cmd_sample.cpp
-extern const Command eval_command;      // cli/cmd_eval.cpp
-extern const Command compare_command;   // cli/cmd_compare.cpp
-
-// generate hands non-autoregressive and hybrid runs to cli/cmd_nat.cpp.
-bool nat_generate_wanted(const Args& args);  // --strategy nat|hybrid, a NAT-only option, or a "cmlm" model
-int run_nat_generate(const Args& args);
+extern const Command info_command;       // cli/cmd_info.cpp
+extern const Command generate_command;   // cli/cmd_generate.cpp
+extern const Command score_command;      // cli/cmd_score.cpp
+extern const Command sample_command;     // cli/cmd_sample.cpp
+extern const Command eval_command;       // cli/cmd_eval.cpp
+extern const Command compare_command;    // cli/cmd_compare.cpp
+extern const Command pronounce_command;  // cli/cmd_pronounce.cpp
+// eval on an arch "g2p" file (cli/cmd_eval_g2p.cpp)
+int run_g2p_eval(const Args& args, const io::WeightFile& file, const std::string& path);
 
 }  // namespace atnat::cli

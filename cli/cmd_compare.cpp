@@ -19,7 +19,6 @@
 #include "cli/cli.hpp"
 #include "core/decode/metrics.hpp"
 #include "core/decode/nat.hpp"
-#include "core/decode/nat_report.hpp"
 #include "core/decode/report.hpp"
 #include "core/decode/speculative.hpp"
 #include "core/decode/text_model.hpp"
@@ -29,7 +28,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr OptionSpec kOptions[] = {
+const OptionSpec kOptions[] = {
     {"prompts", "PATH", "prompt file: one FORM<TAB>TEXT per line (e.g. models/data/poetry/test_prompts.txt)"},
     {"limit", "N", "use the first N prompts (default: all)"},
     {"at-model", "PATH", "the AT model (default models/poet-at)"},
@@ -111,74 +110,47 @@ std::vector<int32_t> ids_of(const std::vector<decode::TokenRecord>& tokens) {
     return ids;
 }
 
-Result<Run> run_at(const decode::TextModel& at, const Prompt& p, decode::Strategy strategy, uint64_t seed) {
+Run run_of(const decode::GenerateResult& r) {
+    return {r.text, r.ms, r.forward_passes, ids_of(r.tokens)};
+}
+
+Run run_of(const decode::NatResult& r) {
+    return {r.text, r.ms, r.forward_passes, {}};
+}
+
+Run run_of(const decode::HybridResult& r) {
+    return {r.text,      r.ms,         r.forward_passes,   ids_of(r.tokens),
+            r.at_passes, r.nat_passes, r.at_greedy_passes, r.drafted,
+            r.accepted};
+}
+
+// Runs a freshly created session to the end (the one loop of core/decode/session.hpp).
+template <class S>
+Result<Run> finish(Result<S> session) {
+    if (!session) return make_error(session.error());
+    if (Status st = decode::run(*session); !st) return make_error(st.error());
+    return run_of(session->result());
+}
+
+decode::GenerateRequest at_request(const Prompt& p, decode::Strategy strategy, uint64_t seed) {
     decode::GenerateRequest req;
     req.prompt = p.text;
     req.form = p.form;
     req.strategy = strategy;
     req.seed = seed;
-    auto s = decode::start_generation(at, req);
-    if (!s) return make_error(s.error());
-    while (!s->done()) {
-        auto ev = s->step();
-        if (!ev) return make_error(ev.error());
-    }
-    const auto& r = s->result();
-    Run run;
-    run.text = r.text;
-    run.ms = r.ms;
-    run.passes = r.forward_passes;
-    run.ids = ids_of(r.tokens);
-    return run;
+    return req;
 }
 
-decode::NatRequest nat_request(const Prompt& p, decode::NatMode mode, size_t iterations, size_t beam) {
+decode::NatRequest nat_request(const Prompt& p, decode::NatMode mode, size_t iterations, size_t beam,
+                               decode::NatStrategy strategy = decode::NatStrategy::nat) {
     decode::NatRequest req;
+    req.strategy = strategy;
     req.prompt = p.text;
     req.form = p.form;
     req.mode = mode;
     req.iterations = iterations;
     req.length_beam = beam;
     return req;
-}
-
-Result<Run> run_nat(const decode::NatModel& nat, const decode::NatRequest& req) {
-    auto s = decode::NatSession::create(nat, req);
-    if (!s) return make_error(s.error());
-    while (!s->done()) {
-        auto ev = s->step();
-        if (!ev) return make_error(ev.error());
-    }
-    const auto& r = s->result();
-    Run run;
-    run.text = r.text;
-    run.ms = r.ms;
-    run.passes = r.forward_passes;
-    return run;
-}
-
-Result<Run> run_hybrid(const decode::TextModel& at, const decode::NatModel& nat, const Prompt& p,
-                       size_t iterations) {
-    decode::NatRequest req = nat_request(p, decode::NatMode::length, iterations, 1);
-    req.strategy = decode::NatStrategy::hybrid;
-    auto s = decode::HybridSession::create(at, nat, req);
-    if (!s) return make_error(s.error());
-    while (!s->done()) {
-        auto ev = s->step();
-        if (!ev) return make_error(ev.error());
-    }
-    const auto& r = s->result();
-    Run run;
-    run.text = r.text;
-    run.ms = r.ms;
-    run.passes = r.forward_passes;
-    run.ids = ids_of(r.tokens);
-    run.at_passes = r.at_passes;
-    run.nat_passes = r.nat_passes;
-    run.greedy_passes = r.at_greedy_passes;
-    run.drafted = r.drafted;
-    run.accepted = r.accepted;
-    return run;
 }
 
 std::string one_line(std::string s) {
@@ -211,33 +183,37 @@ int run_compare(const Args& args) {
     auto state = models::make_state(*at->transformer, 0);
 
     using decode::NatMode;
+    auto nat_run = [&](const Prompt& p, NatMode mode, size_t iterations, size_t beam) {
+        return finish(decode::NatSession::create(*nat, nat_request(p, mode, iterations, beam)));
+    };
     struct Config {
         std::string name;
         std::function<Result<Run>(const Prompt&, size_t)> run;
     };
     const size_t T = size_t(*draft_t);
     const std::vector<Config> configs = {
-        {"AT greedy", [&](const Prompt& p, size_t) { return run_at(*at, p, decode::Strategy::greedy, 0); }},
+        {"AT greedy",
+         [&](const Prompt& p, size_t) {
+             return finish(decode::start_generation(*at, at_request(p, decode::Strategy::greedy, 0)));
+         }},
         {"AT sample (t=1)",
          [&](const Prompt& p, size_t i) {
-             return run_at(*at, p, decode::Strategy::sample, uint64_t(*seed) + i);
+             return finish(
+                 decode::start_generation(*at, at_request(p, decode::Strategy::sample, uint64_t(*seed) + i)));
          }},
-        {"NAT T=1",
-         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 1, 1)); }},
-        {"NAT T=2",
-         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 2, 1)); }},
-        {"NAT T=4",
-         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 4, 1)); }},
-        {"NAT T=10",
-         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 10, 1)); }},
+        {"NAT T=1", [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 1, 1); }},
+        {"NAT T=2", [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 2, 1); }},
+        {"NAT T=4", [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 4, 1); }},
+        {"NAT T=10", [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 10, 1); }},
         {"NAT T=10, length beam 3",
-         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::length, 10, 3)); }},
-        {"NAT fixed T=1",
-         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::fixed, 1, 1)); }},
-        {"NAT fixed T=10",
-         [&](const Prompt& p, size_t) { return run_nat(*nat, nat_request(p, NatMode::fixed, 10, 1)); }},
+         [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 10, 3); }},
+        {"NAT fixed T=1", [&](const Prompt& p, size_t) { return nat_run(p, NatMode::fixed, 1, 1); }},
+        {"NAT fixed T=10", [&](const Prompt& p, size_t) { return nat_run(p, NatMode::fixed, 10, 1); }},
         {"hybrid (draft T=" + std::to_string(T) + ")",
-         [&](const Prompt& p, size_t) { return run_hybrid(*at, *nat, p, T); }},
+         [&](const Prompt& p, size_t) {
+             return finish(decode::HybridSession::create(
+                 *at, *nat, nat_request(p, NatMode::length, T, 1, decode::NatStrategy::hybrid)));
+         }},
     };
     std::vector<Row> rows(configs.size());
     for (size_t c = 0; c < configs.size(); ++c) rows[c].name = configs[c].name;

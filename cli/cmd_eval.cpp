@@ -1,5 +1,6 @@
-// atnat eval: a PixelCNN's bits/dim on Fashion-MNIST, computed by the C++ core (one full forward per image),
-// comparable with `models/pixelcnn/sample.py --bpd` (PyTorch).
+// atnat eval: a g2p model's WER / PER on CMUdict (cli/cmd_eval_g2p.cpp), or a PixelCNN's bits/dim on
+// Fashion-MNIST, computed by the C++ core (one full forward per image), comparable with
+// `models/pixelcnn/sample.py --bpd` (PyTorch).
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -13,12 +14,13 @@ namespace {
 
 constexpr const char* kDataDir = "/usr/share/datasets/fashion-mnist";  // Debian dataset-fashion-mnist
 
-constexpr OptionSpec kOptions[] = {
+const OptionSpec kOptions[] = {
     {"model", "PATH", "a pixelcnn weight file, or its model directory"},
     {"data", "SET", "test (10k), train (60k), or an IDX images file (.gz or raw) (default test)"},
     {"labels", "PATH",
      "the IDX labels file for --data PATH (default: 'images-idx3' -> 'labels-idx1' in its name)"},
-    {"limit", "N", "only the first N images"},
+    {"limit", "N", "only the first N images (g2p: words)"},
+    {"dict", "PATH", "g2p, --data test|val: the split words (default models/data/cache/cmudict.json)"},
     {"json", "", "print one JSON object"},
 };
 
@@ -27,6 +29,7 @@ int run_eval(const Args& args) {
     if (!path) return fail(path.error());
     auto wf = load_weights(*path);
     if (!wf) return fail(wf.error());
+    if (wf->arch() == "g2p") return run_g2p_eval(args, *wf, *path);  // cli/cmd_eval_g2p.cpp
     if (wf->arch() != "pixelcnn") {
         return fail("'" + *path + "' is arch '" + wf->arch() +
                     "': eval reports bits/dim, which needs the exact " +
@@ -110,8 +113,9 @@ int run_eval(const Args& args) {
 
 const Command eval_command = {
     "eval",
-    "a pixelcnn's bits/dim on Fashion-MNIST (test or train set, or IDX files)",
-    "atnat eval --model DIR [--data test|train|IMAGES.idx[.gz]] [--labels PATH] [--limit N] [--json]",
+    "g2p: WER / PER of every decoder on CMUdict; pixelcnn: bits/dim on Fashion-MNIST",
+    "atnat eval --model DIR [--data test|train|IMAGES.idx[.gz]] [--labels PATH] [--limit N] [--json]\n"
+    "       atnat eval --model models/g2p [--data test|val|WORDS.txt] [--dict PATH] [--limit N] [--json]",
     kOptions,
     1,
     run_eval,

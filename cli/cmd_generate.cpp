@@ -1,130 +1,184 @@
-// atnat generate: write a poem with an autoregressive model (greedy, sampling or beam search).
-// The options become a JSON generate request parsed by core/decode/report.hpp, so the CLI accepts and rejects
-// exactly what the browser does, and --json prints the same result document.
+// atnat generate: a poem from the model in the weight file, the generator picked by the file's arch:
+//   gpt   autoregressive: greedy, sample or beam (decode::GenerateRequest); the poem options --acrostic,
+//         --blank-text, --layout, --length and --mode are planned as for the NAT poet (decode::PoemRequest,
+//         at_request_for) and become forced tokens;
+//   cmlm  non-autoregressive mask-predict (--strategy nat), or the hybrid (--strategy hybrid: the CMLM
+//         drafts, the AT model of --at-model verifies) (decode::NatRequest).
+// The options are the fields of those requests (cli/options.hpp); --request JSON gives a whole request (the
+// options then override its fields); --json prints the documents of core/decode/report.hpp, so the CLI
+// accepts, rejects and prints exactly what the browser does.
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/cli.hpp"
+#include "cli/options.hpp"
+#include "core/decode/metrics.hpp"
+#include "core/decode/nat.hpp"
 #include "core/decode/report.hpp"
+#include "core/decode/speculative.hpp"
 #include "core/decode/text_model.hpp"
-#include "core/io/json.hpp"
 
 namespace atnat::cli {
 namespace {
 
 using nlohmann::json;
 
-constexpr OptionSpec kOptions[] = {
-    {"model", "PATH", "the weight file, or a model directory holding model.safetensors"},
-    {"prompt", "TEXT", "the start of the poem (default: empty); \\n in TEXT is a line break"},
-    {"form", "NAME", "the poem form, e.g. wuyan-jueju (default: free)"},
-    {"strategy", "NAME", "greedy (default), sample, beam; nat or hybrid (cli/cmd_nat.cpp)"},
-    {"temperature", "T", "sample: softmax temperature > 0 (default 1)"},
-    {"top-k", "K", "sample: keep the K most probable tokens (0 = off, default)"},
-    {"top-p", "P", "sample: nucleus, keep the smallest set with mass >= P, in (0, 1] (default 1)"},
-    {"repetition-penalty", "R", "CTRL penalty on tokens already present (1 = off, default)"},
-    {"beam", "W", "beam: width 1..8 (default 4)"},
-    {"length-penalty", "A", "beam: score = log p / length^A (default 1)"},
-    {"seed", "N", "sample: random seed (default 0)"},
-    {"max-tokens", "N", "generate at most N tokens (default: the model's context)"},
-    {"request", "JSON", "a whole generate request as JSON (the other generation options are then refused)"},
-    {"json", "", "print the result as one JSON object"},
-    {"events", "", "with --json: print every step's event as a JSON line before the result"},
-    // nat / hybrid (cli/cmd_nat.cpp: --strategy nat|hybrid, or a model of arch "cmlm")
-    {"iterations", "T", "nat: mask-predict passes 1..100 (default 10; hybrid: per draft)"},
-    {"length", "L", "nat: auto (length head, default), form, or a number of tokens"},
-    {"length-beam", "K", "nat: decode the K most probable lengths, keep the best (default 1)"},
-    {"mode", "NAME", "nat: length (default) or fixed (N masks, cut at the first <eos>)"},
-    {"decoding", "NAME", "nat: argmax (default) or sample (--temperature, --top-k, --top-p, --seed)"},
-    {"acrostic", "TEXT", "nat/hybrid: the first character of every line (a regular --form)"},
-    {"blank-text", "TEXT", "nat/hybrid: the whole poem with blanks (_ or □) for the model to fill"},
-    {"layout", "", "nat/hybrid: give the form's punctuation and line breaks"},
-    {"at-model", "PATH", "hybrid (and nat metrics): the AT model (default models/poet-at)"},
-};
+constexpr const char* kDefaultAtModel = "models/poet-at";
 
-// Unescape "\n" typed on a command line.
-std::string unescape(const std::string& s) {
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == 'n') {
-            out += '\n';
-            ++i;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
+const std::vector<std::string> kCommon = {"model", "request", "json", "events"};
+
+const std::vector<OptionSpec> kOptions = [] {
+    std::vector<OptionSpec> o = {
+        {"model", "PATH", "the weight file, or a model directory holding model.safetensors"}};
+    add_options<decode::GenerateRequest>(o);  // gpt
+    add_options<decode::PoemRequest>(o);      // gpt: the poem planned into forced tokens
+    add_options<decode::NatRequest>(o);       // cmlm
+    o.push_back({"request", "JSON", "a whole request as JSON (the options override its fields)"});
+    o.push_back({"at-model", "PATH",
+                 "cmlm: the AT model of the hybrid and of the metrics' perplexity "
+                 "(default models/poet-at)"});
+    o.push_back({"json", "", "print the result as one JSON object"});
+    o.push_back({"events", "", "with --json: print every step's event as a JSON line before the result"});
+    return o;
+}();
+
+std::vector<std::string> allowed(std::initializer_list<std::vector<std::string>> lists) {
+    std::vector<std::string> all;
+    for (const auto& l : lists) all.insert(all.end(), l.begin(), l.end());
+    return all;
 }
 
-Result<json> request_json(const Args& args) {
-    static const char* const generation[] = {"prompt",         "form",  "strategy",           "temperature",
-                                             "top-k",          "top-p", "repetition-penalty", "beam",
-                                             "length-penalty", "seed",  "max-tokens"};
-    if (args.has("request")) {
-        for (const char* o : generation) {
-            if (args.has(o)) return make_error(std::string("--") + o + " cannot be combined with --request");
+// The AT model for the hybrid (required) or for the metrics' perplexity (optional: --at-model, or
+// models/poet-at when it exists).
+Result<std::optional<decode::TextModel>> at_model(const Args& args, bool required) {
+    std::string path = args.get("at-model");
+    if (path.empty()) {
+        std::error_code ec;
+        if (!std::filesystem::exists(kDefaultAtModel, ec)) {
+            if (required)
+                return make_error("the hybrid needs the AT model: --at-model PATH (default models/poet-at)");
+            return std::optional<decode::TextModel>();
         }
-        return atnat::io::parse_json(args.get("request"), "--request");
+        path = kDefaultAtModel;
     }
-    json j = json::object();
-    for (const char* o : generation) {
-        if (!args.has(o)) continue;
-        std::string key = o;
-        for (char& c : key) c = c == '-' ? '_' : c;
-        const std::string v = args.get(o);
-        if (key == "prompt") {
-            j[key] = unescape(v);
-        } else if (key == "form" || key == "strategy") {
-            j[key] = v;
-        } else if (key == "top_k" || key == "beam" || key == "max_tokens" || key == "seed") {
-            auto n = args.get_int(o, 0, INT64_MIN, INT64_MAX);
-            if (!n) return make_error(n.error());
-            j[key] = *n;
-        } else {
-            auto x = args.get_float(o, 0, -1e30, 1e30);
-            if (!x) return make_error(x.error());
-            j[key] = *x;
-        }
-    }
-    return j;
+    auto weights = load_weights(path);
+    if (!weights) return make_error(weights.error());
+    auto m = decode::TextModel::load(*weights);
+    if (!m) return make_error(path + ": " + m.error());
+    return std::optional<decode::TextModel>(std::move(*m));
 }
 
-std::string stats_line(const decode::GenerateResult& r, const decode::GenerationSession& s) {
+// ------------------------------------------------------------------------------------- human output
+std::string metrics_line(const decode::RunMetrics& m) {
     char buf[512];
-    std::string strategy = decode::strategy_name(r.strategy);
-    if (r.strategy == decode::Strategy::beam) strategy += " " + std::to_string(s.options().beam_width);
+    std::string ppl = "n/a";
+    if (m.scored) {
+        char p[64];
+        std::snprintf(p, sizeof p, "%.1f", m.at_ppl);
+        ppl = p;
+    }
+    std::snprintf(buf, sizeof buf,
+                  "[metrics · %zu chars · %.0f chars/s · AT ppl %s · repetition %.1f%% (%zu/%zu) · form %s]",
+                  m.chars, m.chars_per_s, ppl.c_str(), 100.0 * m.repetition.rate, m.repetition.repeated,
+                  m.repetition.pairs, m.form_check.ok ? "ok" : ("wrong: " + m.form_check.problem).c_str());
+    return buf;
+}
+
+void print_human(const decode::GenerateResult& r, const decode::GenerateRequest& request) {
+    std::string strategy = decode::name_of(r.strategy);
+    if (r.strategy == decode::Strategy::beam) strategy += " " + std::to_string(request.beam);
+    char buf[512];
     std::snprintf(
         buf, sizeof buf,
         "[%s · %zu tokens · stop %s · %zu forward passes · %.1f ms (prefill %.2f ms, first token %.2f ms) · "
         "%.0f tokens/s (%.0f after the first) · log p %.2f]",
-        strategy.c_str(), r.tokens.size(), decode::stop_reason_name(r.stop_reason), r.forward_passes, r.ms,
+        strategy.c_str(), r.tokens.size(), decode::name_of(r.stop_reason), r.forward_passes, r.ms,
         r.prefill_ms, r.ttft_ms, r.tokens_per_s, r.decode_tokens_per_s, r.logprob);
-    return buf;
+    std::cout << r.text << "\n\n" << buf << "\n";
+    if (!request.constraints.empty()) {
+        std::string forced;
+        for (const auto& c : request.constraints)
+            forced += " " + std::to_string(c.position) + ":" + (c.text == "\n" ? "\\n" : c.text);
+        std::cout << "[forced at" << forced << "]\n";
+    }
 }
 
-int run_generate(const Args& args) {
-    if (nat_generate_wanted(args)) return run_nat_generate(args);  // cli/cmd_nat.cpp
-    auto path = model_argument(args);
-    if (!path) return fail(path.error());
-    if (args.flag("events") && !args.flag("json")) return fail("--events needs --json");
-    auto j = request_json(args);
-    if (!j) return fail(j.error());
-    auto request = decode::request_from_json(*j);
-    if (!request) return fail(request.error());
-    auto weights = load_weights(*path);
-    if (!weights) return fail(weights.error());
-    auto model = decode::TextModel::load(*weights);
-    if (!model) return fail(*path + ": " + model.error());
-    auto session = decode::start_generation(*model, *request);
-    if (!session) return fail(session.error());
-    while (!session->done()) {
-        auto ev = session->step();
-        if (!ev) return fail(ev.error());
-        if (args.flag("events")) std::cout << decode::dump_json(decode::to_json(*ev)) << "\n" << std::flush;
+// One line per pass: the slots ("/" for a line break, "·" for <eos>).
+std::string pass_line(const decode::NatPass& p) {
+    std::string s;
+    for (const std::string& t : p.slots) s += t == "\n" ? "/" : t == "<eos>" ? "·" : t;
+    char head[64];
+    std::snprintf(head, sizeof head, "pass %2zu  predicted %3zu  ", p.pass, p.masked.size());
+    return head + s;
+}
+
+void print_human(const decode::NatResult& r, const decode::NatRequest&) {
+    if (!r.length_candidates.empty()) {
+        std::cout << "lengths:";
+        for (const auto& c : r.length_candidates) std::printf(" %zu (p %.3f)", c.length, std::exp(c.logprob));
+        std::cout << "\n";
     }
-    const auto& r = session->result();
+    if (r.beams.size() > 1) {
+        for (const auto& b : r.beams)
+            std::printf("beam L=%zu  avg log p %.3f  %s\n", b.length, b.avg_logprob, b.text.c_str());
+    }
+    for (const auto& p : r.passes) std::cout << pass_line(p) << "\n";
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "[nat %s · %s · length %zu (%s) · %zu passes (%zu forward) · stop %s · %.1f ms · %.0f "
+                  "tokens/s · avg log p %.2f]",
+                  decode::name_of(r.mode), r.sample ? "sample" : "argmax", r.length,
+                  decode::name_of(r.length_source), r.iterations, r.forward_passes,
+                  decode::name_of(r.stop_reason), r.ms, r.tokens_per_s, r.score);
+    std::cout << "\n" << r.text << "\n\n" << buf << "\n";
+}
+
+void print_human(const decode::HybridResult& r, const decode::NatRequest&) {
+    for (const auto& x : r.rounds) {
+        std::string draft = x.draft;
+        for (char& c : draft) c = c == '\n' ? '/' : c;
+        std::printf("round %2zu  NAT %zu passes  accepted %2zu/%-2zu  AT adds %-6s  draft %s\n", x.round,
+                    x.nat_passes, x.accepted, x.drafted, x.at_token == "\n" ? "\\n" : x.at_token.c_str(),
+                    draft.c_str());
+    }
+    char buf[512];
+    std::snprintf(
+        buf, sizeof buf,
+        "[hybrid · %zu tokens · stop %s · AT passes %zu (AT greedy: %zu, saved %lld) · NAT passes %zu · "
+        "accepted %zu/%zu drafted · %.1f ms · %.0f tokens/s]",
+        r.tokens.size(), decode::name_of(r.stop_reason), r.at_passes, r.at_greedy_passes, r.saved_passes,
+        r.nat_passes, r.accepted, r.drafted, r.ms, r.tokens_per_s);
+    std::cout << "\n" << r.text << "\n\n" << buf << "\n";
+}
+
+// ------------------------------------------------------------------------------------------ the run
+// Steps a session to the end (--json --events: each event as a JSON line), measures the poem if asked
+// (perplexity under `at` when given), and prints the result: JSON (+ "metrics", + extra) or a summary.
+template <class S, class Req>
+int run_and_print(const Args& args, S& session, const Req& request, bool measure, const std::string& form,
+                  const decode::TextModel* at, json extra = json::object()) {
+    const bool events = args.flag("json") && args.flag("events");
+    Status st = decode::run(session, [&](const auto& event) {
+        if (events) std::cout << decode::dump_json(decode::to_json(event)) << "\n" << std::flush;
+    });
+    if (!st) return fail(st.error());
+    const auto& r = session.result();
+    std::optional<decode::RunMetrics> metrics;
+    if (measure) {
+        std::optional<models::TransformerState> state;
+        if (at) state = models::make_state(*at->transformer, 0);
+        auto m = decode::measure_run(r.text, form, r.ms, r.forward_passes, at, state ? &*state : nullptr);
+        if (!m) return fail(m.error());
+        metrics = std::move(*m);
+    }
     if (args.flag("json")) {
-        std::cout << decode::dump_json(decode::to_json(r), args.flag("events") ? -1 : 2) << "\n";
+        json j = decode::to_json(r);
+        if (metrics) j["metrics"] = decode::to_json(*metrics);
+        j.update(extra);
+        std::cout << decode::dump_json(j, events ? -1 : 2) << "\n";
         return kExitOk;
     }
     if (!r.unknown_chars.empty()) {
@@ -132,19 +186,90 @@ int run_generate(const Args& args) {
         for (const auto& c : r.unknown_chars) chars += c;
         std::cerr << "atnat: note: not in the vocabulary, read as <unk>: " << chars << "\n";
     }
-    std::cout << r.text << "\n\n" << stats_line(r, *session) << "\n";
+    print_human(r, request);
+    if (metrics) std::cout << metrics_line(*metrics) << "\n";
     return kExitOk;
+}
+
+// An autoregressive model. The poem options (acrostic, blank text, layout, length, mode) are planned by the
+// core as for the NAT poet and become the request's prompt and forced tokens; the run is then measured.
+int run_gpt(const Args& args, const std::string& path, const io::WeightFile& weights) {
+    const std::vector<std::string> poem_only = {"mode", "length", "acrostic", "blank-text", "layout"};
+    if (Status st = refuse_other_options(
+            args,
+            allowed({kCommon, option_names<decode::GenerateRequest>(), option_names<decode::PoemRequest>()}),
+            "an autoregressive model (" + path + ")");
+        !st)
+        return usage_fail(st.error());
+    bool planned = false;
+    for (const std::string& o : poem_only) planned = planned || args.has(o);
+    if (planned && args.has("request"))
+        return usage_fail("--request cannot be combined with the poem options");
+    auto request = read_request<decode::GenerateRequest>(args);
+    if (!request) return fail(request.error());
+    auto model = decode::TextModel::load(weights);
+    if (!model) return fail(path + ": " + model.error());
+    if (planned) {
+        decode::PoemRequest poem;
+        if (Status st = read_options(args, poem); !st) return fail(st.error());
+        auto constrained = decode::at_request_for(*model, poem);
+        if (!constrained) return fail(constrained.error());
+        request->prompt = constrained->prompt;
+        request->form = constrained->form;
+        request->constraints = constrained->constraints;
+    }
+    auto session = decode::start_generation(*model, *request);
+    if (!session) return fail(session.error());
+    json extra = json::object();
+    if (planned) extra["constraints"] = decode::json_value(request->constraints);
+    return run_and_print(args, *session, *request, planned, request->form, &*model, std::move(extra));
+}
+
+// A masked-LM poet: mask-predict, or the hybrid with the AT model of --at-model.
+int run_cmlm(const Args& args, const std::string& path, const io::WeightFile& weights) {
+    if (Status st =
+            refuse_other_options(args, allowed({kCommon, {"at-model"}, option_names<decode::NatRequest>()}),
+                                 "a non-autoregressive model (" + path + ")");
+        !st)
+        return usage_fail(st.error());
+    auto request = read_request<decode::NatRequest>(args);
+    if (!request) return fail(request.error());
+    auto model = decode::NatModel::load(weights);
+    if (!model) return fail(path + ": " + model.error());
+    const bool hybrid = request->strategy == decode::NatStrategy::hybrid;
+    auto at = at_model(args, hybrid);
+    if (!at) return fail(at.error());
+    const decode::TextModel* at_ptr = *at ? &**at : nullptr;
+    if (hybrid) {
+        auto session = decode::HybridSession::create(**at, *model, *request);
+        if (!session) return fail(session.error());
+        return run_and_print(args, *session, *request, true, session->plan().form, at_ptr);
+    }
+    auto session = decode::NatSession::create(*model, *request);
+    if (!session) return fail(session.error());
+    return run_and_print(args, *session, *request, true, session->plan().form, at_ptr);
+}
+
+int run_generate(const Args& args) {
+    auto path = model_argument(args);
+    if (!path) return fail(path.error());
+    if (args.flag("events") && !args.flag("json")) return fail("--events needs --json");
+    auto weights = load_weights(*path);
+    if (!weights) return fail(weights.error());
+    const std::string arch = weights->arch();
+    if (arch == "gpt") return run_gpt(args, *path, *weights);
+    if (arch == "cmlm") return run_cmlm(args, *path, *weights);
+    return fail(*path + ": arch '" + arch + "' writes no text (generate reads gpt and cmlm models)");
 }
 
 }  // namespace
 
 const Command generate_command = {
     "generate",
-    "write a poem with an autoregressive model (greedy, sample, beam)",
-    "atnat generate --model PATH [--prompt TEXT] [--form NAME] [--strategy greedy|sample|beam] "
-    "[--temperature T]\n"
-    "       [--top-k K] [--top-p P] [--repetition-penalty R] [--beam W] [--length-penalty A] [--seed N]\n"
-    "       [--max-tokens N] [--request JSON] [--json [--events]]",
+    "write a poem: autoregressive (gpt: greedy, sample, beam) or non-autoregressive (cmlm: nat, hybrid)",
+    "atnat generate --model PATH [--prompt TEXT] [--form NAME] [--strategy NAME] [options of the model's "
+    "requests]\n"
+    "       [--request JSON] [--json [--events]]",
     kOptions,
     1,
     run_generate,

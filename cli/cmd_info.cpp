@@ -9,7 +9,7 @@
 namespace atnat::cli {
 namespace {
 
-constexpr OptionSpec kOptions[] = {
+const OptionSpec kOptions[] = {
     {"model", "PATH", "the weight file, or a model directory holding model.safetensors"},
     {"json", "", "print one JSON object instead of text"},
     {"tensors", "", "also list every tensor (name, dtype, shape, bytes)"},

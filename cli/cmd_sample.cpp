@@ -6,31 +6,28 @@
 
 #include "cli/cli.hpp"
 #include "cli/image_io.hpp"
+#include "cli/options.hpp"
 #include "core/decode/pixels.hpp"
 
 namespace atnat::cli {
 namespace {
 
-constexpr OptionSpec kOptions[] = {
-    {"model", "PATH", "a pixelcnn or pixnat weight file, or its model directory"},
-    {"class", "C", "class label 0..9, or 'all' (image i gets class i*10/count) (default 0)"},
-    {"seed", "N", "seed; image i of a batch uses PCG32 stream i (default 1)"},
-    {"count", "N", "images to sample (default 1); the image is a grid of ceil(sqrt N) columns"},
-    {"method", "M", "pixelcnn: naive (a full forward per pixel) or cached (Fast PixelCNN) (default cached)"},
-    {"steps", "K", "pixnat: parallel steps 1..16 (default 8)"},
-    {"gumbel", "G", "pixnat: confidence noise scale (default: the model's default_gumbel_temp)"},
-    {"temperature", "T", "softmax temperature in (0, 100] (default 1)"},
-    {"greedy", "", "argmax instead of sampling"},
-    {"out", "PATH", "write the image (.png or .pgm); several as a grid with 1-px grey separators and border"},
-    {"samples-out", "PATH", "write the levels as uint8 [count, H, W]: .npy, anything else raw bytes"},
-    {"json", "", "print one JSON object (settings, times, passes, every image's levels)"},
-};
-
-struct Settings {
-    decode::PixelSampling base;
-    bool all_classes = false;
-    size_t count = 1;
-};
+const std::vector<OptionSpec> kOptions = [] {
+    std::vector<OptionSpec> o = {
+        {"model", "PATH", "a pixelcnn or pixnat weight file, or its model directory"}};
+    add_options<decode::ImageRequest>(o);
+    for (OptionSpec& x : o) {
+        if (x.name == "class") x.help += "; or 'all': image i gets class i * classes / count";
+        if (x.name == "seed") x.help += "; image i of a batch uses PCG32 stream i";
+    }
+    o.push_back({"count", "N", "images to sample (default 1); the image is a grid of ceil(sqrt N) columns"});
+    o.push_back({"out", "PATH",
+                 "write the image (.png or .pgm); several as a grid with 1-px grey separators and border"});
+    o.push_back(
+        {"samples-out", "PATH", "write the levels as uint8 [count, H, W]: .npy, anything else raw bytes"});
+    o.push_back({"json", "", "print one JSON object (settings, times, passes, every image's levels)"});
+    return o;
+}();
 
 int run_sample(const Args& args) {
     auto path = model_argument(args);
@@ -45,67 +42,42 @@ int run_sample(const Args& args) {
         return fail("--steps and --gumbel apply to pixnat models");
     if (!raster && args.has("method")) return fail("--method applies to pixelcnn models (pixnat: --steps)");
 
-    Settings st;
-    auto seed = args.get_int("seed", 1, 0, INT64_MAX);
+    // --class all is the command line's own: every other option is a field of the image request
+    const bool all_classes = args.get("class") == "all";
+    decode::ImageRequest request;
+    if (Status st = read_options(args, request, all_classes ? "class" : ""); !st) return fail(st.error());
     auto count = args.get_int("count", 1, 1, 100000);
-    auto temperature = args.get_float("temperature", 1.0, -1e30, 1e30);  // range checked by the core
-    if (!seed) return fail(seed.error());
     if (!count) return fail(count.error());
-    if (!temperature) return fail(temperature.error());
-    st.base.seed = uint64_t(*seed);
-    st.count = size_t(*count);
-    st.base.temperature = float(*temperature);
-    st.base.greedy = args.flag("greedy");
 
-    // the model and one sampler factory per arch
     std::optional<models::PixelCNN> pixelcnn;
     std::optional<models::PixNAT> pixnat;
-    decode::RasterMethod method = decode::RasterMethod::cached;
-    int steps = 8;
-    std::optional<float> gumbel;
     size_t H, W, L, n_classes;
     if (raster) {
         auto m = models::PixelCNN::load(*wf);
         if (!m) return fail(*path + ": " + m.error());
         pixelcnn = std::move(*m);
-        auto mm = decode::parse_raster_method(args.get("method", "cached"));
-        if (!mm) return fail(mm.error());
-        method = *mm;
         const auto& c = pixelcnn->config();
         H = c.height, W = c.width, L = c.levels, n_classes = c.n_classes;
     } else {
         auto m = models::PixNAT::load(*wf);
         if (!m) return fail(*path + ": " + m.error());
         pixnat = std::move(*m);
-        auto k = args.get_int("steps", 8, INT32_MIN, INT32_MAX);  // range checked by the core
-        if (!k) return fail(k.error());
-        steps = int(*k);
-        if (args.has("gumbel")) {
-            auto g = args.get_float("gumbel", 0.0, -1e30, 1e30);
-            if (!g) return fail(g.error());
-            gumbel = float(*g);
-        }
         const auto& c = pixnat->config();
         H = c.height, W = c.width, L = c.levels, n_classes = c.n_classes;
-    }
-
-    if (args.get("class", "0") == "all") {
-        st.all_classes = true;
-    } else {
-        auto c = args.get_int("class", 0, 0, int64_t(n_classes) - 1);
-        if (!c) return fail(c.error() + " (or 'all')");
-        st.base.cls = int(*c);
     }
 
     std::vector<std::vector<uint8_t>> images;
     std::vector<int> classes;
     std::vector<decode::PixelStats> stats;
-    for (size_t i = 0; i < st.count; ++i) {
-        decode::PixelSampling s = st.base;
+    const decode::PixelSampling base = request.sampling;
+    const size_t n = size_t(*count);
+    for (size_t i = 0; i < n; ++i) {
+        decode::PixelSampling s = base;
         s.stream = i;
-        if (st.all_classes) s.cls = int(i * n_classes / st.count);
-        auto r = raster ? decode::run_raster(*pixelcnn, method, s)
-                        : decode::run_mask_predict(*pixnat, steps, s, gumbel);
+        if (all_classes) s.cls = int(i * n_classes / n);
+        auto r = raster ? decode::run_to_end(decode::RasterSampler::create(*pixelcnn, request.method, s))
+                        : decode::run_to_end(
+                              decode::MaskPredictSampler::create(*pixnat, request.steps, s, request.gumbel));
         if (!r) return fail(r.error());
         images.push_back(std::move(r->image));
         classes.push_back(s.cls);
@@ -135,21 +107,21 @@ int run_sample(const Args& args) {
             return fail(s.error());
     }
 
-    const std::string what = raster ? std::string(decode::raster_method_name(method)) : "mask-predict";
+    const std::string what = raster ? decode::name_of(request.method) : "mask-predict";
     if (args.flag("json")) {
         nlohmann::json j = {
             {"model", *path},
             {"arch", arch},
             {"method", what},
-            {"seed", st.base.seed},
-            {"temperature", st.base.temperature},
-            {"greedy", st.base.greedy},
-            {"count", st.count},
+            {"seed", base.seed},
+            {"temperature", base.temperature},
+            {"greedy", base.greedy},
+            {"count", n},
             {"height", H},
             {"width", W},
             {"levels", L},
             {"total_ms", total_ms},
-            {"ms_per_image", total_ms / double(st.count)},
+            {"ms_per_image", total_ms / double(n)},
             {"forward_passes", sum.forward_passes},
             {"row_updates", sum.row_updates},
             {"pixel_updates", sum.pixel_updates},
@@ -157,8 +129,8 @@ int run_sample(const Args& args) {
             {"images", nlohmann::json::array()},
         };
         if (!raster) {
-            j["steps"] = steps;
-            j["gumbel"] = gumbel.value_or(pixnat->config().default_gumbel_temp);
+            j["steps"] = request.steps;
+            j["gumbel"] = request.gumbel.value_or(pixnat->config().default_gumbel_temp);
         }
         for (size_t i = 0; i < images.size(); ++i) {
             j["images"].push_back({{"class", classes[i]},
@@ -172,19 +144,16 @@ int run_sample(const Args& args) {
         return kExitOk;
     }
     std::printf("%s %s: %zu image%s (%zux%zu, %zu levels), %.1f ms/image, %.1f ms total\n", arch.c_str(),
-                what.c_str(), st.count, st.count == 1 ? "" : "s", H, W, L, total_ms / double(st.count),
-                total_ms);
+                what.c_str(), n, n == 1 ? "" : "s", H, W, L, total_ms / double(n), total_ms);
     if (raster) {
         std::printf(
             "per image: %llu full forward passes, %llu row updates, %llu pixel updates (%llu pixel positions "
             "evaluated)\n",
-            (unsigned long long)(sum.forward_passes / st.count),
-            (unsigned long long)(sum.row_updates / st.count),
-            (unsigned long long)(sum.pixel_updates / st.count),
-            (unsigned long long)(sum.positions / st.count));
+            (unsigned long long)(sum.forward_passes / n), (unsigned long long)(sum.row_updates / n),
+            (unsigned long long)(sum.pixel_updates / n), (unsigned long long)(sum.positions / n));
     } else {
-        std::printf("per image: %d steps = %llu parallel forward passes\n", steps,
-                    (unsigned long long)(sum.forward_passes / st.count));
+        std::printf("per image: %d steps = %llu parallel forward passes\n", request.steps,
+                    (unsigned long long)(sum.forward_passes / n));
     }
     if (args.has("out")) std::printf("wrote %s\n", args.get("out").c_str());
     if (args.has("samples-out")) {
@@ -193,8 +162,8 @@ int run_sample(const Args& args) {
             "--samples %s "
             "--npy-levels %zu --levels %zu --classes %s\n",
             args.get("samples-out").c_str(), args.get("samples-out").c_str(), L, L,
-            st.all_classes ? ("0,1,2,3,4,5,6,7,8,9 --repeat " + std::to_string(st.count / n_classes)).c_str()
-                           : std::to_string(st.base.cls).c_str());
+            all_classes ? ("0,1,2,3,4,5,6,7,8,9 --repeat " + std::to_string(n / n_classes)).c_str()
+                        : std::to_string(base.cls).c_str());
     }
     return kExitOk;
 }

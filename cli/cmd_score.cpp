@@ -18,7 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr OptionSpec kOptions[] = {
+const OptionSpec kOptions[] = {
     {"model", "PATH", "the weight file, or a model directory holding model.safetensors"},
     {"text-file", "PATH", "texts to score, one per line ([FORM<TAB>]TEXT, \\n = line break)"},
     {"text", "TEXT", "one text to score instead of a file"},
@@ -32,19 +32,6 @@ struct Line {
     std::string form;
     std::string text;
 };
-
-std::string unescape(const std::string& s) {
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == 'n') {
-            out += '\n';
-            ++i;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
 
 Result<std::vector<Line>> read_lines(const Args& args, const decode::TextModel& model) {
     std::string content;

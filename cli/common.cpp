@@ -1,4 +1,5 @@
 // Argument parsing and file helpers shared by the CLI commands.
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "cli/options.hpp"
 
 namespace atnat::cli {
 
@@ -69,6 +71,12 @@ bool Args::flag(std::string_view name) const {
     return has(name);
 }
 
+std::vector<std::string> Args::names() const {
+    std::vector<std::string> names;
+    for (const auto& [k, v] : values_) names.push_back(k);
+    return names;
+}
+
 std::string Args::get(std::string_view name, std::string_view fallback) const {
     for (const auto& [k, v] : values_) {
         if (k == name) return v;
@@ -103,6 +111,34 @@ Result<double> Args::get_float(std::string_view name, double fallback, double lo
     }
     if (v < lo || v > hi) return make_error(option + " " + s + " is outside " + range);
     return v;
+}
+
+std::string option_name(std::string_view field) {
+    std::string name(field);
+    for (char& c : name) c = c == '_' ? '-' : c;
+    return name;
+}
+
+std::string unescape(std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == 'n') {
+            out += '\n';
+            ++i;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+Status refuse_other_options(const Args& args, const std::vector<std::string>& allowed,
+                            std::string_view what) {
+    for (const std::string& name : args.names()) {
+        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
+            return Status::failure("--" + name + " is not a setting of " + std::string(what));
+    }
+    return {};
 }
 
 std::string terminal_safe(std::string_view text, bool keep_newlines) {

@@ -11,7 +11,8 @@ namespace {
 
 // Every command, in the order `atnat --help` lists them. Add new ones here (and declare them in cli.hpp).
 const Command* const kCommands[] = {
-    &info_command, &generate_command, &score_command, &sample_command, &eval_command, &compare_command,
+    &info_command, &generate_command, &score_command,     &sample_command,
+    &eval_command, &compare_command,  &pronounce_command,
 };
 
 void print_usage(std::ostream& out) {

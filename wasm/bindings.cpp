@@ -8,19 +8,20 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/decode/metrics.hpp"
 #include "core/decode/nat.hpp"
-#include "core/decode/nat_report.hpp"
 #include "core/decode/pixels.hpp"
 #include "core/decode/report.hpp"
+#include "core/decode/request.hpp"
 #include "core/decode/speculative.hpp"
 #include "core/decode/text_model.hpp"
-#include "core/io/json.hpp"
 #include "core/io/safetensors.hpp"
 #include "core/ops/bench.hpp"
 
@@ -91,28 +92,58 @@ private:
     atnat::io::WeightFile file_;
 };
 
-// A step-wise text session: GenerationSession (one AT token or beam step per step), NatSession (one
-// parallel pass), HybridSession (one draft + verify round).
-// JS: `while (!s.done()) events.push(JSON.parse(s.step())); s.result()`.
-template <class Session>
-class JsStepSession {
+// Any generator's session (the contract of core/decode/session.hpp: text and images alike) with JSON events
+// and results. JS: `while (!s.done()) events.push(JSON.parse(s.step())); s.result()`; an image session also
+// shows its pixels so far (image(): a Uint8Array view into the wasm heap, valid until the next step; empty
+// for text).
+class JsSession {
 public:
-    explicit JsStepSession(Session session) : session_(std::move(session)) {}
-    bool done() const { return session_.done(); }
+    template <class S>
+    explicit JsSession(S session) : impl_(std::make_unique<Impl<S>>(std::move(session))) {}
+    bool done() const { return impl_->done(); }
     std::string step() {
-        auto event = session_.step();
+        auto event = impl_->step();
         if (!event) return fail(event.error());
-        return atnat::decode::dump_json(atnat::decode::to_json(*event));
+        return atnat::decode::dump_json(*event);
     }
-    void cancel() { session_.cancel(); }
-    std::string result() const { return atnat::decode::dump_json(atnat::decode::to_json(session_.result())); }
+    void cancel() { impl_->cancel(); }
+    std::string result() const { return atnat::decode::dump_json(impl_->result()); }
+    val image() const {
+        const std::span<const uint8_t> pixels = impl_->pixels();
+        return val(emscripten::typed_memory_view(pixels.size(), pixels.data()));
+    }
 
 private:
-    Session session_;
+    struct Base {
+        virtual ~Base() = default;
+        virtual bool done() const = 0;
+        virtual atnat::Result<nlohmann::json> step() = 0;
+        virtual void cancel() = 0;
+        virtual nlohmann::json result() const = 0;
+        virtual std::span<const uint8_t> pixels() const = 0;
+    };
+    template <class S>
+    struct Impl final : Base {
+        explicit Impl(S s) : session(std::move(s)) {}
+        bool done() const override { return session.done(); }
+        atnat::Result<nlohmann::json> step() override {
+            auto event = session.step();
+            if (!event) return atnat::make_error(event.error());
+            return atnat::decode::to_json(*event);
+        }
+        void cancel() override { session.cancel(); }
+        nlohmann::json result() const override { return atnat::decode::to_json(session.result()); }
+        std::span<const uint8_t> pixels() const override {
+            if constexpr (requires { session.pixels(); }) {
+                return session.pixels();
+            } else {
+                return {};
+            }
+        }
+        S session;
+    };
+    std::unique_ptr<Base> impl_;
 };
-using JsTextSession = JsStepSession<atnat::decode::GenerationSession>;
-using JsNatSession = JsStepSession<atnat::decode::NatSession>;
-using JsHybridSession = JsStepSession<atnat::decode::HybridSession>;
 
 // An autoregressive text model (arch "gpt"). JS: `const m = new module.TextModel(weightFile)`.
 class JsTextModel {
@@ -134,13 +165,23 @@ public:
             .dump();
     }
 
-    // request: the JSON documented in core/decode/report.hpp.
-    JsTextSession* start(const std::string& request_json) const {
-        auto request = atnat::decode::request_from_json_text(request_json);
+    // request: the generate request (core/decode/text_model.hpp) as JSON (core/decode/request.hpp).
+    JsSession* start(const std::string& request_json) const {
+        auto request = atnat::decode::request_from_json_text<atnat::decode::GenerateRequest>(request_json);
         if (!request) return fail(request.error());
         auto session = atnat::decode::start_generation(model_, *request);
         if (!session) return fail(session.error());
-        return new JsTextSession(std::move(*session));
+        return new JsSession(std::move(*session));
+    }
+
+    // A poem request (core/decode/poem_plan.hpp: prompt, form, constraints, acrostic, blank_text, layout,
+    // length) planned for this model: the generate request that honours it (its prompt, form, constraints).
+    std::string plan(const std::string& request_json) const {
+        auto poem = atnat::decode::request_from_json_text<atnat::decode::PoemRequest>(request_json);
+        if (!poem) return fail(poem.error());
+        auto request = atnat::decode::at_request_for(model_, *poem);
+        if (!request) return fail(request.error());
+        return atnat::decode::dump_json(atnat::decode::to_json(*request));
     }
 
     std::string score(const std::string& text, const std::string& form) {
@@ -179,103 +220,25 @@ public:
         for (const auto& [name, id] : model_.forms) forms.push_back(name);
         return nlohmann::json{{"forms", forms}, {"default_form", model_.default_form()}}.dump();
     }
-    // request: the NAT JSON documented in core/decode/nat_report.hpp.
-    JsNatSession* start(const std::string& request_json) const {
-        auto request = atnat::decode::nat_request_from_json_text(request_json);
+    // request: the NAT request (core/decode/poem_plan.hpp) as JSON (core/decode/request.hpp).
+    JsSession* start(const std::string& request_json) const {
+        auto request = atnat::decode::request_from_json_text<atnat::decode::NatRequest>(request_json);
         if (!request) return fail(request.error());
         auto session = atnat::decode::NatSession::create(model_, *request);
         if (!session) return fail(session.error());
-        return new JsNatSession(std::move(*session));
+        return new JsSession(std::move(*session));
     }
-    JsHybridSession* start_hybrid(const JsTextModel& at, const std::string& request_json) const {
-        auto request = atnat::decode::nat_request_from_json_text(request_json);
+    JsSession* start_hybrid(const JsTextModel& at, const std::string& request_json) const {
+        auto request = atnat::decode::request_from_json_text<atnat::decode::NatRequest>(request_json);
         if (!request) return fail(request.error());
         auto session = atnat::decode::HybridSession::create(at.model(), model_, *request);
         if (!session) return fail(session.error());
-        return new JsHybridSession(std::move(*session));
+        return new JsSession(std::move(*session));
     }
 
 private:
     explicit JsNatModel(atnat::decode::NatModel m) : model_(std::move(m)) {}
     atnat::decode::NatModel model_;
-};
-
-// Image requests from JS: {"class": 7, "seed": 1, "temperature": 1.0, "greedy": false} (+ "method" or
-// "steps").
-atnat::Result<atnat::decode::PixelSampling> sampling_from_json(const nlohmann::json& j) {
-    using atnat::make_error;
-    if (!j.is_object()) return make_error("image request: not a JSON object");
-    for (const char* key : {"class", "seed", "temperature"}) {
-        if (j.contains(key) && !j[key].is_number()) {
-            return make_error(std::string("image request: \"") + key + "\" must be a number");
-        }
-    }
-    const double cls = j.value("class", 0.0), seed = j.value("seed", 1.0);
-    if (cls != double(int(cls))) return make_error("image request: \"class\" must be an integer");
-    if (!(seed >= 0 && seed <= 9007199254740991.0 && seed == double(uint64_t(seed)))) {
-        return make_error("image request: \"seed\" must be a whole number >= 0");
-    }
-    if (j.contains("greedy") && !j["greedy"].is_boolean()) {
-        return make_error("image request: \"greedy\" must be true or false");
-    }
-    atnat::decode::PixelSampling s;
-    s.cls = int(cls);
-    s.seed = uint64_t(seed);
-    s.temperature = float(j.value("temperature", 1.0));
-    s.greedy = j.value("greedy", false);
-    return s;
-}
-
-// The levels of an image as a Uint8Array view into the wasm heap (valid until the session steps again).
-val image_view(const std::vector<uint8_t>& image) {
-    return val(emscripten::typed_memory_view(image.size(), image.data()));
-}
-
-std::string stats_json(const atnat::decode::PixelStats& st) {
-    return nlohmann::json{{"forward_passes", st.forward_passes},
-                          {"row_updates", st.row_updates},
-                          {"pixel_updates", st.pixel_updates},
-                          {"positions", st.positions},
-                          {"ms", st.ms}}
-        .dump();
-}
-
-// PixelCNN painting in raster order. JS: `while (!s.done()) { s.step_row(); paint(s.image()) }`.
-class JsRasterSession {
-public:
-    explicit JsRasterSession(atnat::decode::RasterSampler sampler) : sampler_(std::move(sampler)) {}
-    bool done() const { return sampler_.done(); }
-    // Samples up to the end of the current row; returns {"begin", "end"}: the raster indices written.
-    std::string step_row() { return range_json(sampler_.step_row()); }
-    // Samples the next pixels (1..n) in raster order; the naive sampler steps one pixel at a time so a
-    // cancel can land between its full forward passes.
-    std::string step(int n) { return range_json(sampler_.step(size_t(std::clamp(n, 1, 1 << 20)))); }
-    val image() const { return image_view(sampler_.image_vector()); }
-    std::string stats() const { return stats_json(sampler_.stats()); }
-
-private:
-    static std::string range_json(atnat::decode::PixelRange range) {
-        return nlohmann::json{{"begin", range.begin}, {"end", range.end}}.dump();
-    }
-    atnat::decode::RasterSampler sampler_;
-};
-
-// pixnat's K parallel passes. JS: `while (!s.done()) { s.step(); paint(s.tokens()) }`.
-class JsMaskSession {
-public:
-    explicit JsMaskSession(atnat::decode::MaskPredictSampler sampler) : sampler_(std::move(sampler)) {}
-    bool done() const { return sampler_.done(); }
-    // One parallel pass; returns {"step", "revealed", "still_masked"}.
-    std::string step() {
-        const auto st = sampler_.step();
-        return nlohmann::json{{"step", st.step}, {"revealed", st.revealed}, {"still_masked", st.still_masked}}
-            .dump();
-    }
-    val tokens() const { return image_view(sampler_.tokens_vector()); }  // a level, or levels (= masked)
-    std::string stats() const { return stats_json(sampler_.stats()); }
-
-private:
-    atnat::decode::MaskPredictSampler sampler_;
 };
 
 std::string image_model_info(const auto& config, int steps_max) {
@@ -296,21 +259,13 @@ public:
         return new JsPixelCNN(std::move(*model));
     }
     std::string info() const { return image_model_info(model_.config(), 0); }
-    // request: {"class", "seed", "temperature", "greedy", "method": "naive" | "cached"}
-    JsRasterSession* start(const std::string& request) const {
-        const auto parsed = atnat::io::parse_json(request, "image request");
-        if (!parsed) return fail(parsed.error());
-        const nlohmann::json& j = *parsed;
-        const auto sampling = sampling_from_json(j);
-        if (!sampling) return fail(sampling.error());
-        if (j.contains("method") && !j["method"].is_string()) {
-            return fail("image request: \"method\" must be \"naive\" or \"cached\"");
-        }
-        const auto method = atnat::decode::parse_raster_method(j.value("method", std::string("cached")));
-        if (!method) return fail(method.error());
-        auto sampler = atnat::decode::RasterSampler::create(model_, *method, *sampling);
+    // request: the image request (core/decode/pixels.hpp) as JSON: class, seed, temperature, greedy, method.
+    JsSession* start(const std::string& request_json) const {
+        auto request = atnat::decode::request_from_json_text<atnat::decode::ImageRequest>(request_json);
+        if (!request) return fail(request.error());
+        auto sampler = atnat::decode::RasterSampler::create(model_, request->method, request->sampling);
         if (!sampler) return fail(sampler.error());
-        return new JsRasterSession(std::move(*sampler));
+        return new JsSession(std::move(*sampler));
     }
 
 private:
@@ -327,19 +282,15 @@ public:
         return new JsPixNAT(std::move(*model));
     }
     std::string info() const { return image_model_info(model_.config(), atnat::decode::kMaxMaskSteps); }
-    // request: {"class", "seed", "temperature", "greedy", "steps": 1..16}
-    JsMaskSession* start(const std::string& request) const {
-        const auto parsed = atnat::io::parse_json(request, "image request");
-        if (!parsed) return fail(parsed.error());
-        const nlohmann::json& j = *parsed;
-        const auto sampling = sampling_from_json(j);
-        if (!sampling) return fail(sampling.error());
-        const auto steps_json = j.contains("steps") ? j["steps"] : nlohmann::json(8);
-        if (!steps_json.is_number_integer()) return fail("image request: \"steps\" must be an integer");
-        const int steps = int(std::clamp<int64_t>(steps_json.get<int64_t>(), -1, 1000));
-        auto sampler = atnat::decode::MaskPredictSampler::create(model_, steps, *sampling);
+    // request: the image request (core/decode/pixels.hpp) as JSON: class, seed, temperature, greedy, steps,
+    // gumbel.
+    JsSession* start(const std::string& request_json) const {
+        auto request = atnat::decode::request_from_json_text<atnat::decode::ImageRequest>(request_json);
+        if (!request) return fail(request.error());
+        auto sampler = atnat::decode::MaskPredictSampler::create(model_, request->steps, request->sampling,
+                                                                 request->gumbel);
         if (!sampler) return fail(sampler.error());
-        return new JsMaskSession(std::move(*sampler));
+        return new JsSession(std::move(*sampler));
     }
 
 private:
@@ -382,6 +333,7 @@ EMSCRIPTEN_BINDINGS(atnat) {
         .constructor(&JsTextModel::create, emscripten::allow_raw_pointers())
         .function("info", &JsTextModel::info)
         .function("start", &JsTextModel::start, emscripten::allow_raw_pointers())
+        .function("plan", &JsTextModel::plan)
         .function("score", &JsTextModel::score)
         .function("metrics", &JsTextModel::metrics);
     emscripten::class_<JsNatModel>("NatModel")
@@ -389,38 +341,18 @@ EMSCRIPTEN_BINDINGS(atnat) {
         .function("info", &JsNatModel::info)
         .function("start", &JsNatModel::start, emscripten::allow_raw_pointers())
         .function("start_hybrid", &JsNatModel::start_hybrid, emscripten::allow_raw_pointers());
-    emscripten::class_<JsNatSession>("NatSession")
-        .function("done", &JsNatSession::done)
-        .function("step", &JsNatSession::step)
-        .function("cancel", &JsNatSession::cancel)
-        .function("result", &JsNatSession::result);
-    emscripten::class_<JsHybridSession>("HybridSession")
-        .function("done", &JsHybridSession::done)
-        .function("step", &JsHybridSession::step)
-        .function("cancel", &JsHybridSession::cancel)
-        .function("result", &JsHybridSession::result);
-    emscripten::class_<JsTextSession>("TextSession")
-        .function("done", &JsTextSession::done)
-        .function("step", &JsTextSession::step)
-        .function("cancel", &JsTextSession::cancel)
-        .function("result", &JsTextSession::result);
+    emscripten::class_<JsSession>("Session")
+        .function("done", &JsSession::done)
+        .function("step", &JsSession::step)
+        .function("cancel", &JsSession::cancel)
+        .function("result", &JsSession::result)
+        .function("image", &JsSession::image);
     emscripten::class_<JsPixelCNN>("PixelCNN")
         .constructor(&JsPixelCNN::create, emscripten::allow_raw_pointers())
         .function("info", &JsPixelCNN::info)
         .function("start", &JsPixelCNN::start, emscripten::allow_raw_pointers());
-    emscripten::class_<JsRasterSession>("RasterSession")
-        .function("done", &JsRasterSession::done)
-        .function("step_row", &JsRasterSession::step_row)
-        .function("step", &JsRasterSession::step)
-        .function("image", &JsRasterSession::image)
-        .function("stats", &JsRasterSession::stats);
     emscripten::class_<JsPixNAT>("PixNAT")
         .constructor(&JsPixNAT::create, emscripten::allow_raw_pointers())
         .function("info", &JsPixNAT::info)
         .function("start", &JsPixNAT::start, emscripten::allow_raw_pointers());
-    emscripten::class_<JsMaskSession>("MaskSession")
-        .function("done", &JsMaskSession::done)
-        .function("step", &JsMaskSession::step)
-        .function("tokens", &JsMaskSession::tokens)
-        .function("stats", &JsMaskSession::stats);
 }

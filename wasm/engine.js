@@ -29,8 +29,12 @@ export class Engine {
     try {
       const info = JSON.parse(weights.info());
       const model = { info };
-      const make = handleMakers[info.arch];
-      if (make) Object.assign(model, make(this.module, weights, info));
+      const handle = HANDLES[info.arch];
+      if (handle) {
+        const [kind, cls] = handle;
+        model[kind] = new this.module[cls](weights);
+        Object.assign(info, JSON.parse(model[kind].info()));
+      }
       this.models.set(name, model);
       return info;
     } finally {
@@ -118,79 +122,52 @@ export async function createEngine(createModule, wasmBinary) {
   return new Engine(module);
 }
 
-// arch -> (module, weights, info) => handles to keep; info may be extended with the handle's own facts.
-const handleMakers = {
-  gpt(module, weights, info) {
-    const text = new module.TextModel(weights);
-    Object.assign(info, JSON.parse(text.info()));
-    return { text };
-  },
-  cmlm(module, weights, info) {
-    const nat = new module.NatModel(weights);
-    Object.assign(info, JSON.parse(nat.info()));
-    return { nat };
-  },
-  pixelcnn(module, weights, info) {
-    const pixels = new module.PixelCNN(weights);
-    Object.assign(info, JSON.parse(pixels.info()));
-    return { pixels };
-  },
-  pixnat(module, weights, info) {
-    const pixels = new module.PixNAT(weights);
-    Object.assign(info, JSON.parse(pixels.info()));
-    return { pixels };
-  },
+// arch -> [the kind of work its handle does (engine.model(name, kind)), its Embind class in wasm/bindings.cpp].
+const HANDLES = {
+  gpt: ['text', 'TextModel'],
+  cmlm: ['nat', 'NatModel'],
+  pixelcnn: ['pixels', 'PixelCNN'],
+  pixnat: ['pixels', 'PixNAT'],
 };
 
-// Steps a C++ session to the end: yields each step's event, then the result. Returning early (a cancel)
-// runs the finally block, which frees the session.
+// Steps a C++ session to the end (every generator, text or image, is one Session class in wasm/bindings.cpp):
+// yields each step's event, then the result. An image session's events carry a copy of the image so far
+// (`image`). Returning early (a cancel) runs the finally block, which frees the session.
 function* stepSession(session) {
   try {
-    while (!session.done()) yield JSON.parse(session.step());
+    while (!session.done()) {
+      const event = JSON.parse(session.step());
+      const image = session.image();
+      if (image.length) event.image = image.slice();
+      yield event;
+    }
     yield JSON.parse(session.result());
   } finally {
     session.delete();
   }
 }
 
-// Paints one image. PixelCNN (request.method "naive" | "cached"): 'rows' events in raster order (cached: one
-// per image row; naive: one per pixel, since each is a full forward pass). pixnat (request.steps = K): one
-// 'pass' event per parallel pass, masked pixels = levels. Each event carries a copy of the image so far and
-// `row_end` (the event completes an image row, or a pass); the last event is the result with the stats.
-function* paint(model, request) {
-  const session = model.pixels.start(JSON.stringify(request));
-  const isRaster = model.info.arch === 'pixelcnn';
-  const onePixel = isRaster && request.method === 'naive';
-  try {
-    while (!session.done()) {
-      const step = JSON.parse(isRaster ? (onePixel ? session.step(1) : session.step_row()) : session.step());
-      const image = (isRaster ? session.image() : session.tokens()).slice();
-      const row_end = !isRaster || step.end % model.info.width === 0;
-      yield { type: isRaster ? 'rows' : 'pass', ...step, row_end, image };
-    }
-    const image = (isRaster ? session.image() : session.tokens()).slice();
-    yield { type: 'result', arch: model.info.arch, image, levels: model.info.levels,
-            width: model.info.width, height: model.info.height, ...JSON.parse(session.stats()) };
-  } finally {
-    session.delete();
-  }
-}
-
 const builtinTasks = {
-  // Images: see paint(). Request: {model, class, seed, temperature, greedy, method | steps, delay_ms}.
-  // delay_ms (0..2000) pauses after each step so a person can watch the painting; timings exclude it.
+  // One image. PixelCNN (request.method "naive" | "cached"): 'rows' events in raster order (cached: one per
+  // image row; naive: one per pixel, since each is a full forward pass). pixnat (request.steps = K): one
+  // 'pass' event per parallel pass, masked pixels = levels. Each event carries the image so far and `row_end`
+  // (the event completes an image row, or a pass); the result carries the image and the stats.
+  // Request: the image request of core/decode/pixels.hpp (class, seed, temperature, greedy, method, steps,
+  // gumbel) + model and delay_ms (0..2000: a pause after each row or pass so a person can watch the painting;
+  // timings exclude it).
   async *paint(engine, { model, delay_ms: delay = 0, ...request }) {
-    engine.model(model, 'pixels');  // a clear error if this model cannot paint
+    const pixels = engine.model(model, 'pixels');  // a clear error if this model cannot paint
     if (!(delay >= 0 && delay <= 2000)) throw new Error('atnat: delay_ms must be between 0 and 2000');
-    for (const event of paint(engine.model(model), request)) {
+    for (const event of stepSession(pixels.start(JSON.stringify(request)))) {
       yield event;
       if (delay > 0 && event.row_end) await new Promise((resolve) => setTimeout(resolve, delay));
     }
   },
 
-  // Text from either kind of model. AT ("gpt"): token (or beam) events, then the result; request as in
-  // core/decode/report.hpp. NAT ("cmlm"): a length event, one event per parallel pass, then the result;
-  // request as in core/decode/nat_report.hpp.
+  // Text from either kind of model. AT ("gpt"): token (or beam) events, then the result; NAT ("cmlm"): a
+  // length event, one event per parallel pass, then the result. Requests: the generate request
+  // (core/decode/text_model.hpp) or the NAT request (core/decode/poem_plan.hpp); events and results:
+  // core/decode/report.hpp.
   async *generate(engine, { model, ...request }) {
     const loaded = engine.model(model);
     if (!loaded.text && !loaded.nat) throw new Error(`atnat: model "${model}" (${loaded.info.arch}) does not write text`);
@@ -200,6 +177,12 @@ const builtinTasks = {
   // Speculative decoding: the NAT model drafts, the AT model verifies; the result equals AT greedy.
   async *hybrid(engine, { model, at, ...request }) {
     yield* stepSession(engine.model(model, 'nat').start_hybrid(engine.model(at, 'text'), JSON.stringify(request)));
+  },
+
+  // A poem request (prompt, form, constraints, acrostic, blank_text, layout, length) planned by the core for an
+  // AT model: the generate request's prompt, form and constraints (forced tokens) that honour it.
+  async *plan(engine, { model, ...request }) {
+    yield JSON.parse(engine.model(model, 'text').plan(JSON.stringify(request)));
   },
 
   // The comparison metrics of a poem under an AT model: its perplexity, repetition rate, form check.

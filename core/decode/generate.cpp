@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "core/ops/ops.hpp"
 
@@ -14,64 +13,23 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-double to_ms(Clock::duration d) {
-    return std::chrono::duration<double, std::milli>(d).count();
+PickerSettings picker_settings(const DecodeOptions& o) {
+    PickerSettings s;
+    s.sample = o.strategy == Strategy::sample;
+    s.sampling = o;
+    s.repetition_penalty = o.repetition_penalty;
+    s.forced = o.forced;
+    s.eos = o.eos;
+    s.banned = o.banned;
+    s.top_n = o.top_n;
+    s.seed = o.seed;
+    return s;
 }
 
-TokenRecord make_record(const io::Tokenizer& tok, int32_t id, std::span<const float> dist, bool forced,
-                        size_t top_n, std::vector<int32_t>& order, std::vector<float>& values,
-                        bool log_domain) {
-    TokenRecord r;
-    r.id = id;
-    r.text = tok.token_text(id);
-    r.prob = log_domain ? std::exp(dist[size_t(id)]) : dist[size_t(id)];
-    r.forced = forced;
-    const size_t n = std::min(top_n, dist.size());
-    if (n > 0) {
-        ops::top_k(dist.data(), dist.size(), n, order.data(), values.data());
-        r.top.reserve(n);
-        for (size_t i = 0; i < n; ++i)
-            r.top.push_back(
-                {order[i], tok.token_text(order[i]), log_domain ? std::exp(values[i]) : values[i]});
-    }
-    return r;
-}
-
-const char* strategy_name(Strategy s) {
-    switch (s) {
-        case Strategy::greedy:
-            return "greedy";
-        case Strategy::sample:
-            return "sample";
-        case Strategy::beam:
-            return "beam";
-    }
-    return "?";
-}
-
-const char* stop_reason_name(StopReason r) {
-    switch (r) {
-        case StopReason::none:
-            return "none";
-        case StopReason::eos:
-            return "eos";
-        case StopReason::max_tokens:
-            return "max_tokens";
-        case StopReason::context_full:
-            return "context_full";
-        case StopReason::cancelled:
-            return "cancelled";
-        case StopReason::error:
-            return "error";
-    }
-    return "?";
-}
-
-std::optional<Strategy> parse_strategy(std::string_view name) {
-    for (Strategy s : {Strategy::greedy, Strategy::sample, Strategy::beam}) {
-        if (name == strategy_name(s)) return s;
-    }
-    return std::nullopt;
+std::span<const Choice<Strategy>> choices(Strategy) {
+    static constexpr Choice<Strategy> kNames[] = {
+        {Strategy::greedy, "greedy"}, {Strategy::sample, "sample"}, {Strategy::beam, "beam"}};
+    return kNames;
 }
 
 Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageModel> model,
@@ -94,27 +52,20 @@ Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageMode
         return make_error("max_tokens = " + std::to_string(o.max_tokens) + " is outside [1, " +
                           std::to_string(C) + "] (the model's context)");
     }
-    if (Status s = check_repetition_penalty(o.repetition_penalty); !s) return make_error(s.error());
-    if (o.strategy == Strategy::sample) {
-        if (Status s = check(SamplingParams{o.temperature, o.top_k, o.top_p}); !s)
-            return make_error(s.error());
-    }
+    auto picker = TokenPicker::create(V, picker_settings(o));  // sampling settings, eos, forced ids
+    if (!picker) return make_error(picker.error());
     if (o.strategy == Strategy::beam) {
         if (o.beam_width < 1 || o.beam_width > 8) {
             return make_error("beam = " + std::to_string(o.beam_width) + " is outside [1, 8]");
         }
         if (!std::isfinite(o.length_penalty)) return make_error("length_penalty must be a finite number");
     }
-    if (o.eos < -1 || o.eos >= int32_t(V))
-        return make_error("generate: eos id " + std::to_string(o.eos) + " is outside the vocabulary");
     for (const auto& [pos, tok] : o.forced) {
         if (pos < prompt.size() || pos >= C) {
             return make_error("forced token at sequence position " + std::to_string(pos) +
                               " is outside the positions to generate [" + std::to_string(prompt.size()) +
                               ", " + std::to_string(C) + ")");
         }
-        if (tok < 0 || size_t(tok) >= V)
-            return make_error("forced token id " + std::to_string(tok) + " is outside the vocabulary");
     }
     o.top_n = std::min(o.top_n, V);
 
@@ -126,12 +77,12 @@ Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageMode
     const size_t width = o.strategy == Strategy::beam ? size_t(o.beam_width) : 1;
     for (size_t i = 1; i < width; ++i) s.models_.push_back(s.models_[0]->fork());
     s.tokenizer_ = std::move(tokenizer);
-    s.rng_ = Pcg32(o.seed);
-    s.x_.resize(V);
-    s.values_.resize(V);
-    s.order_.resize(V);
-    s.seen_.assign(V, 0);
-    s.beam_logprobs_.resize(width * V);
+    s.picker_ = std::move(*picker);
+    if (o.strategy == Strategy::beam) {
+        s.values_.resize(V);
+        s.order_.resize(V);
+        s.beam_logprobs_.resize(width * V);
+    }
     s.history_.reserve(C);
     s.generated_.reserve(C);
     s.result_.strategy = o.strategy;
@@ -147,8 +98,8 @@ Result<GenerationSession> GenerationSession::create(std::unique_ptr<LanguageMode
 
 Result<StepEvent> GenerationSession::step() {
     if (done())
-        return make_error(std::string("generate: the session is done (") +
-                          stop_reason_name(result_.stop_reason) + ")");
+        return make_error(std::string("generate: the session is done (") + name_of(result_.stop_reason) +
+                          ")");
     const auto t0 = Clock::now();
     const bool first = !started_;
     auto ev = options_.strategy == Strategy::beam ? step_beam() : step_single();
@@ -166,6 +117,7 @@ Result<StepEvent> GenerationSession::step() {
 void GenerationSession::cancel() {
     if (done()) return;
     if (options_.strategy == Strategy::beam && started_) {
+        list_candidates();
         if (const Hypothesis* best = best_beam()) set_generated(best->records, best->logprob);
     }
     finish(StopReason::cancelled);
@@ -210,44 +162,22 @@ double GenerationSession::normalised(double logprob, size_t length) const {
     return alpha == 1.0 ? logprob / double(length) : logprob / std::pow(double(length), alpha);
 }
 
-// True if <eos> may not be chosen at sequence position `pos`: a forced token still lies ahead, so ending
-// here would drop a constraint (the last line of an acrostic, the rest of a blank text).
-bool GenerationSession::eos_blocked(size_t pos) const {
-    return options_.eos >= 0 && options_.forced.upper_bound(pos) != options_.forced.end();
-}
-
 // ---------------------------------------------------------------------------------- greedy and sampling
 Result<StepEvent> GenerationSession::step_single() {
     auto logits = advance(*models_[0], generated_);
     if (!logits) return fail(logits.error());
     if (!started_) history_ = prompt_;
     started_ = true;
-    const size_t V = vocab_, pos = prompt_.size() + generated_.size();
-    std::span<float> x(x_.data(), V), lp(beam_logprobs_.data(), V);
-    std::copy(logits->begin(), logits->end(), x.begin());
-    apply_repetition_penalty(x, history_, options_.repetition_penalty, seen_);
-    std::copy(x.begin(), x.end(), lp.begin());
-    ops::log_softmax(lp.data(), V);  // the model's log-probabilities (for result.logprob)
-
-    const auto forced = options_.forced.find(pos);
-    const bool is_forced = forced != options_.forced.end();
-    if (eos_blocked(pos)) x[size_t(options_.eos)] = std::numeric_limits<float>::lowest();
-    int32_t id = 0;
-    if (options_.strategy == Strategy::greedy) {
-        id = is_forced ? forced->second : int32_t(ops::argmax(x.data(), V));
-        ops::softmax(x.data(), V, nullptr);
-    } else {
-        sampling_distribution(x, {options_.temperature, options_.top_k, options_.top_p}, order_, values_);
-        id = is_forced ? forced->second : int32_t(draw(x, rng_.uniform()));  // forced positions draw nothing
-    }
+    const Pick pick = picker_.pick(*logits, prompt_.size() + generated_.size(), history_);
+    const int32_t id = pick.id;
     StepEvent ev;
     ev.kind = StepEvent::Kind::token;
     ev.index = generated_.size();
-    ev.token = make_record(*tokenizer_, id, x, is_forced, options_.top_n, order_, values_);
+    ev.token = picker_.record(*tokenizer_, pick);
     generated_.push_back(id);
     history_.push_back(id);
     result_.tokens.push_back(ev.token);
-    result_.logprob += lp[size_t(id)];
+    result_.logprob += pick.logprob;
     result_.score = normalised(result_.logprob, generated_.size());
     result_.completion = tokenizer_->decode(generated_);
     result_.text = info_.text + result_.completion;
@@ -283,7 +213,21 @@ const GenerationSession::Hypothesis* GenerationSession::best_beam() const {
     return best;
 }
 
+void GenerationSession::list_candidates() {
+    result_.candidates.clear();
+    for (const auto* list : {&finished_, &live_}) {
+        for (const Hypothesis& h : *list) {
+            const bool ended = !h.tokens.empty() && h.tokens.back() == options_.eos;
+            result_.candidates.push_back({h.tokens, tokenizer_->decode(h.tokens), h.logprob,
+                                          normalised(h.logprob, h.tokens.size()), ended});
+        }
+    }
+    std::stable_sort(result_.candidates.begin(), result_.candidates.end(),
+                     [](const BeamCandidate& a, const BeamCandidate& b) { return a.score > b.score; });
+}
+
 void GenerationSession::finish_beam(StopReason limit_reason) {
+    list_candidates();
     const Hypothesis* best = best_beam();
     if (!best) {
         finish(limit_reason);
@@ -305,21 +249,18 @@ Result<StepEvent> GenerationSession::step_beam() {
     };
     std::vector<Candidate> candidates;
     const size_t pos = prompt_.size() + live_[0].tokens.size();  // live hypotheses all have the same length
-    const auto forced = options_.forced.find(pos);
+    const std::optional<int32_t> forced = picker_.forced_at(pos);
     const size_t k = std::min(2 * W, V);
     for (size_t b = 0; b < live_.size(); ++b) {
         Hypothesis& h = live_[b];
         auto logits = advance(*models_[h.state], h.tokens);
         if (!logits) return fail(logits.error());
         std::span<float> lp(beam_logprobs_.data() + b * V, V);
-        std::copy(logits->begin(), logits->end(), lp.begin());
         history_.assign(prompt_.begin(), prompt_.end());
         history_.insert(history_.end(), h.tokens.begin(), h.tokens.end());
-        apply_repetition_penalty(lp, history_, options_.repetition_penalty, seen_);
-        ops::log_softmax(lp.data(), V);
-        if (eos_blocked(pos)) lp[size_t(options_.eos)] = std::numeric_limits<float>::lowest();
-        if (forced != options_.forced.end()) {
-            candidates.push_back({h.logprob + lp[size_t(forced->second)], b, forced->second});
+        picker_.log_probs(*logits, pos, history_, lp);
+        if (forced) {
+            candidates.push_back({h.logprob + lp[size_t(*forced)], b, *forced});
         } else {
             ops::top_k(lp.data(), V, k, order_.data(), values_.data());
             for (size_t i = 0; i < k; ++i) candidates.push_back({h.logprob + values_[i], b, order_[i]});
@@ -339,10 +280,9 @@ Result<StepEvent> GenerationSession::step_beam() {
         if (is_eos && rank >= W) continue;  // an eos ranked below the beam width is not a hypothesis
         Hypothesis n{h.tokens, h.records, c.score, 0};
         n.tokens.push_back(c.token);
-        n.records.push_back(make_record(*tokenizer_, c.token,
-                                        std::span<const float>(beam_logprobs_.data() + c.beam * V, V),
-                                        forced != options_.forced.end(), options_.top_n, order_, values_,
-                                        /*log_domain=*/true));
+        n.records.push_back(picker_.record(*tokenizer_, c.token,
+                                           std::span<const float>(beam_logprobs_.data() + c.beam * V, V),
+                                           forced.has_value()));
         if (is_eos) {
             finished_.push_back(std::move(n));
         } else {

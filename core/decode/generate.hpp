@@ -8,9 +8,9 @@
 // step() does one unit of work: the first call prefills the prompt and picks the first token; each later call
 // feeds the previous token and picks the next (beam: advances every live hypothesis by one token). A token is
 // fed to the model only when a next one is wanted, so a run of n tokens costs 1 prefill + n-1 steps.
-// Stop reasons: eos (the eos token was produced; it is the last record), max_tokens, context_full (the
-// sequence reached the model's context), cancelled (cancel() by the caller), error (the model failed; step()
-// returned it).
+// Stop reasons (session.hpp): eos (the eos token was produced; it is the last record), max_tokens,
+// context_full (the sequence reached the model's context), cancelled (cancel() by the caller), error (the
+// model failed; step() returned it).
 //
 // Beam search: one LanguageModel per hypothesis (the session's model + width-1 forks made at create()).
 // Every step each live hypothesis proposes its 2·width best tokens; candidates are ranked by summed log-prob;
@@ -34,35 +34,30 @@
 #include <vector>
 
 #include "core/decode/language_model.hpp"
-#include "core/decode/rng.hpp"
+#include "core/decode/picker.hpp"
 #include "core/decode/sampling.hpp"
+#include "core/decode/session.hpp"
 #include "core/io/tokenizer.hpp"
 #include "core/status.hpp"
 
 namespace atnat::decode {
 
 enum class Strategy { greedy, sample, beam };
-enum class StopReason { none, eos, max_tokens, context_full, cancelled, error };
+std::span<const Choice<Strategy>> choices(Strategy);  // "greedy", "sample", "beam"
 
-const char* strategy_name(Strategy s);  // "greedy", "sample", "beam"
-const char* stop_reason_name(
-    StopReason r);  // "none", "eos", "max_tokens", "context_full", "cancelled", "error"
-std::optional<Strategy> parse_strategy(std::string_view name);
-
-struct DecodeOptions {
+// The sampling settings (temperature, top_k, top_p: sampling.hpp) are used by strategy sample only.
+struct DecodeOptions : SamplingParams {
     Strategy strategy = Strategy::greedy;
-    float temperature = 1.f;         // sample: > 0
-    int32_t top_k = 0;               // sample: >= 0, 0 = off
-    float top_p = 1.f;               // sample: (0, 1], 1 = off
     float repetition_penalty = 1.f;  // > 0, 1 = off; applied to every token of the sequence (prompt included)
     int32_t beam_width = 4;          // beam: 1 .. 8
     float length_penalty = 1.f;      // beam: α in Σ log p / len^α
     uint64_t seed = 0;               // sample: Pcg32(seed)
     size_t max_tokens = 0;           // 1 .. context: tokens to generate at most (the eos included)
     std::map<size_t, int32_t>
-        forced;        // absolute sequence position -> token (prompt.size() <= position < context)
-    int32_t eos = -1;  // the stop token; -1 = none
-    size_t top_n = 5;  // alternatives recorded per token
+        forced;                   // absolute sequence position -> token (prompt.size() <= position < context)
+    int32_t eos = -1;             // the stop token; -1 = none
+    std::vector<int32_t> banned;  // ids never picked (the picker's rule 3), e.g. a g2p model's letters
+    size_t top_n = 5;             // alternatives recorded per token
 };
 
 // What the caller knows about the prompt, echoed in the result.
@@ -71,32 +66,8 @@ struct PromptInfo {
     std::vector<std::string> unknown_chars;  // characters that became <unk>
 };
 
-struct TokenProb {
-    int32_t id = 0;
-    std::string text;
-    float prob = 0.f;
-};
-
-struct TokenRecord {
-    int32_t id = 0;
-    std::string text;  // the token as spelled (specials too, e.g. "<eos>")
-    // Probability of this token under the distribution it was chosen from: greedy and beam: softmax of the
-    // (repetition-penalised) logits; sample: after temperature, top-k and top-p. Forced tokens: the same
-    // distribution's probability of the forced token (0 if filtered out).
-    float prob = 0.f;
-    bool forced = false;
-    std::vector<TokenProb> top;  // the top_n of that distribution, most probable first
-};
-
-// The record of token `id` chosen from `dist` (probabilities; log-probabilities with log_domain): its
-// probability and the top_n (at most dist.size()) of dist. order and values: scratch of dist.size().
-// Every text decoder makes its records with it (greedy, sampling, beam, mask-predict, the hybrid).
-TokenRecord make_record(const io::Tokenizer& tokenizer, int32_t id, std::span<const float> dist, bool forced,
-                        size_t top_n, std::vector<int32_t>& order, std::vector<float>& values,
-                        bool log_domain = false);
-
-// A duration in milliseconds (the sessions' result.ms).
-double to_ms(std::chrono::steady_clock::duration d);
+// The token picker of these options (picker.hpp): argmax for greedy and beam, a draw for sample.
+PickerSettings picker_settings(const DecodeOptions& options);
 
 struct StepEvent {
     enum class Kind { token, beam };
@@ -107,6 +78,15 @@ struct StepEvent {
     double score = 0.0;   // beam events: its normalised score
     size_t finished = 0;  // beam events: finished hypotheses so far
     bool done = false;    // the session finished with this step
+};
+
+// A beam hypothesis as the search left it (GenerateResult::candidates).
+struct BeamCandidate {
+    std::vector<int32_t> tokens;  // generated ids (an <eos> last if finished)
+    std::string text;             // decoded (specials omitted)
+    double logprob = 0.0;         // Σ log p
+    double score = 0.0;           // logprob / len^α
+    bool finished = false;        // ended with <eos>
 };
 
 struct GenerateResult {
@@ -128,6 +108,7 @@ struct GenerateResult {
     double score = 0.0;  // beam: logprob / len^α; otherwise logprob / len
     uint64_t seed = 0;
     std::vector<std::string> unknown_chars;
+    std::vector<BeamCandidate> candidates;  // beam: every finished and live hypothesis, best score first
 };
 
 class GenerationSession {
@@ -159,9 +140,9 @@ private:
     Result<StepEvent> step_beam();
     Result<std::span<const float>> advance(LanguageModel& model, const std::vector<int32_t>& generated);
     double normalised(double logprob, size_t length) const;
-    bool eos_blocked(size_t pos) const;
     double best_possible(const Hypothesis& h) const;
     const Hypothesis* best_beam() const;
+    void list_candidates();
     void finish(StopReason reason);
     void finish_beam(StopReason limit_reason);
     void set_generated(const std::vector<TokenRecord>& records, double logprob);
@@ -178,14 +159,12 @@ private:
     std::span<const float> logits_;  // single: the logits for the next pick (valid until the next model call)
     std::vector<int32_t> generated_;  // single
     std::vector<int32_t> history_;    // scratch: prompt + generated, for the repetition penalty
-    Pcg32 rng_;
+    TokenPicker picker_;
     std::vector<Hypothesis> live_, finished_;  // beam
     size_t beam_step_ = 0;
-    // scratch, vocab size (beam: width × vocab for the log-probs)
-    std::vector<float> x_;
+    // beam scratch: the candidates' top-k (vocab size), every hypothesis's log-probs (width × vocab)
     std::vector<float> values_;
     std::vector<int32_t> order_;
-    std::vector<uint8_t> seen_;
     std::vector<float> beam_logprobs_;
     GenerateResult result_;
     std::chrono::steady_clock::duration busy_{};

@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 
+#include "core/models/seq2seq.hpp"
 #include "core/models/transformer.hpp"
 #include "core/status.hpp"
 
@@ -60,6 +61,28 @@ public:
 private:
     std::shared_ptr<const models::Transformer> model_;
     models::TransformerState state_;
+};
+
+// The AT decoder of a models::Seq2Seq (g2p) as a LanguageModel, for the word already encoded in `state`:
+// every token goes through at_step (the GEMV path) on this object's own self-attention cache, while the
+// encoder memory and its cross K/V live in the state that every fork shares (beam search forks the cache
+// only). context() is T_max, the decoder's positions (<bos> at 0).
+class Seq2SeqLM final : public LanguageModel {
+public:
+    Seq2SeqLM(std::shared_ptr<const models::Seq2Seq> model, std::shared_ptr<models::Seq2SeqState> state);
+    size_t vocab_size() const override { return model_->config.vocab_size; }
+    size_t context() const override { return model_->config.max_phonemes; }
+    size_t length() const override { return cache_.length; }
+    void reset() override { cache_.length = 0; }
+    Result<std::span<const float>> prefill(std::span<const int32_t> tokens) override;
+    Result<std::span<const float>> step(int32_t token) override;
+    std::unique_ptr<LanguageModel> fork() const override;
+    Status copy_state_from(const LanguageModel& other) override;
+
+private:
+    std::shared_ptr<const models::Seq2Seq> model_;
+    std::shared_ptr<models::Seq2SeqState> state_;
+    models::AtCache cache_;
 };
 
 }  // namespace atnat::decode

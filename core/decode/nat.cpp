@@ -5,7 +5,6 @@
 #include <cmath>
 #include <limits>
 
-#include "core/decode/sampling.hpp"
 #include "core/ops/ops.hpp"
 
 namespace atnat::decode {
@@ -20,25 +19,6 @@ constexpr size_t kMaxTopN = 20;
 constexpr size_t kLengthCandidatesShown = 5;
 
 }  // namespace
-
-// --------------------------------------------------------------------------------------------- names
-const char* nat_stop_name(NatStop s) {
-    switch (s) {
-        case NatStop::none:
-            return "none";
-        case NatStop::length:
-            return "length";
-        case NatStop::eos:
-            return "eos";
-        case NatStop::max_tokens:
-            return "max_tokens";
-        case NatStop::cancelled:
-            return "cancelled";
-        case NatStop::error:
-            return "error";
-    }
-    return "?";
-}
 
 size_t remask_count(size_t m, size_t iterations, size_t t) {
     if (iterations == 0 || t >= iterations) return 0;
@@ -67,7 +47,7 @@ Result<NatModel> NatModel::load(std::vector<uint8_t> bytes) {
 }
 
 // ---------------------------------------------------------------------------------------------- plan
-Result<PoemPlan> plan_poem(const NatModel& model, const NatRequest& request) {
+Result<PoemPlan> plan_poem(const NatModel& model, const PoemRequest& request) {
     return plan_poem(model, PoemLimits{model.cmlm->max_len, model.cmlm->max_len_fixed}, request);
 }
 
@@ -82,10 +62,7 @@ Status check_nat_settings(const NatRequest& r, const PoemPlan& plan) {
         return Status::failure(std::string("length_beam = ") + std::to_string(r.length_beam) +
                                " needs predicted lengths (length \"auto\" in length mode), but the length "
                                "comes from " +
-                               length_source_name(plan.length_source));
-    if (r.sample) {
-        if (Status s = check(SamplingParams{r.temperature, r.top_k, r.top_p}); !s) return s;
-    }
+                               name_of(plan.length_source));
     if (r.top_n > kMaxTopN)
         return Status::failure("top_n = " + std::to_string(r.top_n) + " is outside [0, " +
                                std::to_string(kMaxTopN) + "]");
@@ -114,6 +91,20 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     auto form = model.form_id(plan.form);
     if (!form) return make_error("unknown form '" + plan.form + "' (known: " + model.form_names() + ")");
     const size_t V = cm.transformer.config.vocab_size;
+    PickerSettings picking;
+    picking.sample = settings.decoding == Decoding::sample;
+    picking.sampling = settings;
+    picking.top_n = settings.top_n;
+    picking.seed = settings.seed;
+    for (size_t id = 0; id < V;
+         ++id) {  // no specials in a poem (fixed mode: but <eos>), no ids without a token
+        const bool eos = int32_t(id) == model.tokenizer->eos();
+        if (id >= model.tokenizer->size() ||
+            (model.tokenizer->is_special(int32_t(id)) && !(eos && plan.mode == NatMode::fixed)))
+            picking.banned.push_back(int32_t(id));
+    }
+    auto picker = TokenPicker::create(V, std::move(picking));
+    if (!picker) return make_error(picker.error());
 
     NatSession s;
     s.cmlm_ = model.cmlm;
@@ -123,21 +114,11 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     s.form_token_ = *form;
     s.mask_ = model.mask;
     s.state_ = std::move(state);
-    s.rng_ = Pcg32(settings.seed);
-    s.x_.resize(V);
-    s.values_.resize(V);
-    s.order_.resize(V);
+    s.picker_ = std::move(*picker);
     s.lengths_.resize(cm.max_len + 1);
-    for (size_t id = 0; id < V;
-         ++id) {  // no specials in a poem (fixed mode: but <eos>), no ids without a token
-        const bool eos = int32_t(id) == model.tokenizer->eos();
-        if (id >= model.tokenizer->size() ||
-            (model.tokenizer->is_special(int32_t(id)) && !(eos && plan.mode == NatMode::fixed)))
-            s.banned_.push_back(int32_t(id));
-    }
     NatResult& r = s.result_;
     r.mode = plan.mode;
-    r.sample = settings.sample;
+    r.sample = settings.decoding == Decoding::sample;
     r.seed = settings.seed;
     r.unknown_chars = plan.unknown_chars;
     r.length_source = plan.length_source;
@@ -152,7 +133,7 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     } else {
         s.length_pending_ = true;
     }
-    if (!s.length_pending_ && s.candidates_[0].done) s.finish(NatStop::none);  // nothing to predict
+    if (!s.length_pending_ && s.candidates_[0].done) s.finish(StopReason::none);  // nothing to predict
     return s;
 }
 
@@ -188,8 +169,7 @@ void NatSession::add_candidate(size_t length) {
 
 Result<NatEvent> NatSession::step() {
     if (done())
-        return make_error(std::string("nat: the session is done (") + nat_stop_name(result_.stop_reason) +
-                          ")");
+        return make_error(std::string("nat: the session is done (") + name_of(result_.stop_reason) + ")");
     const auto t0 = Clock::now();
     auto ev = length_pending_ ? step_length() : step_pass();
     busy_ += Clock::now() - t0;
@@ -229,7 +209,7 @@ Result<NatEvent> NatSession::step_length() {
     length_pending_ = false;
     bool all_done = true;
     for (const Candidate& c : candidates_) all_done = all_done && c.done;
-    if (all_done) finish(NatStop::none);
+    if (all_done) finish(StopReason::none);
     return ev;
 }
 
@@ -240,31 +220,15 @@ Status NatSession::run_pass(Candidate& c, size_t t) {
     if (!logits) return Status::failure("nat: pass " + std::to_string(t) + ": " + logits.error());
     ++result_.forward_passes;
     const float* rows = logits->data();
-    std::span<float> x(x_.data(), V);
     for (size_t p : c.masked) {
-        const float* row = rows + (2 + p) * V;
-        std::copy(row, row + V, x.begin());
-        for (int32_t banned : banned_) x[size_t(banned)] = -std::numeric_limits<float>::infinity();
-        int32_t id = 0;
-        if (!settings_.sample) {
-            id = int32_t(ops::argmax(x.data(), V));
-            ops::softmax(x.data(), V, nullptr);
-        } else {
-            sampling_distribution(x, {settings_.temperature, settings_.top_k, settings_.top_p}, order_,
-                                  values_);
-            id = int32_t(draw(x, rng_.uniform()));
-        }
-        c.seq[2 + p] = id;
-        c.confidence[p] = x[size_t(id)];
-        c.records[p] = make_record(*tokenizer_, id, x, false, settings_.top_n, order_, values_);
+        const Pick pick = picker_.pick({rows + (2 + p) * V, V});
+        c.seq[2 + p] = pick.id;
+        c.confidence[p] = pick.prob;
+        c.records[p] = picker_.record(*tokenizer_, pick);
     }
     // Given positions after the prompt: the probability this pass gives them (for the result's tokens).
     for (size_t p = plan_.prompt_chars; p < c.length; ++p) {
-        if (!c.given[p]) continue;
-        const float* row = rows + (2 + p) * V;
-        std::copy(row, row + V, x.begin());
-        ops::softmax(x.data(), V, nullptr);
-        c.records[p] = make_record(*tokenizer_, c.seq[2 + p], x, true, settings_.top_n, order_, values_);
+        if (c.given[p]) c.records[p] = picker_.given(*tokenizer_, {rows + (2 + p) * V, V}, c.seq[2 + p]);
     }
     c.passes = t;
     c.logprob = 0.0;
@@ -308,7 +272,7 @@ Result<NatEvent> NatSession::step_pass() {
     for (const Candidate& c : candidates_) ev.beams.push_back(beam_of(c));
     bool all_done = true;
     for (const Candidate& c : candidates_) all_done = all_done && c.done;
-    if (all_done) finish(NatStop::none);
+    if (all_done) finish(StopReason::none);
     return ev;
 }
 
@@ -353,7 +317,7 @@ std::string NatSession::poem_text(const Candidate& c, size_t from, size_t* cut) 
     return tokenizer_->decode(std::span<const int32_t>(c.seq.data() + 2 + from, end - from));
 }
 
-void NatSession::finish(NatStop reason) {
+void NatSession::finish(StopReason reason) {
     NatResult& r = result_;
     if (!candidates_.empty()) {
         const size_t b = best_candidate();
@@ -378,25 +342,25 @@ void NatSession::finish(NatStop reason) {
                 plan_.mode == NatMode::fixed && end < c.length ? end + 1 : end;  // the <eos> too
             for (size_t p = std::min(from, end); p < last; ++p) r.tokens.push_back(c.records[p]);
         }
-        if (reason == NatStop::none) {
-            reason = plan_.mode == NatMode::length ? NatStop::length
-                     : end < c.length              ? NatStop::eos
-                                                   : NatStop::max_tokens;
+        if (reason == StopReason::none) {
+            reason = plan_.mode == NatMode::length ? StopReason::length
+                     : end < c.length              ? StopReason::eos
+                                                   : StopReason::max_tokens;
         }
-    } else if (reason == NatStop::none) {
-        reason = NatStop::length;
+    } else if (reason == StopReason::none) {
+        reason = StopReason::length;
     }
     r.stop_reason = reason;
     r.tokens_per_s = r.ms > 0 ? double(r.tokens.size()) / (r.ms / 1000.0) : 0.0;
 }
 
 void NatSession::cancel() {
-    if (!done()) finish(NatStop::cancelled);
+    if (!done()) finish(StopReason::cancelled);
 }
 
 Result<NatEvent> NatSession::fail(std::string message) {
     result_.error = message;
-    result_.stop_reason = NatStop::error;
+    result_.stop_reason = StopReason::error;
     return make_error(std::move(message));
 }
 

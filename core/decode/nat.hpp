@@ -32,10 +32,10 @@
 #include <string>
 #include <vector>
 
-#include "core/decode/generate.hpp"
+#include "core/decode/picker.hpp"
 #include "core/decode/poem.hpp"
 #include "core/decode/poem_plan.hpp"
-#include "core/decode/rng.hpp"
+#include "core/decode/session.hpp"
 #include "core/io/safetensors.hpp"
 #include "core/models/cmlm.hpp"
 #include "core/status.hpp"
@@ -55,11 +55,11 @@ struct NatModel : Vocabulary {
 };
 
 // plan_poem (poem_plan.hpp) against the CMLM's limits: max_len in length mode, max_len_fixed in fixed mode.
-Result<PoemPlan> plan_poem(const NatModel& model, const NatRequest& request);
+Result<PoemPlan> plan_poem(const NatModel& model, const PoemRequest& request);
 
 // The decoding settings a NatSession checks whatever the plan (iterations 1 .. 100, length_beam 1 .. 8 and
-// > 1 only with predicted lengths, the sampling settings when sampling, top_n 0 .. 20). The hybrid checks
-// its drafts' settings with it too.
+// > 1 only with predicted lengths, top_n 0 .. 20; its token picker checks the sampling settings). The
+// hybrid checks its drafts' settings with it too.
 Status check_nat_settings(const NatRequest& settings, const PoemPlan& plan);
 
 // ---------------------------------------------------------------------------------------------- session
@@ -98,19 +98,16 @@ struct NatEvent {
     bool done = false;
 };
 
-enum class NatStop { none, length, eos, max_tokens, cancelled, error };
-const char* nat_stop_name(NatStop s);  // "none", "length", "eos", "max_tokens", "cancelled", "error"
-
 struct NatResult {
     NatMode mode = NatMode::length;
-    bool sample = false;
+    bool sample = false;     // decoding "sample"
     std::string text;        // prompt text + completion
     std::string completion;  // the positions after the prompt, decoded
     // Records of the positions after the prompt (fixed mode: through the first <eos>): the chosen token's
     // probability when last predicted and the top_n of that distribution; given positions are "forced", with
     // the probability the last pass gave them.
     std::vector<TokenRecord> tokens;
-    NatStop stop_reason = NatStop::none;  // length mode: "length"; fixed: "eos" or "max_tokens" (no <eos>)
+    StopReason stop_reason = StopReason::none;  // length mode: length; fixed: eos or max_tokens (no <eos>)
     std::string error;
     size_t prompt_tokens = 0;  // <len>/<fixed>, form, the prompt's characters
     size_t forward_passes = 0;
@@ -138,7 +135,7 @@ public:
     static Result<NatSession> create(const NatModel& model, PoemPlan plan, const NatRequest& settings,
                                      std::shared_ptr<models::TransformerState> state = nullptr);
 
-    bool done() const { return result_.stop_reason != NatStop::none; }
+    bool done() const { return result_.stop_reason != StopReason::none; }
     // The length pass (predicted lengths, first step) or one Mask-Predict pass over every live candidate.
     Result<NatEvent> step();
     void cancel();  // ends with "cancelled"; the result holds the best candidate so far
@@ -169,7 +166,7 @@ private:
     NatBeam beam_of(const Candidate& c) const;
     size_t best_candidate() const;
     std::string poem_text(const Candidate& c, size_t from, size_t* cut = nullptr) const;
-    void finish(NatStop reason);
+    void finish(StopReason reason);
     Result<NatEvent> fail(std::string message);
 
     std::shared_ptr<const models::Cmlm> cmlm_;
@@ -181,10 +178,8 @@ private:
     std::vector<Candidate> candidates_;
     bool length_pending_ = false;  // the next step is the length pass
     size_t steps_ = 0, pass_ = 0;
-    Pcg32 rng_;
-    std::vector<float> x_, values_, lengths_;  // scratch: vocab, vocab, max_len + 1
-    std::vector<int32_t> order_;
-    std::vector<int32_t> banned_;  // ids a pick never takes: the specials (fixed mode: but <eos>)
+    TokenPicker picker_;          // bans the specials (fixed mode: but <eos>) and ids without a token
+    std::vector<float> lengths_;  // scratch: max_len + 1
     std::vector<int32_t> output_;
     NatResult result_;
     std::chrono::steady_clock::duration busy_{};

@@ -8,69 +8,55 @@
 #include <numbers>
 #include <string>
 
-#include "core/decode/sampling.hpp"
-#include "core/ops/ops.hpp"
-
 namespace atnat::decode {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
 }  // namespace
 
-Status check_sampling(const PixelSampling& s, int n_classes) {
+Result<TokenPicker> level_picker(const PixelSampling& s, size_t levels, int n_classes) {
     if (s.cls < 0 || s.cls >= n_classes) {
-        return Status::failure("class " + std::to_string(s.cls) + " is outside [0, " +
-                               std::to_string(n_classes - 1) + "] (this model has " +
-                               std::to_string(n_classes) + " classes)");
+        return make_error("class " + std::to_string(s.cls) + " is outside [0, " +
+                          std::to_string(n_classes - 1) + "] (this model has " + std::to_string(n_classes) +
+                          " classes)");
     }
-    if (s.greedy) return Status::ok_status();  // the temperature is not used
-    return check(SamplingParams{s.temperature, 0, 1.f});
-}
-
-size_t pick_level(const float* logits, size_t L, float temperature, bool greedy, float u, float* scratch) {
-    if (greedy) return ops::argmax(logits, L);
-    std::copy(logits, logits + L, scratch);
-    // the text decoders' path with no filters: x / temperature -> ops::softmax -> inverse-CDF draw
-    sampling_distribution({scratch, L}, SamplingParams{temperature, 0, 1.f}, {}, {});
-    return draw({scratch, L}, u);
+    PickerSettings p;
+    p.sample = !s.greedy;  // greedy: the temperature is not used
+    p.sampling = {s.temperature, 0, 1.f};
+    p.seed = s.seed;
+    p.stream = s.stream;
+    return TokenPicker::create(levels, std::move(p));
 }
 
 // ---- raster ---------------------------------------------------------------------------------------------
 
-Result<RasterMethod> parse_raster_method(std::string_view name) {
-    if (name == "naive") return RasterMethod::naive;
-    if (name == "cached") return RasterMethod::cached;
-    return make_error("method '" + std::string(name) + "' is not one of naive, cached");
+std::span<const Choice<RasterMethod>> choices(RasterMethod) {
+    static constexpr Choice<RasterMethod> kNames[] = {{RasterMethod::naive, "naive"},
+                                                      {RasterMethod::cached, "cached"}};
+    return kNames;
 }
 
-const char* raster_method_name(RasterMethod m) {
-    return m == RasterMethod::naive ? "naive" : "cached";
-}
-
-RasterSampler::RasterSampler(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s)
+RasterSampler::RasterSampler(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s,
+                             TokenPicker picker)
     : state_(model),
       method_(method),
       s_(s),
-      rng_(s.seed, s.stream),
+      picker_(std::move(picker)),
       H_(model.config().height),
       W_(model.config().width),
       L_(model.config().levels),
       image_(H_ * W_, 0),
-      last_logits_(L_, 0.f),
-      scratch_(L_, 0.f) {
+      last_logits_(L_, 0.f) {
     state_.set_class(s.cls);
 }
 
 Result<RasterSampler> RasterSampler::create(const models::PixelCNN& model, RasterMethod method,
                                             const PixelSampling& s) {
-    if (Status st = check_sampling(s, model.config().n_classes); !st) return make_error(st.error());
-    return RasterSampler(model, method, s);
+    auto picker = level_picker(s, model.config().levels, model.config().n_classes);
+    if (!picker) return make_error(picker.error());
+    return RasterSampler(model, method, s, std::move(*picker));
 }
 
 void RasterSampler::sample_one() {
@@ -91,29 +77,39 @@ void RasterSampler::sample_one() {
         ++stats_.positions;
     }
     std::copy(logits, logits + L_, last_logits_.begin());
-    const float u = s_.greedy ? 0.f : rng_.uniform();
-    image_[p] = static_cast<uint8_t>(pick_level(logits, L_, s_.temperature, s_.greedy, u, scratch_.data()));
+    image_[p] = static_cast<uint8_t>(picker_.pick({logits, L_}).id);
     ++next_;
 }
 
-PixelRange RasterSampler::step(size_t max_pixels) {
+PixelRange RasterSampler::sample(size_t max_pixels) {
     const auto t0 = Clock::now();
     const size_t begin = next_, end = std::min(H_ * W_, next_ + std::max<size_t>(1, max_pixels));
     while (next_ < end) sample_one();
-    stats_.ms += ms_since(t0);
+    stats_.ms += to_ms(Clock::now() - t0);
     return {begin, end};
 }
 
-PixelRange RasterSampler::step_row() {
-    if (done()) return {next_, next_};
-    return step(W_ - next_ % W_);
+PixelRange RasterSampler::sample_row() {
+    if (next_ == H_ * W_) return {next_, next_};
+    return sample(W_ - next_ % W_);
 }
 
-Result<PixelSample> run_raster(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s) {
-    auto sampler = RasterSampler::create(model, method, s);
-    if (!sampler) return make_error(sampler.error());
-    while (!sampler->done()) sampler->step_row();
-    return PixelSample{sampler->image_vector(), sampler->stats()};
+Result<RasterEvent> RasterSampler::step() {
+    if (done()) return make_error("pixelcnn: the image is done");
+    RasterEvent ev;
+    ev.index = steps_++;
+    ev.range = method_ == RasterMethod::naive ? sample(1) : sample_row();
+    ev.row_end = ev.range.end % W_ == 0;
+    ev.done = done();
+    return ev;
+}
+
+PixelResult RasterSampler::result() const {
+    return {"pixelcnn", name_of(method_), H_, W_, L_, image_, stats_, cancelled_};
+}
+
+Result<PixelResult> run_raster(const models::PixelCNN& model, RasterMethod method, const PixelSampling& s) {
+    return run_to_end(RasterSampler::create(model, method, s));
 }
 
 // ---- mask-predict ---------------------------------------------------------------------------------------
@@ -130,11 +126,11 @@ std::vector<size_t> mask_schedule(int K, size_t P) {
 }
 
 MaskPredictSampler::MaskPredictSampler(const models::PixNAT& model, int steps, const PixelSampling& s,
-                                       float gumbel_temp)
+                                       float gumbel_temp, TokenPicker picker)
     : state_(model),
       s_(s),
       gumbel_temp_(gumbel_temp),
-      rng_(s.seed, s.stream),
+      picker_(std::move(picker)),
       H_(model.config().height),
       W_(model.config().width),
       P_(H_ * W_),
@@ -145,8 +141,7 @@ MaskPredictSampler::MaskPredictSampler(const models::PixNAT& model, int steps, c
       revealed_at_(P_, 0),
       choice_(P_, 0),
       conf_(P_, 0.0),
-      order_(P_, 0),
-      scratch_(L_, 0.f) {
+      order_(P_, 0) {
     state_.set_class(s.cls);
 }
 
@@ -163,13 +158,14 @@ Result<MaskPredictSampler> MaskPredictSampler::create(const models::PixNAT& mode
                       double(gumbel_temp));
         return make_error(buf);
     }
-    if (Status st = check_sampling(s, model.config().n_classes); !st) return make_error(st.error());
-    return MaskPredictSampler(model, steps, s, gumbel_temp);
+    auto picker = level_picker(s, model.config().levels, model.config().n_classes);
+    if (!picker) return make_error(picker.error());
+    return MaskPredictSampler(model, steps, s, gumbel_temp, std::move(*picker));
 }
 
 // model.py sample(), one iteration of its loop.
-MaskStep MaskPredictSampler::step() {
-    if (done()) return {K_, 0, 0};
+Result<MaskEvent> MaskPredictSampler::step() {
+    if (done()) return make_error("pixnat: the image is done");
     const auto t0 = Clock::now();
     const int k = ++k_;
     state_.forward(tokens_.data());
@@ -183,8 +179,7 @@ MaskStep MaskPredictSampler::step() {
     for (size_t i = 0; i < m; ++i) {
         const size_t p = order_[i];
         const float* lg = logits + p * L_;
-        const float u = s_.greedy ? 0.f : rng_.uniform();
-        const size_t c = pick_level(lg, L_, s_.temperature, s_.greedy, u, scratch_.data());
+        const size_t c = size_t(picker_.pick({lg, L_}).id);
         choice_[p] = uint8_t(c);
         // conf = log_softmax(logits)[c] at temperature 1, in double as model.py does
         double mx = lg[0];
@@ -196,7 +191,7 @@ MaskStep MaskPredictSampler::step() {
     if (gumbel_temp_ > 0.f && k < K_) {
         const double scale = double(gumbel_temp_) * (1.0 - double(k) / double(K_));
         for (size_t i = 0; i < m; ++i) {
-            const double u = std::clamp(double(rng_.uniform()), 1e-20, 1.0 - 1e-12);
+            const double u = std::clamp(double(picker_.rng().uniform()), 1e-20, 1.0 - 1e-12);
             conf_[order_[i]] += scale * -std::log(-std::log(u));
         }
     }
@@ -211,16 +206,17 @@ MaskStep MaskPredictSampler::step() {
         tokens_[order_[i]] = choice_[order_[i]];
         revealed_at_[order_[i]] = uint8_t(k);
     }
-    stats_.ms += ms_since(t0);
-    return {k, n_keep, m - n_keep};
+    stats_.ms += to_ms(Clock::now() - t0);
+    return MaskEvent{size_t(k - 1), {k, n_keep, m - n_keep}, done()};
 }
 
-Result<PixelSample> run_mask_predict(const models::PixNAT& model, int steps, const PixelSampling& s,
+PixelResult MaskPredictSampler::result() const {
+    return {"pixnat", "mask-predict", H_, W_, L_, tokens_, stats_, cancelled_};
+}
+
+Result<PixelResult> run_mask_predict(const models::PixNAT& model, int steps, const PixelSampling& s,
                                      std::optional<float> gumbel_temp) {
-    auto sampler = MaskPredictSampler::create(model, steps, s, gumbel_temp);
-    if (!sampler) return make_error(sampler.error());
-    while (!sampler->done()) sampler->step();
-    return PixelSample{sampler->tokens_vector(), sampler->stats()};
+    return run_to_end(MaskPredictSampler::create(model, steps, s, gumbel_temp));
 }
 
 }  // namespace atnat::decode

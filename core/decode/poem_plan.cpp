@@ -5,38 +5,37 @@
 namespace atnat::decode {
 
 // --------------------------------------------------------------------------------------------- names
-const char* nat_mode_name(NatMode m) {
-    return m == NatMode::length ? "length" : "fixed";
+std::span<const Choice<NatMode>> choices(NatMode) {
+    static constexpr Choice<NatMode> kNames[] = {{NatMode::length, "length"}, {NatMode::fixed, "fixed"}};
+    return kNames;
 }
 
-const char* length_source_name(LengthSource s) {
-    switch (s) {
-        case LengthSource::predicted:
-            return "predicted";
-        case LengthSource::given:
-            return "given";
-        case LengthSource::form:
-            return "form";
-        case LengthSource::blank_text:
-            return "blank_text";
-        case LengthSource::eos:
-            return "eos";
-    }
-    return "?";
+std::span<const Choice<LengthSource>> choices(LengthSource) {
+    static constexpr Choice<LengthSource> kNames[] = {{LengthSource::predicted, "predicted"},
+                                                      {LengthSource::given, "given"},
+                                                      {LengthSource::form, "form"},
+                                                      {LengthSource::blank_text, "blank_text"},
+                                                      {LengthSource::eos, "eos"}};
+    return kNames;
 }
 
-const char* nat_strategy_name(NatStrategy s) {
-    return s == NatStrategy::nat ? "nat" : "hybrid";
+std::span<const Choice<NatStrategy>> choices(NatStrategy) {
+    static constexpr Choice<NatStrategy> kNames[] = {{NatStrategy::nat, "nat"},
+                                                     {NatStrategy::hybrid, "hybrid"}};
+    return kNames;
 }
 
-std::optional<NatMode> parse_nat_mode(std::string_view name) {
-    if (name == "length") return NatMode::length;
-    if (name == "fixed") return NatMode::fixed;
-    return std::nullopt;
+std::span<const Choice<Decoding>> choices(Decoding) {
+    static constexpr Choice<Decoding> kNames[] = {{Decoding::argmax, "argmax"}, {Decoding::sample, "sample"}};
+    return kNames;
+}
+
+Status check(const NatRequest& r) {
+    return check(r, r.decoding == Decoding::sample);
 }
 
 // ---------------------------------------------------------------------------------------------- plan
-Result<PoemPlan> plan_poem(const Vocabulary& vocabulary, const PoemLimits& lim, const NatRequest& r) {
+Result<PoemPlan> plan_poem(const Vocabulary& vocabulary, const PoemLimits& lim, const PoemRequest& r) {
     const io::Tokenizer& tok = *vocabulary.tokenizer;
     PoemPlan p;
     p.form = r.form.empty() ? vocabulary.default_form() : r.form;
@@ -47,7 +46,7 @@ Result<PoemPlan> plan_poem(const Vocabulary& vocabulary, const PoemLimits& lim, 
     p.shape = *shape;
     p.mode = r.mode;
     const size_t cap = r.mode == NatMode::length ? lim.max_len : lim.max_len_fixed;
-    const std::string cap_text = std::to_string(cap) + " tokens in " + nat_mode_name(r.mode) + " mode";
+    const std::string cap_text = std::to_string(cap) + " tokens in " + name_of(r.mode) + " mode";
 
     // An ordinary token of one code point (no specials, no <unk>), or an error naming `what`.
     auto char_id = [&](const std::string& cp, const std::string& what) -> Result<int32_t> {
@@ -86,8 +85,7 @@ Result<PoemPlan> plan_poem(const Vocabulary& vocabulary, const PoemLimits& lim, 
         p.length_source = LengthSource::form;
         p.length = p.shape.length();
     } else if (r.length != LengthSource::predicted) {
-        return make_error(std::string("length cannot be requested as '") + length_source_name(r.length) +
-                          "'");
+        return make_error(std::string("length cannot be requested as '") + name_of(r.length) + "'");
     }
 
     // --- fill-in-the-blank: the whole poem
@@ -189,7 +187,7 @@ Result<PoemPlan> plan_poem(const Vocabulary& vocabulary, const PoemLimits& lim, 
         const size_t pos = p.given.rbegin()->first;
         return make_error("a given character at position " + std::to_string(pos) +
                           " is past the poem's length " + std::to_string(p.length) + " (" +
-                          length_source_name(p.length_source) + ")");
+                          name_of(p.length_source) + ")");
     }
     return p;
 }

@@ -1,20 +1,23 @@
-// A poem request and its plan: what the caller asks for (NatRequest: the form, the prompt, constraints, an
-// acrostic, a fill-in-the-blank text, the layout, the length and the decoding settings) and what that fixes
-// about the poem (PoemPlan: which positions hold which token, how long the poem is or where its length comes
-// from). Mask-predict (nat.hpp) decodes a plan, the AT side turns one into a GenerateRequest (at_request in
-// text_model.hpp), the hybrid (speculative.hpp) does both. Planning knows a model only as its Vocabulary and
-// the longest poem it writes.
+// A poem request and its plan: what the caller asks for (PoemRequest: the form, the prompt, constraints, an
+// acrostic, a fill-in-the-blank text, the layout, the length; NatRequest adds mask-predict's decoding
+// settings) and what that fixes about the poem (PoemPlan: which positions hold which token, how long the poem
+// is or where its length comes from). Mask-predict (nat.hpp) decodes a plan, the AT side turns one into a
+// GenerateRequest (at_request in text_model.hpp), the hybrid (speculative.hpp) does both. Planning knows a
+// model only as its Vocabulary and the longest poem it writes.
+// The requests' field tables (fields.hpp) make their JSON (request.hpp) and their CLI options.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/decode/fields.hpp"
 #include "core/decode/poem.hpp"
+#include "core/decode/sampling.hpp"
 #include "core/status.hpp"
 
 namespace atnat::decode {
@@ -22,32 +25,91 @@ namespace atnat::decode {
 enum class NatMode { length, fixed };
 enum class LengthSource { predicted, given, form, blank_text, eos };
 enum class NatStrategy { nat, hybrid };
+enum class Decoding { argmax, sample };
 
-const char* nat_mode_name(NatMode m);            // "length", "fixed"
-const char* length_source_name(LengthSource s);  // "predicted", "given", "form", "blank_text", "eos"
-const char* nat_strategy_name(NatStrategy s);    // "nat", "hybrid"
-std::optional<NatMode> parse_nat_mode(std::string_view name);
+// "length", "fixed"; "predicted", "given", "form", "blank_text", "eos"; "nat", "hybrid"; "argmax", "sample"
+std::span<const Choice<NatMode>> choices(NatMode);
+std::span<const Choice<LengthSource>> choices(LengthSource);
+std::span<const Choice<NatStrategy>> choices(NatStrategy);
+std::span<const Choice<Decoding>> choices(Decoding);
 
-struct NatRequest {
-    NatStrategy strategy = NatStrategy::nat;
-    std::string prompt;  // the poem's first characters (given)
-    std::string form;    // "" = the default form
-    NatMode mode = NatMode::length;
-    LengthSource length = LengthSource::predicted;  // requestable: predicted ("auto"), given, form
-    size_t given_length = 0;                        // length == given: 1 .. max_len
-    size_t length_beam = 1;                         // 1 .. 8; > 1 only with predicted lengths
-    size_t iterations = 10;                         // T: 1 .. 100 (hybrid: per draft)
-    bool sample = false;                            // false: argmax; true: draw (not for the hybrid)
-    float temperature = 1.f;                        // sample: > 0
-    int32_t top_k = 0;                              // sample: >= 0, 0 = off
-    float top_p = 1.f;                              // sample: (0, 1]
-    uint64_t seed = 0;
+// What both poets read: the poem's first characters, its form, characters forced at positions.
+struct PoemPrompt {
+    std::string prompt;                   // the poem's first characters (given)
+    std::string form;                     // "" = the model's default form
     std::vector<Constraint> constraints;  // characters at positions counted from the first one (poem.hpp)
-    std::string acrostic;                 // 藏头诗: character i starts line i (a regular form is needed)
+
+    template <class Self, class Visit>
+    static void fields(Self& r, Visit&& visit) {
+        visit(FieldSpec{"prompt", "TEXT", "the poem's first characters; \\n is a line break"}, r.prompt);
+        visit(FieldSpec{"form", "NAME",
+                        "the poem form, e.g. wuyan-jueju (default: the model's, free if it has it)"},
+              r.form);
+        visit(FieldSpec{"constraints", "LIST",
+                        "characters at positions counted from the first character: 6:花,12:月 (JSON: "
+                        "[{position, text}])"},
+              r.constraints);
+    }
+};
+
+// What fixes positions and the length of a poem (plan_poem).
+struct PoemRequest : PoemPrompt {
+    NatMode mode = NatMode::length;
+    LengthSource length = LengthSource::predicted;  // requestable: predicted ("auto"), given (a number), form
+    size_t given_length = 0;                        // length == given: 1 .. max_len
+    std::string acrostic;                           // 藏头诗: character i starts line i (a regular form)
     std::string blank_text;  // the whole poem, blanks marked (is_blank_marker): the model fills the blanks
     bool layout = false;     // give the form's "，" "。" "\n" (a regular form, its own length)
-    size_t top_n = 5;        // alternatives recorded per token, 0 .. 20
+
+    static constexpr const char* kName = "poem request";
+    template <class Self, class Visit>
+    static void fields(Self& r, Visit&& visit) {
+        PoemPrompt::fields(r, visit);
+        visit(FieldSpec{"mode", "NAME",
+                        "length (the poem's length L, then L positions) or fixed (N masks, cut "
+                        "at the first <eos>)"},
+              r.mode);
+        visit(FieldSpec{"length", "L", "auto (predicted), form (the form's layout) or a number of tokens", 1,
+                        1 << 20},
+              r.length, r.given_length);
+        visit(FieldSpec{"acrostic", "TEXT", "the first character of every line (a regular form)"},
+              r.acrostic);
+        visit(FieldSpec{"blank_text", "TEXT", "the whole poem with blanks (_ or □) for the model to fill"},
+              r.blank_text);
+        visit(FieldSpec{"layout", "", "give the form's punctuation and line breaks"}, r.layout);
+    }
 };
+inline Status check(const PoemRequest&) {
+    return {};  // plan_poem checks the poem against the model
+}
+
+// A non-autoregressive poem: mask-predict (strategy nat) or the hybrid (speculative.hpp).
+struct NatRequest : PoemRequest, SamplingParams {
+    NatStrategy strategy = NatStrategy::nat;
+    size_t length_beam = 1;                // 1 .. 8; > 1 only with predicted lengths
+    size_t iterations = 10;                // T: 1 .. 100 (hybrid: per draft)
+    Decoding decoding = Decoding::argmax;  // sample: draw (not for the hybrid)
+    uint64_t seed = 0;
+    size_t top_n = 5;  // alternatives recorded per token, 0 .. 20
+
+    static constexpr const char* kName = "NAT request";
+    template <class Self, class Visit>
+    static void fields(Self& r, Visit&& visit) {
+        visit(FieldSpec{"strategy", "NAME", "nat (mask-predict) or hybrid (NAT drafts, AT verifies)"},
+              r.strategy);
+        PoemRequest::fields(r, visit);
+        visit(FieldSpec{"length_beam", "K", "decode the K most probable lengths, keep the best", 1, 8},
+              r.length_beam);
+        visit(FieldSpec{"iterations", "T", "mask-predict passes (hybrid: per draft)", 1, 100}, r.iterations);
+        visit(FieldSpec{"decoding", "NAME", "argmax or sample (temperature, top_k, top_p, seed)"},
+              r.decoding);
+        SamplingParams::fields(r, visit);
+        visit(FieldSpec{"seed", "N", "sample: the Pcg32 seed", 0}, r.seed);
+        visit(FieldSpec{"top_n", "N", "alternatives recorded per token", 0, 20}, r.top_n);
+    }
+};
+// The sampling settings (the temperature only when decoding is sample).
+Status check(const NatRequest& request);
 
 // What a request fixes about the poem. Positions count from the first character, as Constraint does.
 struct PoemPlan {
@@ -76,6 +138,7 @@ struct PoemLimits {
 // max_len, fixed mode: max_len_fixed) and do not clash; acrostic and layout need a regular form; blank_text
 // excludes prompt, acrostic and a requested length; fixed mode takes no requested length. (NAT's own
 // overload, plan_poem(NatModel, request), is in nat.hpp.)
-Result<PoemPlan> plan_poem(const Vocabulary& vocabulary, const PoemLimits& limits, const NatRequest& request);
+Result<PoemPlan> plan_poem(const Vocabulary& vocabulary, const PoemLimits& limits,
+                           const PoemRequest& request);
 
 }  // namespace atnat::decode

@@ -1,36 +1,12 @@
 #include "core/decode/report.hpp"
 
-#include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-
-#include "core/decode/sampling.hpp"
-#include "core/io/json.hpp"
 
 namespace atnat::decode {
 
 namespace {
 
 using nlohmann::json;
-
-// The shortest "%.Ng" spelling of a float that reads back as the same float (0.1f -> "0.1"). (libc++ 14, the
-// wasm build's, has no floating-point std::to_chars.)
-std::string shortest(float x) {
-    char buf[32];
-    for (int digits = 6; digits <= 9; ++digits) {
-        std::snprintf(buf, sizeof buf, "%.*g", digits, double(x));
-        if (std::strtof(buf, nullptr) == x) break;
-    }
-    return buf;
-}
-
-// A float as the double with the float's shortest decimal spelling (0.1f -> 0.1, not 0.10000000149011612).
-json f32(float x) {
-    if (!std::isfinite(x)) return nullptr;
-    return std::strtod(shortest(x).c_str(), nullptr);
-}
 
 // Milliseconds and rates: 3 decimals are plenty.
 json rounded(double x) {
@@ -42,166 +18,80 @@ json f64(double x) {
     return std::isfinite(x) ? json(x) : json(nullptr);
 }
 
-std::string kind_of(const json& v) {
-    if (v.is_null()) return "null";
-    if (v.is_boolean()) return "a boolean";
-    if (v.is_number()) return "a number";
-    if (v.is_string()) return "a string";
-    if (v.is_array()) return "an array";
-    return "an object";
+json sizes(const std::vector<size_t>& v) {
+    return json(v);
 }
 
-Status get_number(const json& j, const char* key, float& out) {
-    const auto it = j.find(key);
-    if (it == j.end()) return {};
-    if (!it->is_number() || !std::isfinite(it->get<double>())) {
-        return Status::failure(std::string(key) + " must be a number, found " + kind_of(*it));
-    }
-    out = float(it->get<double>());
-    return {};
+json floats(const std::vector<float>& v) {
+    json a = json::array();
+    for (float x : v) a.push_back(json_float(x));
+    return a;
 }
 
-// An integer in [lo, hi]; an integral float (e.g. 4.0 from JavaScript) is accepted.
-Status get_int(const json& j, const char* key, int64_t lo, int64_t hi, int64_t& out) {
-    const auto it = j.find(key);
-    if (it == j.end()) return {};
-    const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-    double d = 0;
-    if (it->is_number_integer()) {
-        if (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(hi)) {
-            return Status::failure(std::string(key) + " = " + it->dump() + " is outside " + range);
-        }
-        out = it->get<int64_t>();
-    } else if (it->is_number_float() && std::isfinite(d = it->get<double>()) && d == std::floor(d) &&
-               std::fabs(d) < 9e15) {
-        out = int64_t(d);
-    } else {
-        return Status::failure(std::string(key) + " must be an integer in " + range + ", found " +
-                               (it->is_number() ? it->dump() : kind_of(*it)));
-    }
-    if (out < lo || out > hi)
-        return Status::failure(std::string(key) + " = " + std::to_string(out) + " is outside " + range);
-    return {};
+json length_candidates(const std::vector<LengthCandidate>& v) {
+    json a = json::array();
+    for (const LengthCandidate& c : v) a.push_back({{"length", c.length}, {"logprob", f64(c.logprob)}});
+    return a;
 }
 
-Status get_string(const json& j, const char* key, std::string& out) {
-    const auto it = j.find(key);
-    if (it == j.end()) return {};
-    if (!it->is_string())
-        return Status::failure(std::string(key) + " must be a string, found " + kind_of(*it));
-    out = it->get<std::string>();
-    return {};
+json beams(const std::vector<NatBeam>& v) {
+    json a = json::array();
+    for (const NatBeam& b : v)
+        a.push_back({{"length", b.length},
+                     {"logprob", f64(b.logprob)},
+                     {"avg_logprob", f64(b.avg_logprob)},
+                     {"passes", b.passes},
+                     {"text", b.text}});
+    return a;
+}
+
+json tokens(const std::vector<TokenRecord>& v) {
+    json a = json::array();
+    for (const TokenRecord& t : v) a.push_back(to_json(t));
+    return a;
+}
+
+// An event: {"type", "index", <fields>, "done"}.
+json event(const char* type, size_t index, const json& fields, bool done) {
+    json j = {{"type", type}, {"index", index}};
+    j.update(fields);
+    j["done"] = done;
+    return j;
+}
+
+// The keys every text result has: what was written, why it stopped, what it cost.
+template <class R>
+json text_result(const char* strategy, const R& r) {
+    json j = {{"type", "result"},
+              {"strategy", strategy},
+              {"text", r.text},
+              {"completion", r.completion},
+              {"tokens", tokens(r.tokens)},
+              {"stop_reason", name_of(r.stop_reason)},
+              {"prompt_tokens", r.prompt_tokens},
+              {"generated_tokens", r.tokens.size()},
+              {"forward_passes", r.forward_passes},
+              {"ms", rounded(r.ms)},
+              {"tokens_per_s", rounded(r.tokens_per_s)},
+              {"logprob", f64(r.logprob)},
+              {"score", f64(r.score)},
+              {"unknown_chars", r.unknown_chars}};
+    if (r.stop_reason == StopReason::error) j["error"] = r.error;
+    return j;
 }
 
 }  // namespace
 
-Result<GenerateRequest> request_from_json(const json& j) {
-    if (!j.is_object()) return make_error("a generate request must be a JSON object, found " + kind_of(j));
-    static const char* const keys[] = {
-        "prompt", "form",           "strategy", "temperature", "top_k",       "top_p", "repetition_penalty",
-        "beam",   "length_penalty", "seed",     "max_tokens",  "constraints", "top_n"};
-    for (const auto& item : j.items()) {
-        const std::string& k = item.key();
-        if (std::find_if(std::begin(keys), std::end(keys), [&](const char* key) { return k == key; }) ==
-            std::end(keys)) {
-            std::string known;
-            for (const char* key : keys) known += (known.empty() ? "" : ", ") + std::string(key);
-            return make_error("unknown request key '" + k + "' (known: " + known + ")");
-        }
-    }
-    GenerateRequest r;
-    std::string strategy = "greedy";
-    int64_t top_k = 0, beam = r.beam, seed_lo = 0, top_n = int64_t(r.top_n), max_tokens = -1;
-    for (Status st :
-         {get_string(j, "prompt", r.prompt), get_string(j, "form", r.form),
-          get_string(j, "strategy", strategy), get_number(j, "temperature", r.temperature),
-          get_int(j, "top_k", -(int64_t(1) << 40), int64_t(1) << 40, top_k), get_number(j, "top_p", r.top_p),
-          get_number(j, "repetition_penalty", r.repetition_penalty),
-          get_int(j, "beam", -(int64_t(1) << 40), int64_t(1) << 40, beam),
-          get_number(j, "length_penalty", r.length_penalty),
-          get_int(j, "max_tokens", -(int64_t(1) << 40), int64_t(1) << 40, max_tokens),
-          get_int(j, "top_n", 0, 20, top_n)}) {
-        if (!st) return make_error(st.error());
-    }
-    if (auto it = j.find("seed"); it != j.end()) {  // any unsigned 64-bit integer (JavaScript: up to 2^53)
-        if (it->is_number_unsigned()) {
-            r.seed = it->get<uint64_t>();
-        } else if (Status st = get_int(j, "seed", 0, int64_t(1) << 53, seed_lo); !st) {
-            return make_error(st.error());
-        } else {
-            r.seed = uint64_t(seed_lo);
-        }
-    }
-    auto s = parse_strategy(strategy);
-    if (!s) return make_error("unknown strategy '" + strategy + "' (known: greedy, sample, beam)");
-    r.strategy = *s;
-    r.top_k = int32_t(std::clamp<int64_t>(top_k, INT32_MIN, 1 << 20));  // 2^20: more than any vocabulary, off
-    // a greedy or beam request ignores the temperature (it may be 0), never the other settings
-    const float temperature = r.strategy == Strategy::sample ? r.temperature : 1.f;
-    if (Status s = check(SamplingParams{temperature, r.top_k, r.top_p}); !s) return make_error(s.error());
-    if (beam < 1 || beam > 8) return make_error("beam = " + std::to_string(beam) + " is outside [1, 8]");
-    r.beam = int32_t(beam);
-    if (Status s = check_repetition_penalty(r.repetition_penalty); !s) return make_error(s.error());
-    if (j.contains("max_tokens")) {
-        if (max_tokens < 1) return make_error("max_tokens = " + std::to_string(max_tokens) + " must be >= 1");
-        r.max_tokens = size_t(std::min<int64_t>(max_tokens, int64_t(1) << 30));
-    }
-    r.top_n = size_t(top_n);
-    if (auto it = j.find("constraints"); it != j.end()) {
-        if (!it->is_array())
-            return make_error("constraints must be an array of {position, text}, found " + kind_of(*it));
-        for (const json& c : *it) {
-            if (!c.is_object())
-                return make_error("each constraint must be an object {\"position\": N, \"text\": \"字\"}");
-            for (const auto& [k, v] : c.items()) {
-                if (k != "position" && k != "text")
-                    return make_error("unknown constraint key '" + k + "' (known: position, text)");
-            }
-            int64_t pos = -1;
-            Constraint con;
-            if (!c.contains("position") || !c.contains("text"))
-                return make_error("a constraint needs position and text");
-            if (Status st = get_int(c, "position", 0, 1 << 20, pos); !st)
-                return make_error("constraint " + st.error());
-            if (Status st = get_string(c, "text", con.text); !st)
-                return make_error("constraint " + st.error());
-            con.position = size_t(pos);
-            r.constraints.push_back(std::move(con));
-        }
-    }
-    return r;
-}
-
-Result<GenerateRequest> request_from_json_text(std::string_view text) {
-    auto j = io::parse_json(text, "the generate request");
-    if (!j) return make_error(j.error());
-    return request_from_json(*j);
-}
-
-json to_json(const GenerateRequest& r) {
-    json c = json::array();
-    for (const Constraint& con : r.constraints) c.push_back({{"position", con.position}, {"text", con.text}});
-    json j = {{"prompt", r.prompt},
-              {"form", r.form},
-              {"strategy", strategy_name(r.strategy)},
-              {"temperature", f32(r.temperature)},
-              {"top_k", r.top_k},
-              {"top_p", f32(r.top_p)},
-              {"repetition_penalty", f32(r.repetition_penalty)},
-              {"beam", r.beam},
-              {"length_penalty", f32(r.length_penalty)},
-              {"seed", r.seed},
-              {"top_n", r.top_n},
-              {"constraints", std::move(c)}};
-    if (r.max_tokens) j["max_tokens"] = *r.max_tokens;
-    return j;
-}
-
+// ------------------------------------------------------------------------------------------ AT text
 json to_json(const TokenRecord& t) {
     json top = json::array();
-    for (const TokenProb& p : t.top) top.push_back({{"id", p.id}, {"text", p.text}, {"prob", f32(p.prob)}});
-    return {
-        {"id", t.id}, {"text", t.text}, {"prob", f32(t.prob)}, {"forced", t.forced}, {"top", std::move(top)}};
+    for (const TokenProb& p : t.top)
+        top.push_back({{"id", p.id}, {"text", p.text}, {"prob", json_float(p.prob)}});
+    return {{"id", t.id},
+            {"text", t.text},
+            {"prob", json_float(t.prob)},
+            {"forced", t.forced},
+            {"top", std::move(top)}};
 }
 
 json to_json(const StepEvent& e) {
@@ -209,34 +99,15 @@ json to_json(const StepEvent& e) {
         return {{"type", "beam"},        {"step", e.index},        {"text", e.text},
                 {"score", f64(e.score)}, {"finished", e.finished}, {"done", e.done}};
     }
-    json j = {{"type", "token"}, {"index", e.index}};
-    j.update(to_json(e.token));
-    j["done"] = e.done;
-    return j;
+    return event("token", e.index, to_json(e.token), e.done);
 }
 
 json to_json(const GenerateResult& r) {
-    json tokens = json::array();
-    for (const TokenRecord& t : r.tokens) tokens.push_back(to_json(t));
-    json j = {{"type", "result"},
-              {"strategy", strategy_name(r.strategy)},
-              {"text", r.text},
-              {"completion", r.completion},
-              {"tokens", std::move(tokens)},
-              {"stop_reason", stop_reason_name(r.stop_reason)},
-              {"prompt_tokens", r.prompt_tokens},
-              {"generated_tokens", r.tokens.size()},
-              {"forward_passes", r.forward_passes},
-              {"ms", rounded(r.ms)},
-              {"prefill_ms", rounded(r.prefill_ms)},
+    json j = text_result(name_of(r.strategy), r);
+    j.update({{"prefill_ms", rounded(r.prefill_ms)},
               {"ttft_ms", rounded(r.ttft_ms)},
-              {"tokens_per_s", rounded(r.tokens_per_s)},
               {"decode_tokens_per_s", rounded(r.decode_tokens_per_s)},
-              {"logprob", f64(r.logprob)},
-              {"score", f64(r.score)},
-              {"seed", r.seed},
-              {"unknown_chars", r.unknown_chars}};
-    if (r.stop_reason == StopReason::error) j["error"] = r.error;
+              {"seed", r.seed}});
     return j;
 }
 
@@ -264,6 +135,201 @@ json to_json(const ScoreResult& s, bool per_token) {
 
 std::string dump_json(const json& j, int indent) {
     return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+// ------------------------------------------------------------------------------ NAT text and hybrid
+json to_json(const NatPass& p) {
+    return {{"pass", p.pass},   {"length", p.length},        {"text", p.text},
+            {"slots", p.slots}, {"masked", sizes(p.masked)}, {"confidence", floats(p.confidence)}};
+}
+
+json to_json(const NatEvent& e) {
+    if (e.kind == NatEvent::Kind::length) {
+        return event(
+            "length", e.index,
+            {{"candidates", length_candidates(e.length_candidates)}, {"decoding", sizes(e.decoding)}},
+            e.done);
+    }
+    json fields = to_json(e.pass);
+    fields["beams"] = beams(e.beams);
+    return event("pass", e.index, fields, e.done);
+}
+
+json to_json(const NatResult& r) {
+    json passes = json::array();
+    for (const NatPass& p : r.passes) passes.push_back(to_json(p));
+    json j = text_result("nat", r);
+    j.update({{"mode", name_of(r.mode)},
+              {"decoding", r.sample ? "sample" : "argmax"},
+              {"iterations", r.iterations},
+              {"seed", r.seed},
+              {"length", r.length},
+              {"length_source", name_of(r.length_source)},
+              {"length_candidates", length_candidates(r.length_candidates)},
+              {"beams", beams(r.beams)},
+              {"given", sizes(r.given)},
+              {"passes", std::move(passes)}});
+    return j;
+}
+
+json to_json(const HybridRound& r) {
+    return {{"round", r.round},     {"nat_passes", r.nat_passes}, {"draft", r.draft},
+            {"drafted", r.drafted}, {"accepted", r.accepted},     {"at_token", r.at_token},
+            {"text", r.text}};
+}
+
+json to_json(const HybridEvent& e) {
+    return event("round", e.index, to_json(e.round), e.done);
+}
+
+json to_json(const HybridResult& r) {
+    json rounds = json::array();
+    for (const HybridRound& x : r.rounds) rounds.push_back(to_json(x));
+    json j = text_result("hybrid", r);
+    j.update({{"at_passes", r.at_passes},
+              {"nat_passes", r.nat_passes},
+              {"at_greedy_passes", r.at_greedy_passes},
+              {"saved_passes", r.saved_passes},
+              {"drafted", r.drafted},
+              {"accepted", r.accepted},
+              {"acceptance", r.drafted ? f64(double(r.accepted) / double(r.drafted)) : json(0.0)},
+              {"iterations", r.iterations},
+              {"rounds", std::move(rounds)}});
+    return j;
+}
+
+json to_json(const RunMetrics& m) {
+    const FormCheck& f = m.form_check;
+    return {{"type", "metrics"},
+            {"form", m.form},
+            {"ms", rounded(m.ms)},
+            {"forward_passes", m.forward_passes},
+            {"chars", m.chars},
+            {"chars_per_s", rounded(m.chars_per_s)},
+            {"at_ppl", m.scored ? f64(m.at_ppl) : json(nullptr)},
+            {"at_ppl_chars", m.scored ? f64(m.at_ppl_chars) : json(nullptr)},
+            {"repetition",
+             {{"rate", f64(m.repetition.rate)},
+              {"pairs", m.repetition.pairs},
+              {"repeated", m.repetition.repeated}}},
+            {"form_check",
+             {{"ok", f.ok},
+              {"count_ok", f.count_ok},
+              {"lengths_ok", f.lengths_ok},
+              {"pattern_ok", f.pattern_ok},
+              {"lines", f.lines},
+              {"line_lengths", f.line_lengths},
+              {"problem", f.problem}}}};
+}
+
+// ------------------------------------------------------------------------------------------- images
+json to_json(const RasterEvent& e) {
+    return event("rows", e.index, {{"begin", e.range.begin}, {"end", e.range.end}, {"row_end", e.row_end}},
+                 e.done);
+}
+
+json to_json(const MaskEvent& e) {
+    return event("pass", e.index,
+                 {{"step", e.pass.step},
+                  {"revealed", e.pass.revealed},
+                  {"still_masked", e.pass.still_masked},
+                  {"row_end", true}},
+                 e.done);
+}
+
+json to_json(const PixelResult& r) {
+    return {{"type", "result"},
+            {"arch", r.arch},
+            {"method", r.method},
+            {"height", r.height},
+            {"width", r.width},
+            {"levels", r.levels},
+            {"image", r.image},
+            {"forward_passes", r.stats.forward_passes},
+            {"row_updates", r.stats.row_updates},
+            {"pixel_updates", r.stats.pixel_updates},
+            {"positions", r.stats.positions},
+            {"ms", r.stats.ms},
+            {"cancelled", r.cancelled}};
+}
+
+// ---------------------------------------------------------------------------------------------- pronounce
+
+json to_json(const CrossAttention& a) {
+    json heads = json::array();
+    for (double d : a.head_diagonality) heads.push_back(rounded(d));
+    return {{"layers", a.layers},
+            {"heads", a.heads},
+            {"rows", a.rows},
+            {"cols", a.cols},
+            {"row_labels", a.row_labels},
+            {"col_labels", a.col_labels},
+            {"weights", floats(a.weights)},
+            {"mean", floats(a.mean)},
+            {"head_diagonality", heads},
+            {"diagonality", rounded(a.diagonality)}};
+}
+
+json to_json(const PronounceEvent& e) {
+    switch (e.kind) {
+        case PronounceEvent::Kind::token: {
+            json j = to_json(e.token);
+            j["arpabet"] = e.arpabet;
+            return event("token", e.index, j, e.done);
+        }
+        case PronounceEvent::Kind::beam:
+            return event("beam", e.index,
+                         {{"arpabet", e.arpabet}, {"score", f64(e.score)}, {"finished", e.finished}}, e.done);
+        case PronounceEvent::Kind::length:
+            return event(
+                "length", e.index,
+                {{"candidates", length_candidates(e.length_candidates)}, {"decoding", sizes(e.decoding)}},
+                e.done);
+        case PronounceEvent::Kind::pass: {
+            json fields = to_json(e.pass);
+            fields["arpabet"] = e.arpabet;
+            fields["beams"] = beams(e.beams);
+            return event("pass", e.index, fields, e.done);
+        }
+    }
+    return nullptr;
+}
+
+json to_json(const PronounceResult& r) {
+    json candidates = json::array();
+    for (const Pronunciation& p : r.candidates) {
+        candidates.push_back({{"arpabet", p.arpabet},
+                              {"ipa", p.ipa},
+                              {"logprob", f64(p.logprob)},
+                              {"score", f64(p.score)},
+                              {"finished", p.finished},
+                              {"passes", p.passes}});
+    }
+    json j = {{"type", "pronounce"},
+              {"word", r.word},
+              {"strategy", name_of(r.strategy)},
+              {"arpabet", r.arpabet},
+              {"ipa", r.ipa},
+              {"phonemes", r.ids},
+              {"logprob", f64(r.logprob)},
+              {"score", f64(r.score)},
+              {"passes", r.passes},
+              {"forward_passes", r.forward_passes},
+              {"ms", rounded(r.ms)},
+              {"seed", r.seed},
+              {"stop_reason", stop_reason_name(r.stop_reason)},
+              {"candidates", std::move(candidates)},
+              {"tokens", tokens(r.tokens)},
+              {"attention", to_json(r.attention)}};
+    if (!r.error.empty()) j["error"] = r.error;
+    if (r.strategy == PronounceStrategy::nat) {
+        json passes = json::array();
+        for (const NatPass& p : r.nat_passes) passes.push_back(to_json(p));
+        j.update({{"length", r.length},
+                  {"length_candidates", length_candidates(r.length_candidates)},
+                  {"nat_passes", std::move(passes)}});
+    }
+    return j;
 }
 
 }  // namespace atnat::decode

@@ -28,6 +28,12 @@ Status check(const SamplingParams& p) {
     return Status::ok_status();
 }
 
+Status check(const SamplingParams& p, bool sampling) {
+    SamplingParams checked = p;
+    if (!sampling) checked.temperature = 1.f;  // not used
+    return check(checked);
+}
+
 Status check_repetition_penalty(float penalty) {
     if (!(penalty >= kMinRepetitionPenalty && penalty <= kMaxRepetitionPenalty)) {
         return Status::failure("repetition_penalty = " + format_number(penalty) + " is outside [" +

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 
+#include "core/decode/fields.hpp"
 #include "core/status.hpp"
 
 namespace atnat::decode {
@@ -20,10 +21,20 @@ namespace atnat::decode {
 void apply_repetition_penalty(std::span<float> logits, std::span<const int32_t> history, float penalty,
                               std::span<uint8_t> seen);
 
+// The sampling settings, and their rows in every request that samples (fields.hpp).
 struct SamplingParams {
     float temperature = 1.f;  // > 0
     int32_t top_k = 0;        // 0 = off; keeps every token whose logit >= the k-th largest (ties kept)
     float top_p = 1.f;  // (0, 1]; 1 = off; keeps the smallest most-probable set whose mass reaches top_p
+
+    template <class Self, class Visit>
+    static void fields(Self& r, Visit&& visit) {
+        visit(FieldSpec{"temperature", "T", "sample: softmax temperature in [0.01, 100]"}, r.temperature);
+        visit(FieldSpec{"top_k", "K", "sample: keep the K most probable tokens (0 = off)", 0}, r.top_k);
+        visit(FieldSpec{"top_p", "P",
+                        "sample: nucleus, keep the smallest set with mass >= P, in (0, 1] (1 = off)"},
+              r.top_p);
+    }
 };
 
 // Where the arithmetic means something. Below kMinTemperature, logits / T overflow float32 (T = 1e-45 gave
@@ -35,6 +46,9 @@ constexpr float kMinRepetitionPenalty = 0.1f, kMaxRepetitionPenalty = 10.f;
 // The one check of sampling settings, used by every sampler (AT and NAT text, pixels) and by the request
 // readers: temperature in [kMinTemperature, kMaxTemperature], top_k >= 0, top_p in (0, 1].
 Status check(const SamplingParams& params);
+// A request's settings: the temperature only when it samples (a greedy request may carry 0), top_k and top_p
+// always.
+Status check(const SamplingParams& params, bool sampling);
 Status check_repetition_penalty(float penalty);  // [kMinRepetitionPenalty, kMaxRepetitionPenalty]; 1 = off
 
 // A float for messages: shortest "%g" spelling ("0.8", "1e-45", "nan").

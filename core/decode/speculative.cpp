@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <limits>
-
-#include "core/ops/ops.hpp"
 
 namespace atnat::decode {
 
@@ -18,7 +15,7 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
                                             const NatRequest& request) {
     if (!at.transformer || !at.tokenizer || !nat.cmlm || !nat.tokenizer)
         return make_error("hybrid: no model");
-    if (request.sample)
+    if (request.decoding == Decoding::sample)
         return make_error(
             "the hybrid reproduces AT greedy: its drafts use argmax (decoding \"sample\" is not used)");
     if (request.length_beam != 1) return make_error("the hybrid drafts one length: length_beam must be 1");
@@ -38,7 +35,8 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     auto plan = plan_poem(nat, settings);
     if (!plan) return make_error(plan.error());
     if (Status st = check_nat_settings(settings, *plan); !st) return make_error(st.error());
-    const GenerateRequest g = at_request(*plan, tok);
+    GenerateRequest g = at_request(*plan, tok);  // AT greedy with the plan's constraints
+    g.top_n = settings.top_n;
     auto prompt = encode_prompt(at, g.form, g.prompt);
     if (!prompt) return make_error(prompt.error());
     const size_t C = at.transformer->config.context;
@@ -47,16 +45,14 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
                           " tokens long; with the start tokens it must stay under the context of " +
                           std::to_string(C) + " tokens");
 
+    auto options = decode_options(at, g, *prompt);
+    if (!options) return make_error(options.error());
+    auto picker = TokenPicker::create(at.transformer->config.vocab_size, picker_settings(*options));
+    if (!picker) return make_error(picker.error());
+
     HybridSession s;
-    for (const Constraint& c : g.constraints) {
-        const size_t pos = prompt->body_start + c.position;
-        if (pos >= C)
-            return make_error("constraint at position " + std::to_string(c.position) +
-                              " is past the AT context");
-        s.forced_[pos] = *tok.id_of(c.text);
-    }
+    s.picker_ = std::move(*picker);
     const models::Cmlm& cm = *nat.cmlm;
-    const size_t V = at.transformer->config.vocab_size;
     s.at_ = at.transformer;
     s.tokenizer_ = at.tokenizer;
     s.nat_ = nat;
@@ -69,10 +65,6 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     s.at_state_ = models::make_state(*at.transformer, 0);
     s.nat_state_ = std::make_shared<models::TransformerState>(
         models::make_state(cm.transformer, 2 + std::max(cm.max_len, cm.max_len_fixed)));
-    s.probs_.resize(V);
-    s.logp_.resize(V);
-    s.values_.resize(V);
-    s.order_.resize(V);
     s.info_.text = g.prompt;
     s.info_.unknown_chars = prompt->unknown_chars;
     s.result_.text = g.prompt;
@@ -84,8 +76,7 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
 
 Result<HybridEvent> HybridSession::step() {
     if (done())
-        return make_error(std::string("hybrid: the session is done (") +
-                          stop_reason_name(result_.stop_reason) + ")");
+        return make_error(std::string("hybrid: the session is done (") + name_of(result_.stop_reason) + ")");
     const auto t0 = Clock::now();
     const io::Tokenizer& tok = *tokenizer_;
     const models::Cmlm& cm = *nat_.cmlm;
@@ -134,24 +125,13 @@ Result<HybridEvent> HybridSession::step() {
     if (!logits) return fail("hybrid: verify: " + logits.error());
     ++result_.at_passes;
     const float* rows = logits->data();
-    // AT greedy's pick for sequence position `pos` (read from the row of position pos - 1).
+    // AT greedy's pick for sequence position `pos` (from the row of position pos - 1): AT's own picker.
     auto pick = [&](size_t pos) {
-        const float* row = rows + (pos - 1 - fed_) * V;
-        const auto forced = forced_.find(pos);
-        const bool is_forced = forced != forced_.end();
-        std::copy(row, row + V, logp_.begin());
-        ops::log_softmax(logp_.data(), V);
-        // As GenerationSession: <eos> is not a choice while a forced token lies ahead.
-        std::copy(row, row + V, probs_.begin());
-        if (forced_.upper_bound(pos) != forced_.end())
-            probs_[size_t(tok.eos())] = std::numeric_limits<float>::lowest();
-        const int32_t id = is_forced ? forced->second : int32_t(ops::argmax(probs_.data(), V));
-        ops::softmax(probs_.data(), V, nullptr);
-        TokenRecord rec = make_record(tok, id, probs_, is_forced, settings_.top_n, order_, values_);
-        result_.logprob += logp_[size_t(id)];
-        seq_.push_back(id);
-        result_.tokens.push_back(std::move(rec));
-        return id;
+        const Pick p = picker_.pick({rows + (pos - 1 - fed_) * V, V}, pos);
+        result_.tokens.push_back(picker_.record(tok, p));
+        result_.logprob += p.logprob;
+        seq_.push_back(p.id);
+        return p.id;
     };
     StopReason stop = StopReason::none;
     auto ended = [&](int32_t id) {

@@ -1,10 +1,11 @@
 // Speculative decoding (the lecture's 混合策略): the CMLM drafts the rest of the poem (length pass once, then
 // `iterations` passes per draft, the accepted text given), poet-at checks the draft in ONE batched
 // forward_all over the tokens it has not cached yet plus the draft, keeps the longest prefix that equals its
-// own greedy choice, adds its own token at the first disagreement (or after a fully accepted draft), and the
-// next round re-drafts from there. The result is AT greedy's, token for token (forced tokens included): the
-// draft only decides how many AT passes it takes. Drafts are y[accepted ..] + <eos>; a round's draft length
-// is the predicted (or known) length, at least one token past the accepted text.
+// own greedy choice (AT's own token picker, built from the same options as AT greedy's session), adds its own
+// token at the first disagreement (or after a fully accepted draft), and the next round re-drafts from there.
+// The result is AT greedy's, token for token (forced tokens included): the draft only decides how many AT
+// passes it takes. Drafts are y[accepted ..] + <eos>; a round's draft length is the predicted (or known)
+// length, at least one token past the accepted text.
 //
 //     auto s = HybridSession::create(at, nat, request);   // request.strategy "hybrid"; plans with the CMLM
 //     while (!s->done()) { auto ev = s->step(); ... }     // one round: draft + one AT verification pass
@@ -13,7 +14,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,11 +93,9 @@ private:
     size_t prompt_size_ = 0;    // AT prompt tokens
     size_t fed_ = 0;            // seq_ tokens whose keys/values are in the AT cache
     size_t predicted_length_ = 0;
-    std::map<size_t, int32_t> forced_;  // AT sequence position -> token
+    TokenPicker picker_;  // AT greedy's (decode_options + picker_settings), forced tokens at AT positions
     models::TransformerState at_state_;
     std::shared_ptr<models::TransformerState> nat_state_;
-    std::vector<float> probs_, logp_, values_;
-    std::vector<int32_t> order_;
     PromptInfo info_;
     HybridResult result_;
     std::chrono::steady_clock::duration busy_{};

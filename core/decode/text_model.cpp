@@ -59,20 +59,17 @@ Result<EncodedPrompt> encode_prompt(const TextModel& model, std::string_view for
     return p;
 }
 
-Result<GenerationSession> start_generation(const TextModel& model, const GenerateRequest& req) {
+Status check(const GenerateRequest& r) {
+    if (Status st = check(r, r.strategy == Strategy::sample); !st) return st;
+    return check_repetition_penalty(r.repetition_penalty);
+}
+
+Result<DecodeOptions> decode_options(const TextModel& model, const GenerateRequest& req,
+                                     const EncodedPrompt& prompt) {
     const size_t context = model.transformer->config.context;
-    auto prompt = encode_prompt(model, req.form, req.prompt);
-    if (!prompt) return make_error(prompt.error());
-    if (prompt->tokens.size() >= context) {
-        return make_error("the prompt is " + std::to_string(prompt->tokens.size() - prompt->body_start) +
-                          " tokens long; with the start tokens it must stay under the context of " +
-                          std::to_string(context) + " tokens");
-    }
     DecodeOptions o;
+    static_cast<SamplingParams&>(o) = req;
     o.strategy = req.strategy;
-    o.temperature = req.temperature;
-    o.top_k = req.top_k;
-    o.top_p = req.top_p;
     o.repetition_penalty = req.repetition_penalty;
     o.beam_width = req.beam;
     o.length_penalty = req.length_penalty;
@@ -86,11 +83,11 @@ Result<GenerationSession> start_generation(const TextModel& model, const Generat
             return make_error("constraint at position " + std::to_string(c.position) + ": '" + c.text +
                               "' is not a single token of the vocabulary");
         }
-        const size_t pos = prompt->body_start + c.position;
-        if (pos < prompt->tokens.size()) {
+        const size_t pos = prompt.body_start + c.position;
+        if (pos < prompt.tokens.size()) {
             return make_error("constraint at position " + std::to_string(c.position) +
                               " falls inside the prompt (" +
-                              std::to_string(prompt->tokens.size() - prompt->body_start) + " characters)");
+                              std::to_string(prompt.tokens.size() - prompt.body_start) + " characters)");
         }
         if (pos >= context) {
             return make_error("constraint at position " + std::to_string(c.position) +
@@ -100,23 +97,34 @@ Result<GenerationSession> start_generation(const TextModel& model, const Generat
             return make_error("two constraints at position " + std::to_string(c.position));
         o.forced[pos] = *id;
     }
+    return o;
+}
+
+Result<GenerationSession> start_generation(const TextModel& model, const GenerateRequest& req) {
+    const size_t context = model.transformer->config.context;
+    auto prompt = encode_prompt(model, req.form, req.prompt);
+    if (!prompt) return make_error(prompt.error());
+    if (prompt->tokens.size() >= context) {
+        return make_error("the prompt is " + std::to_string(prompt->tokens.size() - prompt->body_start) +
+                          " tokens long; with the start tokens it must stay under the context of " +
+                          std::to_string(context) + " tokens");
+    }
+    auto options = decode_options(model, req, *prompt);
+    if (!options) return make_error(options.error());
     PromptInfo info;
     for (const std::string& ch : io::split_utf8(req.prompt)) {  // invalid UTF-8 shown as U+FFFD, "\r" dropped
         if (ch != "\r") info.text += ch;
     }
     info.unknown_chars = prompt->unknown_chars;
     return GenerationSession::create(std::make_unique<TransformerLM>(model.transformer), model.tokenizer,
-                                     std::move(prompt->tokens), std::move(o), std::move(info));
+                                     std::move(prompt->tokens), std::move(*options), std::move(info));
 }
 
 // ---------------------------------------------------------------------------------------- poem plans
-Result<GenerateRequest> at_request_for(const TextModel& at, const NatRequest& request) {
+Result<GenerateRequest> at_request_for(const TextModel& at, const PoemRequest& request) {
     if (request.mode != NatMode::length)
         return make_error(
             "fixed mode is the CMLM's input format; an AT model ends at <eos> by itself (use mode length)");
-    if (request.length_beam != 1 || request.sample || request.strategy != NatStrategy::nat)
-        return make_error(
-            "at_request_for takes the poem's constraints only (no length beam, sampling or hybrid)");
     const size_t start = at.forms.empty() ? 1 : 2;  // <bos> (<form>)
     const size_t context = at.transformer->config.context;
     const size_t longest = context > start + 1 ? context - start - 1 : 0;  // room for the <eos>

@@ -44,21 +44,41 @@ struct EncodedPrompt {
 // form "" = default_form(). An unknown form is an Error listing the known ones.
 Result<EncodedPrompt> encode_prompt(const TextModel& model, std::string_view form, std::string_view text);
 
-struct GenerateRequest {
-    std::string prompt;
-    std::string form;  // "" = default
+// An autoregressive poem: the prompt and forced characters (PoemPrompt), the strategy and its settings.
+struct GenerateRequest : PoemPrompt, SamplingParams {
     Strategy strategy = Strategy::greedy;
-    float temperature = 1.f;
-    int32_t top_k = 0;
-    float top_p = 1.f;
     float repetition_penalty = 1.f;
     int32_t beam = 4;
     float length_penalty = 1.f;
     uint64_t seed = 0;
     std::optional<size_t> max_tokens;  // default: the model's context
-    std::vector<Constraint> constraints;
     size_t top_n = 5;
+
+    static constexpr const char* kName = "generate request";
+    template <class Self, class Visit>
+    static void fields(Self& r, Visit&& visit) {
+        PoemPrompt::fields(r, visit);
+        visit(FieldSpec{"strategy", "NAME", "greedy, sample or beam"}, r.strategy);
+        SamplingParams::fields(r, visit);
+        visit(FieldSpec{"repetition_penalty", "R",
+                        "CTRL penalty on tokens already present, in [0.1, 10] (1 = off)"},
+              r.repetition_penalty);
+        visit(FieldSpec{"beam", "W", "beam: the width", 1, 8}, r.beam);
+        visit(FieldSpec{"length_penalty", "A", "beam: score = log p / length^A"}, r.length_penalty);
+        visit(FieldSpec{"seed", "N", "sample: the Pcg32 seed", 0}, r.seed);
+        visit(FieldSpec{"max_tokens", "N", "generate at most N tokens (default: the model's context)", 1},
+              r.max_tokens);
+        visit(FieldSpec{"top_n", "N", "alternatives recorded per token", 0, 20}, r.top_n);
+    }
 };
+// The sampling settings (the temperature only for strategy sample) and the repetition penalty.
+Status check(const GenerateRequest& request);
+
+// The decoding options of a request whose prompt is `prompt` (encode_prompt of request.form and .prompt):
+// its settings, max_tokens (default: the model's context), <eos>, and the constraints as forced tokens at
+// their sequence positions (each a single token, after the prompt, inside the context, one per position).
+Result<DecodeOptions> decode_options(const TextModel& model, const GenerateRequest& request,
+                                     const EncodedPrompt& prompt);
 
 // Validates the request against the model (form, max_tokens <= context, prompt length, constraints) and
 // returns a session that owns its model state (allocated here, once) and shares the weights and tokenizer.
@@ -71,8 +91,8 @@ GenerateRequest at_request(const PoemPlan& plan, const io::Tokenizer& tokenizer)
 
 // The same, planned against an AT model alone (its tokenizer and forms; poems up to its context): how the
 // AT side honours a request's prompt, constraints, acrostic, blank text, layout and length (given or form:
-// a forced <eos>) without a CMLM. Length mode only; no length beam, sampling or hybrid.
-Result<GenerateRequest> at_request_for(const TextModel& at, const NatRequest& request);
+// a forced <eos>) without a CMLM. Length mode only.
+Result<GenerateRequest> at_request_for(const TextModel& at, const PoemRequest& request);
 
 struct ScoredToken {
     int32_t id = 0;

@@ -214,6 +214,22 @@ test('fill in the blanks: NAT and AT keep every given character and fill the bla
   await page.selectOption('#text-mode', 'free');
 });
 
+test('acrostic: both poets start every line with its head (AT through the core\'s plan of the poem)', async () => {
+  await page.selectOption('#text-mode', 'acrostic');
+  await page.selectOption('#text-form-select', 'wuyan-jueju');
+  await page.fill('#text-prompt', '春夏秋冬');
+  await generate();
+  for (const id of ['at-output', 'nat-output']) {
+    const lines = (await page.$eval(`#${id}`, (e) => e.innerText)).split(/[，。\n]+/).map((l) => l.trim()).filter(Boolean);
+    assert.deepEqual(lines.map((l) => l[0]), [...'春夏秋冬'], id);
+  }
+  await page.selectOption('#text-form-select', 'free');
+  await page.click('#text-generate');
+  await page.waitForSelector('#text-error:not([hidden])', { timeout: 30000 });
+  assert.match(await page.textContent('#text-error'), /regular form/);
+  await page.waitForSelector('#text-generate:not([disabled])');
+  await page.selectOption('#text-mode', 'free');
+  await page.selectOption('#text-form-select', 'wuyan-jueju');
 test('traditional characters and ASCII punctuation are converted, and the page says so', async () => {
   await page.fill('#text-prompt', '風.');
   await generate();

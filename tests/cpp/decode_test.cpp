@@ -9,9 +9,12 @@
 
 #include "core/decode/generate.hpp"
 #include "core/decode/language_model.hpp"
+#include "core/decode/picker.hpp"
 #include "core/decode/report.hpp"
+#include "core/decode/request.hpp"
 #include "core/decode/rng.hpp"
 #include "core/decode/sampling.hpp"
+#include "core/decode/text_model.hpp"
 
 namespace atnat::decode {
 namespace {
@@ -440,7 +443,7 @@ TEST(StopReasons, CancelKeepsWhatWasGenerated) {
         s->cancel();
         EXPECT_TRUE(s->done());
         EXPECT_EQ(s->result().stop_reason, StopReason::cancelled);
-        EXPECT_EQ(s->result().tokens.size(), 2u) << strategy_name(st);
+        EXPECT_EQ(s->result().tokens.size(), 2u) << name_of(st);
         EXPECT_FALSE(s->step().ok());  // a done session refuses to step
         s->cancel();                   // idempotent
         EXPECT_EQ(s->result().stop_reason, StopReason::cancelled);
@@ -469,9 +472,9 @@ TEST(Forced, EveryStrategyEmitsTheForcedToken) {
         o.forced = {{1, E}, {4, C}};  // sequence positions (the prompt <bos> is position 0)
         auto r = run(flat_rule(), o);
         const auto got = ids(r.result);
-        ASSERT_EQ(got.size(), 6u) << strategy_name(st);
-        EXPECT_EQ(got[0], E) << strategy_name(st);
-        EXPECT_EQ(got[3], C) << strategy_name(st);
+        ASSERT_EQ(got.size(), 6u) << name_of(st);
+        EXPECT_EQ(got[0], E) << name_of(st);
+        EXPECT_EQ(got[3], C) << name_of(st);
         EXPECT_TRUE(r.result.tokens[0].forced);
         EXPECT_FALSE(r.result.tokens[1].forced);
         EXPECT_NEAR(r.result.tokens[3].prob, 0.2, 1e-5);  // the model's probability of the forced token
@@ -487,6 +490,62 @@ TEST(Forced, ForcingEosStops) {
     auto r = run(flat_rule(), o);
     EXPECT_EQ(ids(r.result), (std::vector<int32_t>{A, A, EOS}));
     EXPECT_EQ(r.result.stop_reason, StopReason::eos);
+}
+
+// -------------------------------------------------------------------------------------------- picker
+TEST(Picker, BannedIdsAreNeverPickedAndWeighNothing) {
+    PickerSettings s;
+    s.banned = {A};
+    s.top_n = 3;
+    auto p = TokenPicker::create(V, s);
+    ASSERT_TRUE(p.ok()) << p.error();
+    const std::vector<float> logits = from_probs({{A, 0.7f}, {B, 0.2f}, {C, 0.1f}});
+    const Pick k = p->pick(logits);
+    EXPECT_EQ(k.id, B);
+    EXPECT_NEAR(k.prob, 2.f / 3.f, 1e-5) << "renormalised without the banned a";
+    EXPECT_NEAR(k.logprob, std::log(0.2), 1e-5) << "the model's own log-probability";
+    const TokenRecord r = p->record(*tiny_tokenizer(), k);
+    ASSERT_EQ(r.top.size(), 3u);
+    EXPECT_EQ(r.top[0].id, B);
+    EXPECT_EQ(r.top[1].id, C);
+    for (const TokenProb& t : r.top) EXPECT_NE(t.id, A);
+    EXPECT_FALSE(TokenPicker::create(V, PickerSettings{.banned = {int32_t(V)}}).ok());
+}
+
+TEST(Picker, TheEosRuleHoldsOnlyWhileAForcedTokenLiesAhead) {
+    PickerSettings s;
+    s.eos = EOS;
+    s.forced = {{5, C}};
+    auto p = TokenPicker::create(V, s);
+    ASSERT_TRUE(p.ok()) << p.error();
+    const std::vector<float> logits = from_probs({{EOS, 0.6f}, {A, 0.4f}});
+    const Pick before = p->pick(logits, 3);
+    EXPECT_EQ(before.id, A) << "c is forced at 5: ending at 3 would drop it";
+    EXPECT_NEAR(before.prob, 1.f, 1e-5);
+    const Pick at = p->pick(logits, 5);
+    EXPECT_EQ(at.id, C);
+    EXPECT_TRUE(at.forced);
+    EXPECT_EQ(p->pick(logits, 6).id, EOS) << "nothing forced after 5";
+    std::vector<float> lp(V);
+    p->log_probs(logits, 3, {}, lp);
+    EXPECT_EQ(lp[size_t(EOS)], std::numeric_limits<float>::lowest()) << "beam: blocked after normalising";
+    EXPECT_NEAR(lp[size_t(A)], std::log(0.4f), 1e-5);
+}
+
+TEST(Picker, AForcedPositionDrawsNothing) {
+    PickerSettings s;
+    s.sample = true;
+    s.seed = 7;
+    s.forced = {{1, B}};
+    auto p = TokenPicker::create(V, s);
+    ASSERT_TRUE(p.ok()) << p.error();
+    const std::vector<float> logits = from_probs({{A, 0.5f}, {B, 0.5f}});
+    Pcg32 rng(7);
+    const float u = rng.uniform();
+    EXPECT_EQ(p->pick(logits, 0).id, u < 0.5f ? A : B) << "position 0: one draw";
+    EXPECT_EQ(p->pick(logits, 1).id, B);
+    EXPECT_EQ(p->rng().next_u32(), rng.next_u32()) << "the forced position took no uniform";
+    EXPECT_FALSE(TokenPicker::create(V, PickerSettings{.sample = true, .sampling = {0.f, 0, 1.f}}).ok());
 }
 
 // ---------------------------------------------------------------------------------------- validation
@@ -546,7 +605,8 @@ TEST(Validation, ImpossibleSettingsAreErrorsNamingTheSetting) {
 
 // --------------------------------------------------------------------------------------------- JSON
 TEST(Report, RequestParsingValidatesAndRoundTrips) {
-    auto r = request_from_json_text(R"({"prompt": "春", "form": "wuyan-jueju", "strategy": "sample",
+    auto r = request_from_json_text<GenerateRequest>(
+        R"({"prompt": "春", "form": "wuyan-jueju", "strategy": "sample",
         "temperature": 0.8, "top_k": 40, "top_p": 0.9, "repetition_penalty": 1.2, "seed": 7, "max_tokens": 64,
         "constraints": [{"position": 6, "text": "花"}]})");
     ASSERT_TRUE(r.ok()) << r.error();
@@ -559,11 +619,11 @@ TEST(Report, RequestParsingValidatesAndRoundTrips) {
     EXPECT_EQ(r->constraints[0].text, "花");
     const nlohmann::json back = to_json(*r);
     EXPECT_EQ(back["temperature"], 0.8);  // float printed by its shortest spelling
-    auto again = request_from_json(back);
+    auto again = request_from_json<GenerateRequest>(back);
     ASSERT_TRUE(again.ok()) << again.error();
     EXPECT_EQ(to_json(*again), back);
-    EXPECT_TRUE(request_from_json_text("{}").ok());
-    EXPECT_EQ(request_from_json_text("{}")->strategy, Strategy::greedy);
+    EXPECT_TRUE(request_from_json_text<GenerateRequest>("{}").ok());
+    EXPECT_EQ(request_from_json_text<GenerateRequest>("{}")->strategy, Strategy::greedy);
 }
 
 TEST(Report, RequestErrorsAreSentences) {
@@ -587,11 +647,46 @@ TEST(Report, RequestErrorsAreSentences) {
         {R"({"prompt": )", "the generate request is not valid UTF-8 JSON"},
     };
     for (const auto& [text, want] : cases) {
-        auto r = request_from_json_text(text);
+        auto r = request_from_json_text<GenerateRequest>(text);
         ASSERT_FALSE(r.ok()) << text;
         EXPECT_NE(r.error().find(want), std::string::npos) << text << " -> " << r.error();
     }
-    EXPECT_TRUE(request_from_json_text(R"({"beam": 4.0, "seed": 18446744073709551615})").ok());
+    EXPECT_TRUE(
+        request_from_json_text<GenerateRequest>(R"({"beam": 4.0, "seed": 18446744073709551615})").ok());
+}
+
+TEST(Report, OptionTextAndJsonAreReadByTheSameTable) {
+    // The CLI's option values (read_text) and a JSON request give the same request, field for field.
+    const std::map<std::string, std::string> options = {{"prompt", "春"},
+                                                        {"strategy", "beam"},
+                                                        {"top_k", "40"},
+                                                        {"top_p", "0.9"},
+                                                        {"seed", "18446744073709551615"},
+                                                        {"max_tokens", "64"},
+                                                        {"constraints", "6:花,12:月"}};
+    GenerateRequest from_text;
+    Status st;
+    GenerateRequest::fields(from_text, [&](const FieldSpec& f, auto&... member) {
+        const auto it = options.find(f.name);
+        if (st && it != options.end()) st = read_text(it->second, f, member...);
+    });
+    ASSERT_TRUE(st.ok()) << st.error();
+    auto from_json = request_from_json_text<GenerateRequest>(
+        R"({"prompt": "春", "strategy": "beam", "top_k": 40, "top_p": 0.9, "seed": 18446744073709551615,
+            "max_tokens": 64, "constraints": [{"position": 6, "text": "花"}, {"position": 12, "text": "月"}]})");
+    ASSERT_TRUE(from_json.ok()) << from_json.error();
+    EXPECT_EQ(to_json(from_text), to_json(*from_json));
+    // and reject alike
+    const FieldSpec beam{"beam", "W", "", 1, 8};
+    int32_t w = 0;
+    EXPECT_EQ(read_text("9", beam, w).error(), "beam = 9 is outside [1, 8]");
+    EXPECT_EQ(read_json(nlohmann::json(9), beam, w).error(), "beam = 9 is outside [1, 8]");
+    EXPECT_EQ(read_text("2.5", beam, w).error(), "beam must be an integer in [1, 8], found '2.5'");
+    Strategy strategy{};
+    EXPECT_EQ(read_text("nucleus", FieldSpec{"strategy", "", ""}, strategy).error(),
+              "unknown strategy 'nucleus' (known: greedy, sample, beam)");
+    std::vector<Constraint> constraints;
+    EXPECT_FALSE(read_text("6", FieldSpec{"constraints", "", ""}, constraints).ok());
 }
 
 TEST(Report, EventAndResultShapes) {

@@ -1,5 +1,5 @@
 // Non-autoregressive decoding (core/decode/nat.*, core/models/cmlm.*) and its JSON
-// (core/decode/nat_report.*):
+// (core/decode/report.*, request.*):
 //  - the Mask-Predict schedule;
 //  - the tiny random-weight CMLM and GPT of poets.hpp: pass-by-pass schedule counts and re-masking of the
 //    least confident, one-pass fill = argmax of a forward_all, given positions never masked, acrostic /
@@ -19,7 +19,6 @@
 #include <optional>
 
 #include "core/decode/metrics.hpp"
-#include "core/decode/nat_report.hpp"
 #include "core/decode/report.hpp"
 #include "core/decode/rng.hpp"
 #include "core/decode/text_model.hpp"
@@ -111,7 +110,7 @@ TEST(NatSession, OnePassIsTheArgmaxOfOneForward) {
     EXPECT_EQ(r.result.forward_passes, 1u);  // the length comes from the form: no length pass
     EXPECT_EQ(r.result.length, 25u);
     EXPECT_EQ(r.result.length_source, LengthSource::form);
-    EXPECT_EQ(r.result.stop_reason, decode::NatStop::length);
+    EXPECT_EQ(r.result.stop_reason, decode::StopReason::length);
     std::vector<int32_t> seq = {kLen, kWuyan};
     seq.resize(27, kMask);
     auto state = models::make_state(m.cmlm->transformer);
@@ -251,7 +250,8 @@ TEST(NatSession, FixedModeCutsAtTheFirstEos) {
     const auto eos = std::find(r.ids.begin(), r.ids.end(), kEos);
     const size_t cut = size_t(eos - r.ids.begin());
     EXPECT_EQ(r.result.length, cut);
-    EXPECT_EQ(r.result.stop_reason, cut < kMaxLenFixed ? decode::NatStop::eos : decode::NatStop::max_tokens);
+    EXPECT_EQ(r.result.stop_reason,
+              cut < kMaxLenFixed ? decode::StopReason::eos : decode::StopReason::max_tokens);
     EXPECT_EQ(r.result.text,
               m.tokenizer->decode(std::vector<int32_t>(r.ids.begin(), r.ids.begin() + long(cut))));
     EXPECT_EQ(r.result.tokens.size(), cut < kMaxLenFixed ? cut + 1 : cut);  // the <eos> record too
@@ -262,7 +262,7 @@ TEST(NatSession, FixedModeCutsAtTheFirstEos) {
     blank.blank_text = "春_秋_";
     auto b = run(m, blank);
     EXPECT_EQ(b.result.length, 4u);
-    EXPECT_EQ(b.result.stop_reason, decode::NatStop::eos);
+    EXPECT_EQ(b.result.stop_reason, decode::StopReason::eos);
     EXPECT_EQ(b.result.passes[0].masked, (std::vector<size_t>{1, 3}));
     for (size_t p = 4; p < kMaxLenFixed; ++p) EXPECT_EQ(b.ids[p], kEos);
 }
@@ -400,7 +400,7 @@ TEST(NatSession, AtRequestForPlansAgainstTheAtModelAlone) {
 TEST(NatSession, SamplingIsSeededAndDrawsFromTheTemperedDistribution) {
     const auto m = tiny_nat();
     NatRequest req = wuyan(3);
-    req.sample = true;
+    req.decoding = decode::Decoding::sample;
     req.temperature = 1.5f;
     req.seed = 42;
     auto a = run(m, req), b = run(m, req);
@@ -424,7 +424,7 @@ TEST(NatSession, CancelKeepsTheTextSoFar) {
     ASSERT_TRUE(s->step().ok());
     s->cancel();
     EXPECT_TRUE(s->done());
-    EXPECT_EQ(s->result().stop_reason, decode::NatStop::cancelled);
+    EXPECT_EQ(s->result().stop_reason, decode::StopReason::cancelled);
     EXPECT_EQ(s->result().passes.size(), 2u);
     EXPECT_EQ(s->result().tokens.size(), 25u);
     auto again = s->step();
@@ -505,7 +505,7 @@ TEST(NatSession, BadSettingsAreClearErrors) {
               }).find("has no fixed length"),
               std::string::npos);
     EXPECT_EQ(err([](NatRequest& r) {
-                  r.sample = true;
+                  r.decoding = decode::Decoding::sample;
                   r.temperature = 0.f;
               }),
               "temperature = 0 is outside [0.01, 100] for sampling (for 0, use greedy decoding)");
@@ -514,26 +514,27 @@ TEST(NatSession, BadSettingsAreClearErrors) {
 }
 
 TEST(NatReport, RequestJsonIsValidatedLikeTheAtRequest) {
-    auto r = decode::nat_request_from_json_text(
+    auto r = decode::request_from_json_text<NatRequest>(
         R"({"strategy": "nat", "prompt": "春", "form": "wuyan-jueju", "mode": "fixed", "iterations": 4,
             "decoding": "sample", "temperature": 0.5, "seed": 9, "acrostic": "春夏", "layout": true,
             "constraints": [{"position": 3, "text": "山"}]})");
     ASSERT_TRUE(r.ok()) << r.error();
     EXPECT_EQ(r->mode, NatMode::fixed);
     EXPECT_EQ(r->iterations, 4u);
-    EXPECT_TRUE(r->sample);
+    EXPECT_EQ(r->decoding, decode::Decoding::sample);
     EXPECT_FLOAT_EQ(r->temperature, 0.5f);
     EXPECT_EQ(r->seed, 9u);
     EXPECT_EQ(r->acrostic, "春夏");
     EXPECT_TRUE(r->layout);
     ASSERT_EQ(r->constraints.size(), 1u);
-    auto len = decode::nat_request_from_json_text(R"({"length": 25, "length_beam": 1})");
+    auto len = decode::request_from_json_text<NatRequest>(R"({"length": 25, "length_beam": 1})");
     ASSERT_TRUE(len.ok()) << len.error();
     EXPECT_EQ(len->length, LengthSource::given);
     EXPECT_EQ(len->given_length, 25u);
-    EXPECT_EQ(decode::nat_request_from_json_text(R"({"length": "form"})")->length, LengthSource::form);
+    EXPECT_EQ(decode::request_from_json_text<NatRequest>(R"({"length": "form"})")->length,
+              LengthSource::form);
     auto error = [](const char* text) {
-        auto q = decode::nat_request_from_json_text(text);
+        auto q = decode::request_from_json_text<NatRequest>(text);
         return q ? std::string() : q.error();
     };
     EXPECT_EQ(error(R"({"iterations": 0})"), "iterations = 0 is outside [1, 100]");
@@ -549,7 +550,7 @@ TEST(NatReport, RequestJsonIsValidatedLikeTheAtRequest) {
               std::string::npos);
     EXPECT_EQ(error("[1]"), "a NAT request must be a JSON object, found an array");
     // Round trip.
-    auto back = decode::nat_request_from_json(decode::to_json(*r));
+    auto back = decode::request_from_json<NatRequest>(decode::to_json(*r));
     ASSERT_TRUE(back.ok()) << back.error();
     EXPECT_EQ(decode::to_json(*back), decode::to_json(*r));
 }

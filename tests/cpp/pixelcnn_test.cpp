@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/decode/pixels.hpp"
+#include "core/decode/request.hpp"
 #include "core/ops/ops.hpp"
 #include "tests/cpp/weights.hpp"
 
@@ -239,15 +240,15 @@ TEST(PixelCNNGolden, NaiveEqualsCachedOnTrainedModel) {
     auto cached = RasterSampler::create(g->model, RasterMethod::cached, s);
     ASSERT_TRUE(naive.ok() && cached.ok());
     const size_t n = 4 * g->model.config().width;
-    naive->step(n);
-    cached->step(n);
+    naive->sample(n);
+    cached->sample(n);
     EXPECT_EQ(naive->stats().forward_passes, n);
     EXPECT_EQ(cached->stats().pixel_updates, n);
     EXPECT_EQ(std::memcmp(naive->image(), cached->image(), n), 0);
     EXPECT_EQ(
         std::memcmp(naive->last_logits(), cached->last_logits(), g->model.config().levels * sizeof(float)),
         0);
-    while (!cached->done()) cached->step_row();
+    while (!cached->done()) cached->sample_row();
     size_t nonzero = 0;
     for (uint8_t v : cached->image_vector()) nonzero += v != 0;
     EXPECT_GT(nonzero, 50u) << "a class-7 (sneaker) sample should not be blank";
@@ -382,27 +383,28 @@ TEST(PixelCNNSampler, StepApi) {
         auto r = RasterSampler::create(m, method, s);
         ASSERT_TRUE(r.ok());
         // mixed step sizes: one pixel, three pixels, then rows
-        auto a = r->step();
+        auto a = r->sample();
         EXPECT_EQ(a.begin, 0u);
         EXPECT_EQ(a.end, 1u);
         EXPECT_EQ(r->image()[0], whole[0]);
         EXPECT_EQ(r->image()[1], 0) << "unsampled pixels stay 0";
-        auto b = r->step(3);
+        auto b = r->sample(3);
         EXPECT_EQ(b.begin, 1u);
         EXPECT_EQ(b.end, 4u);
-        auto row = r->step_row();  // finishes row 0
+        auto row = r->sample_row();  // finishes row 0
         EXPECT_EQ(row.begin, 4u);
         EXPECT_EQ(row.end, W);
         size_t rows = 0;
         while (!r->done()) {
-            auto q = r->step_row();
+            auto q = r->sample_row();
             EXPECT_EQ(q.end - q.begin, W);
             ++rows;
         }
         EXPECT_EQ(rows, H - 1);
         EXPECT_EQ(r->next_pixel(), P);
-        EXPECT_EQ(r->step().end - r->step().begin, 0u) << "a finished sampler does nothing";
-        EXPECT_EQ(r->image_vector(), whole) << atnat::decode::raster_method_name(method);
+        EXPECT_EQ(r->sample().end - r->sample().begin, 0u) << "a finished sampler does nothing";
+        EXPECT_FALSE(r->step().ok()) << "a finished session does nothing";
+        EXPECT_EQ(r->image_vector(), whole) << atnat::decode::name_of(method);
         const auto& st = r->stats();
         if (method == RasterMethod::naive) {
             EXPECT_EQ(st.forward_passes, P);
@@ -418,13 +420,43 @@ TEST(PixelCNNSampler, StepApi) {
     }
 }
 
+TEST(PixelCNNSampler, IsASessionThatStepsRowsOrPixelsAndCancels) {
+    const TinyConfig c;
+    PixelCNN m = tiny_model(c);
+    const size_t W = c.width;
+    const PixelSampling s{5, 3, 0, 1.f, false};
+    const auto whole = atnat::decode::run_raster(m, RasterMethod::cached, s)->image;
+    auto cached = RasterSampler::create(m, RasterMethod::cached, s);
+    ASSERT_TRUE(cached.ok());
+    const auto row = cached->step();
+    ASSERT_TRUE(row.ok()) << row.error();
+    EXPECT_EQ(row->index, 0u);
+    EXPECT_EQ(row->range.end, W) << "cached: a step is an image row";
+    EXPECT_TRUE(row->row_end);
+    auto naive = RasterSampler::create(m, RasterMethod::naive, s);
+    const auto pixel = naive->step();
+    EXPECT_EQ(pixel->range.end, 1u) << "naive: a step is one pixel (one full forward pass)";
+    EXPECT_FALSE(pixel->row_end);
+    cached->cancel();
+    EXPECT_TRUE(cached->done());
+    EXPECT_FALSE(cached->step().ok());
+    const auto r = cached->result();
+    EXPECT_TRUE(r.cancelled);
+    EXPECT_EQ(std::vector<uint8_t>(r.image.begin(), r.image.begin() + W),
+              std::vector<uint8_t>(whole.begin(), whole.begin() + W))
+        << "the cancelled image keeps its first row";
+    EXPECT_EQ(r.stats.pixel_updates, W);
+}
+
 TEST(PixelSampling, PickLevelIsTheInverseCdfInLevelOrder) {
     // logits log(1, 2, 3, 4) -> p = 0.1, 0.2, 0.3, 0.4 -> cdf 0.1, 0.3, 0.6, 1.0
     const float logits[4] = {0.f, std::log(2.f), std::log(3.f), std::log(4.f)};
-    float scratch[4];
-    auto pick = [&](float u, float t = 1.f) {
-        return atnat::decode::pick_level(logits, 4, t, false, u, scratch);
+    // The samplers' level picker (a token picker over the levels) with the uniform u given.
+    auto pick_level = [](std::span<const float> x, float t, bool greedy, float u) {
+        auto picker = atnat::decode::level_picker(PixelSampling{0, 1, 0, t, greedy}, x.size(), 1);
+        return size_t(picker->pick_with(u, x).id);
     };
+    auto pick = [&](float u, float t = 1.f) { return pick_level(logits, t, false, u); };
     EXPECT_EQ(pick(0.f), 0u);
     EXPECT_EQ(pick(0.0999f), 0u);
     EXPECT_EQ(pick(0.1001f), 1u);
@@ -437,12 +469,11 @@ TEST(PixelSampling, PickLevelIsTheInverseCdfInLevelOrder) {
     EXPECT_EQ(pick(0.1f, 0.5f), 1u);
     EXPECT_EQ(pick(0.17f, 0.5f), 2u);
     EXPECT_EQ(pick(0.47f, 0.5f), 3u);
-    EXPECT_EQ(atnat::decode::pick_level(logits, 4, 1.f, true, 0.f, scratch), 3u);
+    EXPECT_EQ(pick_level(logits, 1.f, true, 0.f), 3u);
     const float tie[3] = {1.f, 5.f, 5.f};
-    EXPECT_EQ(atnat::decode::pick_level(tie, 3, 1.f, true, 0.f, scratch), 1u)
-        << "greedy: the first of equal maxima";
+    EXPECT_EQ(pick_level(tie, 1.f, true, 0.f), 1u) << "greedy: the first of equal maxima";
     const float sure[3] = {-1e30f, 0.f, -1e30f};
-    EXPECT_EQ(atnat::decode::pick_level(sure, 3, 1.f, false, 0.99999994f, scratch), 1u);
+    EXPECT_EQ(pick_level(sure, 1.f, false, 0.99999994f), 1u);
 }
 
 TEST(PixelSampling, ImpossibleSettingsAreClearErrors) {
@@ -460,9 +491,10 @@ TEST(PixelSampling, ImpossibleSettingsAreClearErrors) {
     for (float t : {0.f, -1.f, NAN, INFINITY, 1000.f, 1e-45f, 0.005f}) {
         EXPECT_NE(err(PixelSampling{0, 1, 0, t, false}).find("temperature"), std::string::npos) << t;
     }
-    EXPECT_TRUE(atnat::decode::parse_raster_method("naive").ok());
-    EXPECT_TRUE(atnat::decode::parse_raster_method("cached").ok());
-    auto bad = atnat::decode::parse_raster_method("fast");
+    using atnat::decode::ImageRequest;
+    EXPECT_TRUE(atnat::decode::request_from_json_text<ImageRequest>(R"({"method": "naive"})").ok());
+    EXPECT_TRUE(atnat::decode::request_from_json_text<ImageRequest>(R"({"method": "cached"})").ok());
+    auto bad = atnat::decode::request_from_json_text<ImageRequest>(R"({"method": "fast"})");
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.error().find("naive, cached"), std::string::npos);
     PixelCNNState s(m);

@@ -12,7 +12,7 @@
 
 #include "core/decode/metrics.hpp"
 #include "core/decode/nat.hpp"
-#include "core/decode/nat_report.hpp"
+#include "core/decode/report.hpp"
 #include "core/decode/text_model.hpp"
 #include "core/io/safetensors.hpp"
 #include "tests/cpp/poets.hpp"

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "core/decode/nat.hpp"
-#include "core/decode/nat_report.hpp"
+#include "core/decode/report.hpp"
 #include "core/decode/text_model.hpp"
 #include "tests/cpp/poets.hpp"
 
@@ -98,11 +98,11 @@ TEST(Hybrid, RejectsWhatItCannotReproduce) {
     const auto at = tiny_at();
     const auto nat = tiny_nat();
     NatRequest req;
-    req.sample = true;
+    req.decoding = decode::Decoding::sample;
     auto s = decode::HybridSession::create(at, nat, req);
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.error().find("argmax"), std::string::npos);
-    req.sample = false;
+    req.decoding = decode::Decoding::argmax;
     req.length_beam = 2;
     s = decode::HybridSession::create(at, nat, req);
     ASSERT_FALSE(s.ok());

@@ -104,3 +104,19 @@ test('AT honours an acrostic to the last line: <eos> is blocked while a forced h
   const native = cliJson(['generate', '--model', 'models/poet-at', '--request', JSON.stringify(request)]);
   assert.equal(native.text, result.text);
 });
+
+test('plan: the core turns a poem request into the AT prompt and forced tokens (the page plans with it)', async () => {
+  const { result: acrostic } = await run('plan', { model: 'poet-at', form: 'qiyan-lvshi', acrostic: '春夏秋冬东南西北' });
+  const lineStart = (i) => Math.floor(i / 2) * 17 + (i % 2) * 8;  // qiyan: a couplet is 2 × (7 + 1) + "\n"
+  assert.equal(acrostic.prompt, '春');
+  assert.deepEqual(acrostic.constraints, [...'夏秋冬东南西北'].map((text, i) => ({ position: lineStart(i + 1), text })));
+  const blank = '床前明月光，疑是地上霜。\n举头望__，低头思故乡。';
+  const { result: filled } = await run('plan', { model: 'poet-at', form: 'wuyan-jueju', blank_text: blank });
+  assert.equal(filled.prompt, '床前明月光，疑是地上霜。\n举头望');
+  const chars = [...blank];
+  assert.deepEqual(filled.constraints, [
+    ...chars.map((text, position) => ({ position, text })).filter(({ position }) => position > 17),
+    { position: chars.length, text: '<eos>' },
+  ].filter(({ text }) => text !== '_'));
+  await assert.rejects(run('plan', { model: 'poet-at', form: 'free', acrostic: '春夏' }), /regular form/);
+});

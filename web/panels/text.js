@@ -13,20 +13,13 @@ import { normalise, parsePairs, probeText, spell, maxPromptTokens, formLines, ch
 const AT_MODEL = 'poet-at';
 const NAT_MODEL = 'poet-nat';
 const LOW_CONFIDENCE = 0.2;  // NAT characters below this probability get an outline
-const CHARS_PER_LINE = { wuyan: 5, qiyan: 7 };
 
 const $ = (id) => document.getElementById(id);
 
-// Where line i starts, counted in poem tokens from the first character (the AT constraint positions):
-// a couplet is "c…c，c…c。\n", 2·(c+1)+1 tokens.
-function lineStart(form, i) {
-  const c = CHARS_PER_LINE[form.split('-')[0]];
-  return Math.floor(i / 2) * (2 * c + 3) + (i % 2) * (c + 1);
-}
-
-// The user's request in the two dialects (core/decode/report.hpp and nat_report.hpp), honouring the same
-// constraints: AT forces tokens at positions, NAT keeps those positions unmasked.
-function readRequests() {
+// The user's request for each poet. Free mode: the prompt. Acrostic and fill-in-the-blank: the poem request
+// goes to NAT as it is, and the core plans it for AT (the 'plan' task: core/decode/poem_plan, the code that
+// places NAT's given positions) into a prompt and forced tokens, so both honour the same constraints.
+async function readRequests(atnat) {
   const mode = $('text-mode').value;
   const form = $('text-form-select').value;
   const strategy = $('text-strategy').value;
@@ -41,29 +34,18 @@ function readRequests() {
   }
   if (strategy === 'beam') Object.assign(at, { beam: Number($('text-beam').value), length_penalty: Number($('text-alpha').value) });
 
-  const text = $('text-prompt').value;
   if (mode === 'free') {
-    at.prompt = text;
-    nat.prompt = text;
-  } else if (mode === 'acrostic') {
-    if (!CHARS_PER_LINE[form.split('-')[0]]) throw new Error(t('err.acrostic_form'));
-    const heads = [...text];
-    at.prompt = heads[0] ?? '';
-    at.constraints = heads.slice(1).map((h, i) => ({ position: lineStart(form, i + 1), text: h }));
-    nat.acrostic = text;
-    delete nat.length;
-  } else {
-    // Fill in the blanks: AT writes up to the first blank freely, then is forced through every given token.
-    const chars = [...$('text-blank').value.replace(/\r/g, '')];
-    const first = chars.findIndex((ch) => '_＿□'.includes(ch));
-    if (first < 0) throw new Error(t('err.blank_marks'));
-    at.prompt = chars.slice(0, first).join('');
-    at.constraints = chars.map((ch, i) => ({ position: i, text: ch }))
-      .filter(({ position, text: ch }) => position > first && !'_＿□'.includes(ch));
-    at.constraints.push({ position: chars.length, text: '<eos>' });
-    at.strategy = at.strategy === 'beam' ? 'greedy' : at.strategy;
-    nat.blank_text = chars.join('');
-    delete nat.length;
+    at.prompt = $('text-prompt').value;
+    nat.prompt = at.prompt;
+    return { at, nat };
+  }
+  const poem = mode === 'acrostic' ? { form, acrostic: $('text-prompt').value } : { form, blank_text: $('text-blank').value };
+  const planned = await atnat.run('plan', { model: AT_MODEL, ...poem }).result;
+  Object.assign(at, { prompt: planned.prompt, constraints: planned.constraints });
+  Object.assign(nat, poem);
+  delete nat.length;
+  if (mode === 'blank') {
+    at.strategy = at.strategy === 'beam' ? 'greedy' : at.strategy;  // AT writes up to the first blank freely
     delete nat.mode;
   }
   return { at, nat };
