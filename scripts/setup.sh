@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything atnat needs on a fresh Debian machine (as root). Idempotent and quiet when done.
 # Debian packages: toolchain, libraries, data sets, the training stack and a browser for tests.
-# npm packages: from package.json (playwright-core and the data packages).
+# npm packages: from package.json (playwright-core, onnxruntime-web for the benchmarks, prettier).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libxtensor-dev xtl-dev libxsimd-dev nlohmann-json3-dev
   googletest libgtest-dev libbenchmark-dev
   python3-torch python3-numpy libopenblas0-pthread
+  black pyflakes3   # scripts/format.sh
   chromium dataset-fashion-mnist opencc
   fonts-wqy-microhei   # a CJK font, so that screenshots (scripts/screenshots.mjs) show the poems
 )
