@@ -13,12 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/cpp/reference.hpp"
 #include "tests/cpp/weights.hpp"
 
 namespace atnat::test::g2p {
 
 using Ids = std::vector<int32_t>;
-using Mat = std::vector<std::vector<double>>;
+using ref::Mat, ref::flatten, ref::max_abs_diff;
 
 // The CMUdict layout: 5 specials, 27 letters (ids 5 .. 31), 39 phonemes (ids 32 .. 70).
 constexpr size_t kV = 71, kD = 16, kH = 2, kF = 24, kLayers = 2, kS = 12, kT = 10;
@@ -76,42 +77,19 @@ struct Tiny {
     std::vector<uint8_t> bytes(const std::string& arch = "g2p") const {
         return write_weights(arch, config, tensors);
     }
-    const std::vector<float>& get(const std::string& name) const {
-        for (const auto& t : tensors) {
-            if (t.name == name) return t.f32;
-        }
-        static const std::vector<float> none;
-        return none;
-    }
+    const std::vector<float>& get(const std::string& name) const { return tensor_values(tensors, name); }
 };
 
 // ----------------------------------------------------------------- a naive reference (double, loops)
-// models/g2p/model.py written out: G2P.encode, G2P.decode, G2P.length_logits for one unpadded word.
+// models/g2p/model.py written out with tests/cpp/reference.hpp: G2P.encode, G2P.decode, G2P.length_logits for
+// one unpadded word.
 struct Reference {
     const Tiny& t;
 
     Mat linear(const Mat& x, const std::string& w, size_t out, size_t in) const {
-        const auto& W = t.get(w);
-        Mat y(x.size(), std::vector<double>(out, 0.0));
-        for (size_t r = 0; r < x.size(); ++r)
-            for (size_t o = 0; o < out; ++o)
-                for (size_t i = 0; i < in; ++i) y[r][o] += double(W[o * in + i]) * x[r][i];
-        return y;
+        return ref::linear(x, t.get(w), out, in);
     }
-    Mat rmsnorm(const Mat& x, const std::string& w) const {
-        Mat y = x;
-        for (auto& row : y) {
-            double ms = 0;
-            for (double v : row) ms += v * v;
-            const double s = 1.0 / std::sqrt(ms / double(kD) + 1e-5);
-            for (size_t i = 0; i < kD; ++i) row[i] *= s * double(t.get(w)[i]);
-        }
-        return y;
-    }
-    static void add(Mat& h, const Mat& y) {
-        for (size_t r = 0; r < h.size(); ++r)
-            for (size_t i = 0; i < kD; ++i) h[r][i] += y[r][i];
-    }
+    Mat rmsnorm(const Mat& x, const std::string& w) const { return ref::rmsnorm(x, t.get(w)); }
     Mat embed(const Ids& ids, const std::string& pos) const {
         Mat h(ids.size(), std::vector<double>(kD));
         for (size_t p = 0; p < ids.size(); ++p)
@@ -121,39 +99,20 @@ struct Reference {
     }
     // Attention.forward(x, m, mask): queries from x, keys and values from m, causal or every key.
     Mat attention(const Mat& x, const Mat& m, const std::string& p, bool causal) const {
-        const size_t hd = kD / kH;
-        Mat q = linear(x, p + "wq", kD, kD), k = linear(m, p + "wk", kD, kD), v = linear(m, p + "wv", kD, kD);
-        Mat y(x.size(), std::vector<double>(kD, 0.0));
-        for (size_t h = 0; h < kH; ++h)
-            for (size_t i = 0; i < x.size(); ++i) {
-                const size_t keys = causal ? i + 1 : m.size();
-                std::vector<double> s(keys);
-                double mx = -1e300, z = 0;
-                for (size_t j = 0; j < keys; ++j) {
-                    s[j] = 0;
-                    for (size_t e = 0; e < hd; ++e) s[j] += q[i][h * hd + e] * k[j][h * hd + e];
-                    s[j] /= std::sqrt(double(hd));
-                    mx = std::max(mx, s[j]);
-                }
-                for (double& a : s) z += (a = std::exp(a - mx));
-                for (size_t j = 0; j < keys; ++j)
-                    for (size_t e = 0; e < hd; ++e) y[i][h * hd + e] += s[j] / z * v[j][h * hd + e];
-            }
+        const Mat y = ref::attention(linear(x, p + "wq", kD, kD), linear(m, p + "wk", kD, kD),
+                                     linear(m, p + "wv", kD, kD), kH, causal);
         return linear(y, p + "wo", kD, kD);
     }
     void mlp(Mat& h, const std::string& b) const {
-        Mat x = rmsnorm(h, b + "mlp_norm");
-        Mat g = linear(x, b + "mlp.w_gate", kF, kD), u = linear(x, b + "mlp.w_up", kF, kD);
-        for (size_t r = 0; r < g.size(); ++r)
-            for (size_t i = 0; i < kF; ++i) g[r][i] = g[r][i] / (1.0 + std::exp(-g[r][i])) * u[r][i];
-        add(h, linear(g, b + "mlp.w_down", kD, kF));
+        ref::add(h, ref::swiglu(rmsnorm(h, b + "mlp_norm"), t.get(b + "mlp.w_gate"), t.get(b + "mlp.w_up"),
+                                t.get(b + "mlp.w_down"), kD, kF));
     }
     Mat encode(const Ids& letters) const {
         Mat h = embed(letters, "enc_pos");
         for (size_t l = 0; l < kLayers; ++l) {
             const std::string b = "enc_blocks." + std::to_string(l) + ".";
             Mat x = rmsnorm(h, b + "attn_norm");
-            add(h, attention(x, x, b + "attn.", false));
+            ref::add(h, attention(x, x, b + "attn.", false));
             mlp(h, b);
         }
         return rmsnorm(h, "enc_norm");
@@ -170,28 +129,12 @@ struct Reference {
         for (size_t l = 0; l < kLayers; ++l) {
             const std::string b = dec + "blocks." + std::to_string(l) + ".";
             Mat x = rmsnorm(h, b + "self_norm");
-            add(h, attention(x, x, b + "self_attn.", dec == "at."));
-            add(h, attention(rmsnorm(h, b + "cross_norm"), memory, b + "cross_attn.", false));
+            ref::add(h, attention(x, x, b + "self_attn.", dec == "at."));
+            ref::add(h, attention(rmsnorm(h, b + "cross_norm"), memory, b + "cross_attn.", false));
             mlp(h, b);
         }
-        std::vector<double> out;
-        for (const auto& row : linear(rmsnorm(h, dec + "norm"), "emb", kV, kD))
-            out.insert(out.end(), row.begin(), row.end());
-        return out;
+        return flatten(linear(rmsnorm(h, dec + "norm"), "emb", kV, kD));
     }
 };
-
-double max_abs_diff(std::span<const float> a, const std::vector<double>& b) {
-    EXPECT_EQ(a.size(), b.size());
-    double e = 0;
-    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) e = std::max(e, std::fabs(double(a[i]) - b[i]));
-    return e;
-}
-
-std::vector<double> flatten(const Mat& m) {
-    std::vector<double> out;
-    for (const auto& row : m) out.insert(out.end(), row.begin(), row.end());
-    return out;
-}
 
 }  // namespace atnat::test::g2p

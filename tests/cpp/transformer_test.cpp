@@ -26,6 +26,7 @@
 #include "core/decode/text_model.hpp"
 #include "core/ops/ops.hpp"
 #include "tests/cpp/poets.hpp"
+#include "tests/cpp/reference.hpp"
 #include "tests/cpp/weights.hpp"
 
 namespace atnat {
@@ -34,6 +35,8 @@ namespace {
 using nlohmann::json;
 using test::TensorSpec;
 using test::write_weights;
+using test::ref::max_abs_diff;
+namespace ref = test::ref;
 
 // ------------------------------------------------------------------ a tiny model written in memory
 // Vocabulary of the tiny model: the poet-at specials and forms, then punctuation and a few characters.
@@ -67,13 +70,7 @@ struct Tiny {
     std::vector<uint8_t> bytes(const std::string& arch = "gpt") const {
         return write_weights(arch, config, tensors, tiny_tokenizer_json());
     }
-    const std::vector<float>& get(const std::string& name) const {
-        for (const auto& t : tensors) {
-            if (t.name == name) return t.f32;
-        }
-        static const std::vector<float> none;
-        return none;
-    }
+    const std::vector<float>& get(const std::string& name) const { return tensor_values(tensors, name); }
 };
 
 io::WeightFile parse(std::vector<uint8_t> bytes) {
@@ -93,24 +90,7 @@ std::string load_error(const Tiny& t, const std::string& arch = "gpt") {
 // GPT.forward of models/poet-at/model.py written out with loops: [T, V] logits.
 std::vector<double> reference_forward(const Tiny& t, const std::vector<int32_t>& tokens, bool causal) {
     const size_t V = 20, d = 16, f = 24, H = 2, hd = 8, T = tokens.size();
-    using Mat = std::vector<std::vector<double>>;
-    auto linear = [](const Mat& x, const std::vector<float>& W, size_t out, size_t in) {
-        Mat y(x.size(), std::vector<double>(out, 0.0));
-        for (size_t r = 0; r < x.size(); ++r)
-            for (size_t o = 0; o < out; ++o)
-                for (size_t i = 0; i < in; ++i) y[r][o] += double(W[o * in + i]) * x[r][i];
-        return y;
-    };
-    auto rmsnorm = [&](const Mat& x, const std::vector<float>& w) {
-        Mat y = x;
-        for (auto& row : y) {
-            double ms = 0;
-            for (double v : row) ms += v * v;
-            const double s = 1.0 / std::sqrt(ms / double(d) + 1e-5);
-            for (size_t i = 0; i < d; ++i) row[i] = row[i] * s * double(w[i]);
-        }
-        return y;
-    };
+    using ref::Mat, ref::linear, ref::rmsnorm;
     auto rope = [&](Mat& x) {  // rotate-half per head, position = row
         for (size_t p = 0; p < x.size(); ++p)
             for (size_t h = 0; h < H; ++h)
@@ -134,45 +114,13 @@ std::vector<double> reference_forward(const Tiny& t, const std::vector<int32_t>&
             v = linear(a, t.get(pre + "wv"), d, d);
         rope(q);
         rope(k);
-        Mat y(T, std::vector<double>(d, 0.0));
-        for (size_t hh = 0; hh < H; ++hh)
-            for (size_t i = 0; i < T; ++i) {
-                const size_t keys = causal ? i + 1 : T;
-                std::vector<double> s(keys);
-                double mx = -1e300, z = 0;
-                for (size_t j = 0; j < keys; ++j) {
-                    s[j] = 0;
-                    for (size_t e = 0; e < hd; ++e) s[j] += q[i][hh * hd + e] * k[j][hh * hd + e];
-                    s[j] /= std::sqrt(double(hd));
-                    mx = std::max(mx, s[j]);
-                }
-                for (double& x : s) z += (x = std::exp(x - mx));
-                for (size_t j = 0; j < keys; ++j)
-                    for (size_t e = 0; e < hd; ++e) y[i][hh * hd + e] += s[j] / z * v[j][hh * hd + e];
-            }
-        Mat o = linear(y, t.get(pre + "wo"), d, d);
-        for (size_t p = 0; p < T; ++p)
-            for (size_t i = 0; i < d; ++i) h[p][i] += o[p][i];
-        Mat m = rmsnorm(h, t.get(pre + "mlp_norm"));
-        Mat g = linear(m, t.get(pre + "w_gate"), f, d), u = linear(m, t.get(pre + "w_up"), f, d);
-        for (size_t p = 0; p < T; ++p)
-            for (size_t i = 0; i < f; ++i) g[p][i] = g[p][i] / (1.0 + std::exp(-g[p][i])) * u[p][i];
-        Mat dn = linear(g, t.get(pre + "w_down"), d, f);
-        for (size_t p = 0; p < T; ++p)
-            for (size_t i = 0; i < d; ++i) h[p][i] += dn[p][i];
+        ref::add(h, linear(ref::attention(q, k, v, H, causal), t.get(pre + "wo"), d, d));
+        ref::add(h, ref::swiglu(rmsnorm(h, t.get(pre + "mlp_norm")), t.get(pre + "w_gate"),
+                                t.get(pre + "w_up"), t.get(pre + "w_down"), d, f));
     }
     Mat n = rmsnorm(h, t.get("final_norm"));
     Mat logits = linear(n, emb, V, d);
-    std::vector<double> out;
-    for (const auto& row : logits) out.insert(out.end(), row.begin(), row.end());
-    return out;
-}
-
-double max_abs_diff(std::span<const float> a, const std::vector<double>& b) {
-    EXPECT_EQ(a.size(), b.size());
-    double e = 0;
-    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) e = std::max(e, std::fabs(double(a[i]) - b[i]));
-    return e;
+    return ref::flatten(logits);
 }
 
 const std::vector<int32_t> kSeq = {1,  8,  12, 13, 14, 15, 10, 16,

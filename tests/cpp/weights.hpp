@@ -23,6 +23,16 @@ struct TensorSpec {
     std::vector<uint8_t> u8 = {};  // the data of a "U8" tensor
 };
 
+// The data of the tensor called name ([] if there is none).
+inline const std::vector<float>& tensor_values(const std::vector<TensorSpec>& tensors,
+                                               const std::string& name) {
+    for (const auto& t : tensors) {
+        if (t.name == name) return t.f32;
+    }
+    static const std::vector<float> none;
+    return none;
+}
+
 // Deterministic test numbers, the same natively and in wasm (a 64-bit LCG, the top 24 bits).
 struct Lcg {
     uint64_t s;
