@@ -5,7 +5,6 @@ other engine's.)
 
     /usr/bin/python3 -m unittest discover -s tests/python -p 'test_bench_onnx.py'
 """
-import importlib.util
 import os
 import sys
 import tempfile
@@ -17,17 +16,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, "bench"))
 from cached_gpt import CachedGPT, FusedCachedGPT, export_onnx  # noqa: E402
 
-
-def poet_at_model_module():
-    folder = os.path.join(REPO, "models", "poet-at")
-    spec = importlib.util.spec_from_file_location("poet_at_model_for_bench", os.path.join(folder, "model.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+sys.path.insert(0, os.path.join(REPO, "models"))
+from common.modules import load_script  # noqa: E402
 
 
 def tiny_gpt():
-    m = poet_at_model_module()
+    m = load_script(os.path.join(REPO, "models", "poet-at", "model.py"), "poet_at_model_for_bench")
     torch.manual_seed(0)
     gpt = m.GPT(m.GPTConfig(vocab_size=40, d_model=16, n_layers=2, n_heads=2, d_ff=24, context=32)).eval()
     with torch.no_grad():  # weights larger than the training init's, so that greedy decoding wanders

@@ -4,7 +4,6 @@ the committed golden fixture against the committed weights.
 
     /usr/bin/python3 -m unittest discover -s tests/python -p 'test_g2p*.py'
 """
-import importlib.util
 import json
 import os
 import sys
@@ -17,25 +16,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODELS = os.path.join(REPO, "models")
 sys.path.insert(0, MODELS)
 from common.safetensors_io import read, write  # noqa: E402
+from common.modules import load_script  # noqa: E402
 
 
-def load(path, name):
-    """Import models/g2p/X.py under a unique name (export.py's `from model import` must find g2p's model.py,
-    not another folder's)."""
-    folder = os.path.dirname(path)
-    sys.path.insert(0, folder)
-    try:
-        sys.modules.pop("model", None)
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-    finally:
-        sys.path.remove(folder)
-
-
-MODEL = load(os.path.join(MODELS, "g2p", "model.py"), "g2p_model")
-EXPORT = load(os.path.join(MODELS, "g2p", "export.py"), "g2p_export")
+MODEL = load_script(os.path.join(MODELS, "g2p", "model.py"), "g2p_model")
+EXPORT = load_script(os.path.join(MODELS, "g2p", "export.py"), "g2p_export")
 BOS, EOS, MASK, PAD = 1, 2, 3, 0
 
 

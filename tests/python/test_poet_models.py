@@ -2,7 +2,6 @@
 
     /usr/bin/python3 -m unittest discover -s tests/python -p 'test_poet*.py'
 """
-import importlib.util
 import json
 import math
 import os
@@ -16,28 +15,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODELS = os.path.join(REPO, "models")
 sys.path.insert(0, MODELS)
 from common.safetensors_io import read  # noqa: E402
+from common.modules import load_script  # noqa: E402
 from common.text import CharTokenizer, apply_rope, rope_tables  # noqa: E402
 
 
-def load(path, name):
-    """Import models/poet-*/X.py under a unique name (the folders are not packages and share file names)."""
-    folder = os.path.dirname(path)
-    sys.path.insert(0, folder)
-    try:
-        for m in ("model",):  # export.py does `from model import ...`: make it resolve to this folder's model.py
-            sys.modules.pop(m, None)
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-    finally:
-        sys.path.remove(folder)
-
-
-AT_MODEL = load(os.path.join(MODELS, "poet-at", "model.py"), "poet_at_model")
-NAT_MODEL = load(os.path.join(MODELS, "poet-nat", "model.py"), "poet_nat_model")
-AT_EXPORT = load(os.path.join(MODELS, "poet-at", "export.py"), "poet_at_export")
-NAT_EXPORT = load(os.path.join(MODELS, "poet-nat", "export.py"), "poet_nat_export")
+AT_MODEL = load_script(os.path.join(MODELS, "poet-at", "model.py"), "poet_at_model")
+NAT_MODEL = load_script(os.path.join(MODELS, "poet-nat", "model.py"), "poet_nat_model")
+AT_EXPORT = load_script(os.path.join(MODELS, "poet-at", "export.py"), "poet_at_export")
+NAT_EXPORT = load_script(os.path.join(MODELS, "poet-nat", "export.py"), "poet_nat_export")
 
 
 def tiny_at():
