@@ -1,7 +1,7 @@
 // Kernel benchmarks (native, Google Benchmark): GEMV and GEMM on square sizes, GFLOP/s as a counter,
 // and the scalar references at 256 for scale; GEMV on the models' decode shapes, one matrix at a time and
-// streaming through a whole model. The same kernels in wasm: bench/wasm_bench.mjs (squares) and
-// bench/side_by_side.mjs (decode, with --baseline for a before/after).
+// streaming through a whole model, with f32 and with int8 weights (gemv_i8). The same kernels in wasm:
+// bench/wasm_bench.mjs (squares) and bench/side_by_side.mjs (decode, with --baseline for a before/after).
 //   ./atnat_bench --benchmark_filter=gemm
 #include <benchmark/benchmark.h>
 
@@ -68,15 +68,22 @@ constexpr DecodeModel kPoetAt{256, 688, 5242, 4, 4};   // q k v o
 constexpr DecodeModel kPoetNat{192, 512, 5242, 4, 4};  // its shapes, were it decoded token by token
 constexpr DecodeModel kG2pAt{192, 512, 71, 3, 6};      // self-attention q k v o, cross-attention q o
 
+// A matrix in f32 (w) and int8 (q with one scale per row: w ≈ q · scale, |w| < 0.5).
 struct Matrix {
     size_t out, in;
     std::vector<float> w;
+    std::vector<int8_t> q;
+    std::vector<float> scale;
+    Matrix(size_t out_, size_t in_, uint32_t seed)
+        : out(out_), in(in_), w(filled(out * in, seed)), scale(out, 0.5f / 127) {
+        for (float x : w) q.push_back(static_cast<int8_t>(x * 254.f));
+    }
 };
 
 std::vector<Matrix> decode_matrices(const DecodeModel& m) {
     std::vector<Matrix> mats;
     uint32_t seed = 1;
-    auto add = [&](size_t out, size_t in) { mats.push_back({out, in, filled(out * in, seed++)}); };
+    auto add = [&](size_t out, size_t in) { mats.emplace_back(out, in, seed++); };
     for (size_t l = 0; l < m.layers; ++l) {
         for (size_t i = 0; i < m.attn_mats; ++i) add(m.d, m.d);
         add(m.f, m.d);
@@ -87,30 +94,49 @@ std::vector<Matrix> decode_matrices(const DecodeModel& m) {
     return mats;
 }
 
-// Every matrix of one decode step, in forward order; counters: FLOP/s and weight bytes read per second.
-template <auto Gemv>
-void run_decode_gemvs(benchmark::State& state, const DecodeModel& model) {
+// Every matrix of one decode step, in forward order, through gemv(matrix, x, y) reading bytes_per_weight per
+// weight; counters: FLOP/s and weight bytes read per second.
+template <class Gemv>
+void run_decode_gemvs(benchmark::State& state, const DecodeModel& model, double bytes_per_weight, Gemv gemv) {
     const std::vector<Matrix> mats = decode_matrices(model);
     const std::vector<float> x = filled(std::max(model.d, model.f), 7);
     std::vector<float> y(std::max({model.vocab, model.f, model.d}));
     double macs = 0;
     for (const Matrix& m : mats) macs += double(m.out) * double(m.in);
     for (auto _ : state) {
-        for (const Matrix& m : mats) Gemv(m.w.data(), x.data(), y.data(), m.out, m.in);
+        for (const Matrix& m : mats) gemv(m, x.data(), y.data());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
     set_flops(state, 2.0 * macs);
     state.counters["weight_bytes"] =
-        benchmark::Counter(4.0 * macs, benchmark::Counter::kIsIterationInvariantRate);
+        benchmark::Counter(bytes_per_weight * macs, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <auto Gemv>
+void run_f32(benchmark::State& state, const DecodeModel& model) {
+    run_decode_gemvs(state, model, 4.0,
+                     [](const Matrix& m, const float* x, float* y) { Gemv(m.w.data(), x, y, m.out, m.in); });
+}
+
+template <auto GemvI8>
+void run_i8(benchmark::State& state, const DecodeModel& model) {
+    run_decode_gemvs(state, model, 1.0, [](const Matrix& m, const float* x, float* y) {
+        GemvI8(m.q.data(), m.scale.data(), x, y, m.out, m.in);
+    });
 }
 
 void decode_gemvs(benchmark::State& state, DecodeModel model) {
-    run_decode_gemvs<ops::gemv>(state, model);
+    run_f32<ops::gemv>(state, model);
 }
-
 void ref_decode_gemvs(benchmark::State& state, DecodeModel model) {
-    run_decode_gemvs<ops::ref::gemv>(state, model);
+    run_f32<ops::ref::gemv>(state, model);
+}
+void decode_gemvs_i8(benchmark::State& state, DecodeModel model) {
+    run_i8<ops::gemv_i8>(state, model);
+}
+void ref_decode_gemvs_i8(benchmark::State& state, DecodeModel model) {
+    run_i8<ops::ref::gemv_i8>(state, model);
 }
 
 // One decode-shape matrix [out, in], called again and again: L2-resident when it fits.
@@ -130,6 +156,10 @@ BENCHMARK_CAPTURE(decode_gemvs, poet_at, kPoetAt);
 BENCHMARK_CAPTURE(decode_gemvs, poet_nat, kPoetNat);
 BENCHMARK_CAPTURE(decode_gemvs, g2p_at, kG2pAt);
 BENCHMARK_CAPTURE(ref_decode_gemvs, poet_at, kPoetAt);
+BENCHMARK_CAPTURE(decode_gemvs_i8, poet_at, kPoetAt);
+BENCHMARK_CAPTURE(decode_gemvs_i8, poet_nat, kPoetNat);
+BENCHMARK_CAPTURE(decode_gemvs_i8, g2p_at, kG2pAt);
+BENCHMARK_CAPTURE(ref_decode_gemvs_i8, poet_at, kPoetAt);
 BENCHMARK(bm_gemv_shape)
     ->Name("gemv_shape")
     ->ArgNames({"out", "in"})

@@ -46,6 +46,8 @@ bool parse_dtype(std::string_view s, Dtype& out) {
         out = Dtype::i32;
     else if (s == "U8")
         out = Dtype::u8;
+    else if (s == "I8")
+        out = Dtype::i8;
     else
         return false;
     return true;
@@ -85,7 +87,7 @@ Result<Entry> parse_entry(const std::string& name, const json& info, size_t data
     if (dt == info.end() || !dt->is_string()) return make_error(where + ": dtype missing or not a string");
     if (!parse_dtype(dt->get_ref<const std::string&>(), e.dtype)) {
         return make_error(where + ": dtype '" + printable(dt->get_ref<const std::string&>()) +
-                          "' is not supported (atnat-1 has F32, I32 and U8)");
+                          "' is not supported (atnat-1 has F32, I32, U8 and I8)");
     }
 
     const auto sh = info.find("shape");
@@ -163,6 +165,8 @@ const char* dtype_name(Dtype dtype) {
             return "I32";
         case Dtype::u8:
             return "U8";
+        case Dtype::i8:
+            return "I8";
     }
     return "?";
 }
@@ -174,6 +178,7 @@ size_t dtype_size(Dtype dtype) {
         case Dtype::i32:
             return 4;
         case Dtype::u8:
+        case Dtype::i8:
             return 1;
     }
     return 1;
@@ -199,6 +204,9 @@ const int32_t* Tensor::i32() const {
 }
 const uint8_t* Tensor::u8() const {
     return dtype == Dtype::u8 ? data : nullptr;
+}
+const int8_t* Tensor::i8() const {
+    return dtype == Dtype::i8 ? reinterpret_cast<const int8_t*>(data) : nullptr;
 }
 
 // ---------------------------------------------------------------------------------------------------------

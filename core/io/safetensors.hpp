@@ -1,7 +1,8 @@
 // The atnat weight file (format "atnat-1"): safetensors with atnat metadata. Layout:
 //   [u64 little-endian N][N bytes of UTF-8 JSON header][data section]
 // header = {"__metadata__": {"format": "atnat-1", "arch": ..., "config": "<JSON>", "tokenizer": "<JSON>"?},
-//           NAME: {"dtype": "F32"|"I32"|"U8", "shape": [d0, d1, ...], "data_offsets": [begin, end]}, ...}
+//           NAME: {"dtype": "F32"|"I32"|"U8"|"I8", "shape": [d0, d1, ...], "data_offsets": [begin, end]},
+//           ...}
 // Offsets are relative to the start of the data section. The writer is models/common/safetensors_io.py;
 // docs/weight-format.md lists every rule WeightFile::parse checks.
 //
@@ -25,14 +26,14 @@
 
 namespace atnat::io {
 
-enum class Dtype { f32, i32, u8 };
+enum class Dtype { f32, i32, u8, i8 };
 
 // The largest |weight| the model loaders accept. Trained atnat models stay below 4; NaN, Inf or values like
 // 3e38 parse as floats but overflow every forward pass to NaN, which then decodes as nonsense with exit 0.
 constexpr float kMaxWeightMagnitude = 1e4f;
 
-const char* dtype_name(Dtype dtype);                         // "F32", "I32", "U8" (the safetensors spelling)
-size_t dtype_size(Dtype dtype);                              // bytes per element
+const char* dtype_name(Dtype dtype);  // "F32", "I32", "U8", "I8" (safetensors' spelling)
+size_t dtype_size(Dtype dtype);       // bytes per element
 std::string shape_string(const std::vector<size_t>& shape);  // "[3, 4]"
 
 struct Tensor {
@@ -47,6 +48,7 @@ struct Tensor {
     const float* f32() const;
     const int32_t* i32() const;
     const uint8_t* u8() const;
+    const int8_t* i8() const;  // quantised weights (their scales are a separate F32 tensor)
 };
 
 class WeightFile {

@@ -1,6 +1,6 @@
 // Elementwise kernels: add, mul, scale, the activations (silu, gelu, swiglu, the PixelCNN gate) and
-// the embedding gather. The activations run their tail through a padded batch (detail::map), so an
-// element's value never depends on its position or on the platform's libm.
+// the embedding gathers (f32 and int8 tables). The activations run their tail through a padded batch
+// (detail::map), so an element's value never depends on its position or on the platform's libm.
 #include <cstring>
 
 #include "core/ops/ops.hpp"
@@ -57,6 +57,28 @@ void embedding(const float* table, size_t rows, size_t dim, const int32_t* ids, 
             std::memcpy(row, table + static_cast<size_t>(ids[i]) * dim, dim * sizeof(float));
         else
             std::memset(row, 0, dim * sizeof(float));
+    }
+}
+
+void embedding_i8(const int8_t* table, const float* scale, size_t rows, size_t dim, const int32_t* ids,
+                  size_t n, float* out) {
+    const batch unscale(detail::kI8Unscale);
+    for (size_t i = 0; i < n; ++i) {
+        float* row = out + i * dim;
+        if (ids[i] < 0 || static_cast<size_t>(ids[i]) >= rows) {
+            std::memset(row, 0, dim * sizeof(float));
+            continue;
+        }
+        const int8_t* q = table + static_cast<size_t>(ids[i]) * dim;
+        const float s = scale[ids[i]];
+        const batch vs(s);
+        size_t k = 0;
+        for (; k + detail::kI8Step <= dim; k += detail::kI8Step) {
+            batch w[4];
+            detail::widen_i8(q + k, w);
+            for (size_t j = 0; j < 4; ++j) (w[j] * vs * unscale).store_unaligned(row + k + j * lanes);
+        }
+        for (; k < dim; ++k) row[k] = s * float(q[k]);
     }
 }
 

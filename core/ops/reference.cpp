@@ -25,6 +25,18 @@ void gemm(const float* X, const float* W, float* Y, size_t n, size_t out, size_t
         }
 }
 
+void gemv_i8(const int8_t* W, const float* scale, const float* x, float* y, size_t out, size_t in) {
+    for (size_t o = 0; o < out; ++o) {
+        float s = 0.f;
+        for (size_t k = 0; k < in; ++k) s += float(W[o * in + k]) * x[k];
+        y[o] = scale[o] * s;
+    }
+}
+
+void gemm_i8(const float* X, const int8_t* W, const float* scale, float* Y, size_t n, size_t out, size_t in) {
+    for (size_t i = 0; i < n; ++i) gemv_i8(W, scale, X + i * in, Y + i * out, out, in);
+}
+
 float dot(const float* a, const float* b, size_t n) {
     float s = 0.f;
     for (size_t i = 0; i < n; ++i) s += a[i] * b[i];
@@ -126,6 +138,15 @@ void embedding(const float* table, size_t rows, size_t dim, const int32_t* ids, 
     for (size_t i = 0; i < n; ++i) {
         const bool valid = ids[i] >= 0 && static_cast<size_t>(ids[i]) < rows;
         for (size_t d = 0; d < dim; ++d) out[i * dim + d] = valid ? table[size_t(ids[i]) * dim + d] : 0.f;
+    }
+}
+
+void embedding_i8(const int8_t* table, const float* scale, size_t rows, size_t dim, const int32_t* ids,
+                  size_t n, float* out) {
+    for (size_t i = 0; i < n; ++i) {
+        const bool valid = ids[i] >= 0 && static_cast<size_t>(ids[i]) < rows;
+        for (size_t d = 0; d < dim; ++d)
+            out[i * dim + d] = valid ? scale[ids[i]] * float(table[size_t(ids[i]) * dim + d]) : 0.f;
     }
 }
 

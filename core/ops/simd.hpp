@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 // GCC 12 warns falsely inside its own AVX-512 intrinsic headers (_mm512_undefined_*, GCC bug
 // 105593, fixed in 13) when -march=native reaches them through xsimd: silence just those headers.
@@ -74,6 +75,32 @@ inline float max_of(const float* x, size_t n) {
     float r = hmax(m);
     for (; i < n; ++i) r = std::max(r, x[i]);
     return r;
+}
+
+// Int8 weights are widened kI8Step = 4 · lanes at a time: widen_i8(w, out) sets out[j] lane i to
+// float(w[j · lanes + i]) · 2^24 (exact: an int8 needs 8 significant bits). The factor 2^24 comes free
+// with the widening (each byte lands in the top byte of a 32-bit lane); sums of these products are exactly
+// 2^24 times the unscaled sums (a power of two rounds the same), so callers multiply by kI8Unscale = 2^-24
+// once per output.
+inline constexpr size_t kI8Step = 4 * lanes;
+inline constexpr float kI8Unscale = 0x1p-24f;
+
+inline void widen_i8(const int8_t* w, batch out[4]) {
+    if constexpr (lanes == 4) {  // SSE4.1 / SIMD128: 16 bytes, zipped with zeros twice (6 zips, 4 converts)
+        using i8x16 = xsimd::batch<int8_t>;
+        using i16x8 = xsimd::batch<int16_t>;
+        using i32x4 = xsimd::batch<int32_t>;
+        const i8x16 v = i8x16::load_unaligned(w), z8(int8_t(0));
+        const i16x8 z16(int16_t(0));
+        const i16x8 lo = xsimd::bitwise_cast<i16x8>(xsimd::zip_lo(z8, v));  // w[i] << 8, i < 8
+        const i16x8 hi = xsimd::bitwise_cast<i16x8>(xsimd::zip_hi(z8, v));  // w[i] << 8, 8 <= i < 16
+        out[0] = xsimd::to_float(xsimd::bitwise_cast<i32x4>(xsimd::zip_lo(z16, lo)));  // w[i] << 24
+        out[1] = xsimd::to_float(xsimd::bitwise_cast<i32x4>(xsimd::zip_hi(z16, lo)));
+        out[2] = xsimd::to_float(xsimd::bitwise_cast<i32x4>(xsimd::zip_lo(z16, hi)));
+        out[3] = xsimd::to_float(xsimd::bitwise_cast<i32x4>(xsimd::zip_hi(z16, hi)));
+    } else {  // wider ISAs (the native-avx benchmark build): xsimd's element-wise conversion
+        for (size_t j = 0; j < 4; ++j) out[j] = batch::load_unaligned(w + j * lanes) * batch(0x1p24f);
+    }
 }
 
 inline batch sigmoid(batch x) {

@@ -4,7 +4,7 @@ The writer here is used by every export script; core/io/safetensors.cpp is the m
 
 Header layout written by `write`:
     {"__metadata__": {"format": "atnat-1", "arch": ARCH, "config": CONFIG_JSON, "tokenizer": TOKENIZER_JSON?},
-     NAME: {"dtype": "F32" | "I32" | "U8", "shape": [...], "data_offsets": [begin, end]}, ...}
+     NAME: {"dtype": "F32" | "I32" | "U8" | "I8", "shape": [...], "data_offsets": [begin, end]}, ...}
 safetensors metadata values must be strings, so config and tokenizer are JSON documents stored as strings.
 Tensors are laid out in the order given, each starting on a 16-byte boundary (the header is space-padded so
 the data section starts aligned), which lets the C++ side view float data in place.
@@ -15,12 +15,13 @@ import struct
 import numpy as np
 
 FORMAT = "atnat-1"
-DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32", np.dtype("uint8"): "U8"}
+DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32", np.dtype("uint8"): "U8", np.dtype("int8"): "I8"}
 ALIGN = 16
 
 
 def write(path, tensors, arch, config, tokenizer=None):
-    """tensors: dict name -> numpy array (float32, int32 or uint8), written in insertion order."""
+    """tensors: dict name -> numpy array (float32, int32, uint8 or int8), written in insertion order.
+    Int8 matrices come with their scales (models/common/quantize.py)."""
     metadata = {"format": FORMAT, "arch": arch, "config": json.dumps(config, sort_keys=True)}
     if tokenizer is not None:
         metadata["tokenizer"] = json.dumps(tokenizer, ensure_ascii=False)

@@ -125,9 +125,15 @@ void expect_fixture_tensors(const WeightFile& wf) {
             ASSERT_EQ(t->f32(), nullptr);
             EXPECT_EQ(reinterpret_cast<uintptr_t>(t->i32()) % alignof(int32_t), 0u);
             for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(t->i32()[i], want[i]) << "element " << i;
+        } else if (t->dtype == Dtype::i8) {
+            const auto want = e["values"].get<std::vector<int8_t>>();
+            ASSERT_EQ(t->numel(), want.size());
+            ASSERT_EQ(t->u8(), nullptr);
+            for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(t->i8()[i], want[i]) << "element " << i;
         } else {
             const auto want = e["values"].get<std::vector<uint8_t>>();
             ASSERT_EQ(t->numel(), want.size());
+            ASSERT_EQ(t->i8(), nullptr);
             for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(t->u8()[i], want[i]) << "element " << i;
         }
     }
@@ -152,8 +158,8 @@ TEST(WeightFile, ReadsTheFixtureWrittenByThePythonWriter) {
     expect_fixture_tensors(wf);
     // names() in data order, as written
     EXPECT_EQ(wf.names(), (std::vector<std::string>{"embed.weight", "layers.0.bias", "ids", "mask",
-                                                    "after_pad", "one", "empty"}));
-    EXPECT_EQ(wf.parameter_count(), 12u + 5u + 6u + 7u + 2u + 1u + 0u);
+                                                    "after_pad", "quantised", "one", "empty"}));
+    EXPECT_EQ(wf.parameter_count(), 12u + 5u + 6u + 7u + 2u + 6u + 1u + 0u);
 }
 
 TEST(WeightFile, ViewsAreInPlaceAndSurviveMovesAndCopies) {
@@ -210,6 +216,7 @@ TEST(WeightFile, RequireChecksNameDtypeAndShape) {
     EXPECT_EQ((*ok)->name, "embed.weight");
     EXPECT_TRUE(r->require("ids", {2, 3}, Dtype::i32).ok());
     EXPECT_TRUE(r->require("mask", {7}, Dtype::u8).ok());
+    EXPECT_TRUE(r->require("quantised", {2, 3}, Dtype::i8).ok());
 
     auto missing = r->require("lm_head.weight", {3, 4});
     ASSERT_FALSE(missing.ok());

@@ -41,35 +41,43 @@ struct Rng {
 };
 
 constexpr size_t kGuard = 16;
-constexpr float kGuardValue = -12345.f;
+template <class T>
+constexpr T kGuardValue = T(-12345);
+template <>
+constexpr int8_t kGuardValue<int8_t> = 0x5A;
 
-// n floats starting `offset` floats into an allocation, with guard zones before and after.
-class Buf {
+// n values of T starting `offset` elements into an allocation, with guard zones before and after.
+template <class T>
+class BasicBuf {
 public:
-    Buf(size_t n, size_t offset) : n_(n), off_(kGuard + offset), mem_(off_ + n + kGuard, kGuardValue) {}
-    float* data() { return mem_.data() + off_; }
-    const float* data() const { return mem_.data() + off_; }
+    BasicBuf(size_t n, size_t offset)
+        : n_(n), off_(kGuard + offset), mem_(off_ + n + kGuard, kGuardValue<T>) {}
+    T* data() { return mem_.data() + off_; }
+    const T* data() const { return mem_.data() + off_; }
     size_t size() const { return n_; }
-    float& operator[](size_t i) { return data()[i]; }
-    float operator[](size_t i) const { return data()[i]; }
-    std::vector<float> values() const { return {data(), data() + n_}; }
+    T& operator[](size_t i) { return data()[i]; }
+    T operator[](size_t i) const { return data()[i]; }
+    std::vector<T> values() const { return {data(), data() + n_}; }
     void fill(Rng& rng, float lo, float hi) {
-        for (size_t i = 0; i < n_; ++i) data()[i] = rng.uniform(lo, hi);
+        for (size_t i = 0; i < n_; ++i) data()[i] = T(rng.uniform(lo, hi));
     }
-    void assign(const std::vector<float>& v) { std::copy(v.begin(), v.end(), data()); }
+    void assign(const std::vector<T>& v) { std::copy(v.begin(), v.end(), data()); }
     // true when nothing outside [data, data + n) was written
     bool guards_intact() const {
         for (size_t i = 0; i < off_; ++i)
-            if (mem_[i] != kGuardValue) return false;
+            if (mem_[i] != kGuardValue<T>) return false;
         for (size_t i = off_ + n_; i < mem_.size(); ++i)
-            if (mem_[i] != kGuardValue) return false;
+            if (mem_[i] != kGuardValue<T>) return false;
         return true;
     }
 
 private:
     size_t n_, off_;
-    std::vector<float> mem_;
+    std::vector<T> mem_;
 };
+using Buf = BasicBuf<float>;
+// Int8 weights; fill(rng, -127, 128) gives [-127, 127], the quantiser's range (KnownValues covers -128).
+using I8Buf = BasicBuf<int8_t>;
 
 // |got - want| ≤ rel·scale[i] + abs, element by element; scale defaults to |want|.
 void expect_close(const float* got, const float* want, size_t n, float rel, float abs,
@@ -94,9 +102,10 @@ std::string str(const A&... parts) {
     return os.str();
 }
 
-std::vector<float> abs_of(const float* x, size_t n) {
-    std::vector<float> r(n);
-    for (size_t i = 0; i < n; ++i) r[i] = std::fabs(x[i]);
+template <class T>
+std::vector<T> abs_of(const T* x, size_t n) {
+    std::vector<T> r(n);
+    for (size_t i = 0; i < n; ++i) r[i] = T(std::abs(x[i]));
     return r;
 }
 
@@ -338,6 +347,25 @@ TEST_P(Sized, Embedding) {
     EXPECT_TRUE(table.guards_intact() && out.guards_intact());
 }
 
+TEST_P(Sized, EmbeddingI8) {
+    const size_t rows = 7, dim = n();
+    I8Buf table(rows * dim, off());
+    Buf scale(rows, off()), out(5 * dim, off());
+    table.fill(rng, -127, 128);
+    scale.fill(rng, 0.001f, 0.02f);
+    const int32_t ids[5] = {3, -1, 6, 7, 0};  // -1 and 7 (= rows) are outside the table
+    std::vector<float> want(5 * dim, 99.f);
+    ref::embedding_i8(table.data(), scale.data(), rows, dim, ids, 5, want.data());
+    ops::embedding_i8(table.data(), scale.data(), rows, dim, ids, 5, out.data());
+    expect_bitwise(out.data(), want.data(), out.size());  // one product each: exact
+    for (size_t d = 0; d < dim; ++d) {
+        EXPECT_EQ(out[0 * dim + d], scale[3] * float(table[3 * dim + d]));
+        EXPECT_EQ(out[1 * dim + d], 0.f);
+        EXPECT_EQ(out[3 * dim + d], 0.f);
+    }
+    EXPECT_TRUE(table.guards_intact() && scale.guards_intact() && out.guards_intact());
+}
+
 TEST_P(Sized, Argmax) {
     Buf x = make(-5, 5);
     EXPECT_EQ(ops::argmax(x.data(), n()), ref::argmax(x.data(), n()));
@@ -479,6 +507,37 @@ TEST_P(Matmul, GemmGemvDotAgreeExactly) {
         for (size_t o = 0; o < out(); ++o)
             ASSERT_EQ(ops::dot(X.data() + i * in(), W.data() + o * in(), in()), row[o]);
     }
+}
+
+// Int8 weights: W [out, in] int8 with scale [out], offsets in bytes as well as floats.
+struct I8Problem {
+    I8Buf W;
+    Buf scale, X;
+    I8Problem(size_t n, size_t out, size_t in, size_t off, Rng& rng)
+        : W(out * in, off), scale(out, off), X(n * in, off) {
+        W.fill(rng, -127, 128);
+        scale.fill(rng, 0.001f, 0.02f);
+        X.fill(rng, -1, 1);
+    }
+    bool guards_intact() const { return W.guards_intact() && scale.guards_intact() && X.guards_intact(); }
+};
+
+TEST_P(Matmul, GemmI8AndGemvI8) {
+    I8Problem p(n(), out(), in(), off(), rng);
+    Buf Y(n() * out(), off()), y(out(), off());
+    std::vector<float> want(n() * out()), mag(n() * out());
+    ref::gemm_i8(p.X.data(), p.W.data(), p.scale.data(), want.data(), n(), out(), in());
+    ops::gemm_i8(p.X.data(), p.W.data(), p.scale.data(), Y.data(), n(), out(), in());
+    std::vector<int8_t> aW = abs_of(p.W.data(), p.W.size());
+    std::vector<float> aX = abs_of(p.X.data(), p.X.size());
+    ref::gemm_i8(aX.data(), aW.data(), p.scale.data(), mag.data(), n(), out(), in());
+    expect_close(Y.data(), want.data(), want.size(), kSumRel, 1e-30f, mag.data());
+    // every gemm row is the gemv of its X row, bit for bit (prefill = one-token decode)
+    for (size_t i = 0; i < n(); ++i) {
+        ops::gemv_i8(p.W.data(), p.scale.data(), p.X.data() + i * in(), y.data(), out(), in());
+        expect_bitwise(Y.data() + i * out(), y.data(), out());
+    }
+    EXPECT_TRUE(p.guards_intact() && Y.guards_intact() && y.guards_intact());
 }
 
 TEST_P(Matmul, Conv1x1IsGemmPlusBias) {
@@ -656,6 +715,23 @@ TEST(KnownValues, Gemv2x2) {
         f(W, x, y, 2, 2);
         EXPECT_EQ(y[0], 17.f);
         EXPECT_EQ(y[1], 39.f);
+    }
+}
+
+TEST(KnownValues, GemvI8SignExtendsAndScales) {
+    // 17 columns: one 16-column SIMD step and a scalar tail; -128 and 127, the extremes of int8
+    int8_t W[2 * 17];
+    std::fill(W, W + 17, int8_t(-128));
+    std::fill(W + 17, W + 34, int8_t(127));
+    W[17 + 5] = -1;
+    float x[17];
+    std::fill(x, x + 17, 1.f);
+    const float scale[] = {0.5f, 2.f};
+    for (auto* f : {&ref::gemv_i8, &ops::gemv_i8}) {
+        float y[2];
+        f(W, scale, x, y, 2, 17);
+        EXPECT_EQ(y[0], -128.f * 17 * 0.5f);
+        EXPECT_EQ(y[1], (127.f * 16 - 1) * 2.f);
     }
 }
 
