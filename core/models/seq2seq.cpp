@@ -70,12 +70,20 @@ struct TensorLoader {
         std::array<size_t, N> zero{};
         return WeightView<N>(Buffer(&none, 0), zero);
     }
+    Matrix matrix(const std::string& name, size_t rows, size_t cols) {
+        used.insert(name);
+        used.insert(scale_name(name));  // present only if the matrix is I8
+        auto m = detail::load_matrix(file, name, rows, cols);
+        if (m) return *m;
+        if (error.empty()) error = m.error();
+        return {};
+    }
     AttentionWeights attention(const std::string& p, size_t d) {
-        return {get<2>(p + "wq", {d, d}), get<2>(p + "wk", {d, d}), get<2>(p + "wv", {d, d}),
-                get<2>(p + "wo", {d, d})};
+        return {matrix(p + "wq", d, d), matrix(p + "wk", d, d), matrix(p + "wv", d, d),
+                matrix(p + "wo", d, d)};
     }
     MlpWeights mlp(const std::string& p, size_t d, size_t f) {
-        return {get<2>(p + "w_gate", {f, d}), get<2>(p + "w_up", {f, d}), get<2>(p + "w_down", {d, f})};
+        return {matrix(p + "w_gate", f, d), matrix(p + "w_up", f, d), matrix(p + "w_down", d, f)};
     }
     DecoderWeights decoder(const std::string& p, const Seq2SeqConfig& c) {
         const size_t d = c.d_model, f = c.d_ff;
@@ -104,7 +112,7 @@ Status check_ids(const Seq2Seq& m, std::span<const int32_t> ids, const char* wha
 // h = emb[ids] + pos[start .. start+n-1]   (G2P.encode / G2P.decode, first line)
 void embed(const Seq2Seq& m, const WeightView<2>& pos, std::span<const int32_t> ids, size_t start, float* x) {
     const size_t d = m.config.d_model, n = ids.size();
-    ops::embedding(m.weights.emb.data(), m.config.vocab_size, d, ids.data(), n, x);
+    detail::embedding(m.weights.emb, ids, x);
     ops::add(x, pos.data() + start * d, x, n * d);
 }
 
@@ -213,7 +221,7 @@ Result<Seq2Seq> load_seq2seq(const io::WeightFile& file) {
     const size_t V = c.vocab_size, d = c.d_model, f = c.d_ff;
 
     TensorLoader t{file, {}, {}};
-    auto emb = t.get<2>("emb", {V, d});
+    auto emb = t.matrix("emb", V, d);
     auto enc_pos = t.get<2>("enc_pos", {c.max_letters, d});
     std::vector<EncoderBlockWeights> enc_blocks;
     for (size_t i = 0; i < c.enc_layers; ++i) {

@@ -60,16 +60,16 @@ struct Seq2SeqConfig {
 };
 
 struct AttentionWeights {  // model.py Attention
-    WeightView<2> wq;      // [d, d]   rows h·hd .. (h+1)·hd belong to head h (so do wk's and wv's)
-    WeightView<2> wk;      // [d, d]
-    WeightView<2> wv;      // [d, d]
-    WeightView<2> wo;      // [d, d]   input columns: the heads concatenated
+    Matrix wq;             // [d, d]   rows h·hd .. (h+1)·hd belong to head h (so do wk's and wv's)
+    Matrix wk;             // [d, d]
+    Matrix wv;             // [d, d]
+    Matrix wo;             // [d, d]   input columns: the heads concatenated
 };
 
-struct MlpWeights {        // common/text.py MLP (SwiGLU)
-    WeightView<2> w_gate;  // [f, d]
-    WeightView<2> w_up;    // [f, d]
-    WeightView<2> w_down;  // [d, f]
+struct MlpWeights {  // common/text.py MLP (SwiGLU)
+    Matrix w_gate;   // [f, d]
+    Matrix w_up;     // [f, d]
+    Matrix w_down;   // [d, f]
 };
 
 struct EncoderBlockWeights {  // model.py EncoderBlock
@@ -95,7 +95,7 @@ struct DecoderWeights {                       // model.py Decoder (G2P.at and G2
 };
 
 struct Seq2SeqWeights {
-    WeightView<2> emb;                            // [V, d]     embedding of every token; tied output matrix
+    Matrix emb;                                   // [V, d]     embedding of every token; tied output matrix
     WeightView<2> enc_pos;                        // [S_max, d]
     std::vector<EncoderBlockWeights> enc_blocks;  // [enc_layers]
     WeightView<1> enc_norm;                       // [d]

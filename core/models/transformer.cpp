@@ -9,8 +9,10 @@ namespace atnat::models {
 
 namespace {
 
+using detail::embedding;
 using detail::first_error;
 using detail::linear;
+using detail::load_matrix;
 using detail::load_weight;
 using detail::rmsnorm_rows;
 
@@ -96,7 +98,7 @@ void forward(const Transformer& m, TransformerState& s, std::span<const int32_t>
     float* gate = s.gate.data();
     float* up = s.up.data();
 
-    ops::embedding(w.tok_emb.data(), c.vocab_size, d, tokens.data(), n, x);  // h = tok_emb[tokens]
+    embedding(w.tok_emb, tokens, x);  // h = tok_emb[tokens]
     for (size_t l = 0; l < c.n_layers; ++l) {
         const LayerWeights& L = w.layers[l];
         float* K = &s.key_cache(l, 0, 0);  // [C, d]
@@ -154,7 +156,7 @@ Result<Transformer> load_transformer(const io::WeightFile& file) {
     c.causal = arch == "gpt";
     const size_t V = c.vocab_size, d = c.d_model, f = c.d_ff;
 
-    auto tok_emb = load_weight<2>(file, "tok_emb", {V, d});
+    auto tok_emb = load_matrix(file, "tok_emb", V, d);
     auto final_norm = load_weight<1>(file, "final_norm", {d});
     if (const std::string* e = first_error(tok_emb, final_norm)) return make_error(*e);
     std::vector<LayerWeights> layers;
@@ -162,14 +164,14 @@ Result<Transformer> load_transformer(const io::WeightFile& file) {
     for (size_t i = 0; i < c.n_layers; ++i) {
         const std::string p = "layers." + std::to_string(i) + ".";
         auto attn_norm = load_weight<1>(file, p + "attn_norm", {d});
-        auto wq = load_weight<2>(file, p + "wq", {d, d});
-        auto wk = load_weight<2>(file, p + "wk", {d, d});
-        auto wv = load_weight<2>(file, p + "wv", {d, d});
-        auto wo = load_weight<2>(file, p + "wo", {d, d});
+        auto wq = load_matrix(file, p + "wq", d, d);
+        auto wk = load_matrix(file, p + "wk", d, d);
+        auto wv = load_matrix(file, p + "wv", d, d);
+        auto wo = load_matrix(file, p + "wo", d, d);
         auto mlp_norm = load_weight<1>(file, p + "mlp_norm", {d});
-        auto w_gate = load_weight<2>(file, p + "w_gate", {f, d});
-        auto w_up = load_weight<2>(file, p + "w_up", {f, d});
-        auto w_down = load_weight<2>(file, p + "w_down", {d, f});
+        auto w_gate = load_matrix(file, p + "w_gate", f, d);
+        auto w_up = load_matrix(file, p + "w_up", f, d);
+        auto w_down = load_matrix(file, p + "w_down", d, f);
         if (const std::string* e = first_error(attn_norm, wq, wk, wv, wo, mlp_norm, w_gate, w_up, w_down)) {
             return make_error(*e);
         }

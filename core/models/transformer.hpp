@@ -8,8 +8,8 @@
 //     logits = final_norm(h) · tok_embᵀ                          [n, V]   (tied embeddings, no biases)
 //
 // Shapes: n rows processed in one call, d = d_model, H = n_heads, hd = d / H, f = d_ff, V = vocab_size,
-// C = context. Weights are F32 in PyTorch [out, in] layout; rows h·hd .. (h+1)·hd of wq/wk/wv belong to head
-// h.
+// C = context. Matrices are in PyTorch [out, in] layout, F32 or int8 with row scales (Matrix: a file may mix
+// them); rows h·hd .. (h+1)·hd of wq/wk/wv belong to head h. Norm weights are F32.
 //
 // Usage:
 //     auto model = load_transformer(file);                 // views into the file's bytes, validated
@@ -52,18 +52,18 @@ struct TransformerConfig {
 
 struct LayerWeights {
     WeightView<1> attn_norm;  // [d]
-    WeightView<2> wq;         // [d, d]
-    WeightView<2> wk;         // [d, d]
-    WeightView<2> wv;         // [d, d]
-    WeightView<2> wo;         // [d, d]   input columns: the heads concatenated
+    Matrix wq;                // [d, d]
+    Matrix wk;                // [d, d]
+    Matrix wv;                // [d, d]
+    Matrix wo;                // [d, d]   input columns: the heads concatenated
     WeightView<1> mlp_norm;   // [d]
-    WeightView<2> w_gate;     // [f, d]
-    WeightView<2> w_up;       // [f, d]
-    WeightView<2> w_down;     // [d, f]
+    Matrix w_gate;            // [f, d]
+    Matrix w_up;              // [f, d]
+    Matrix w_down;            // [d, f]
 };
 
 struct TransformerWeights {
-    WeightView<2> tok_emb;             // [V, d]   embedding table and (tied) output matrix
+    Matrix tok_emb;                    // [V, d]   embedding table and (tied) output matrix
     std::vector<LayerWeights> layers;  // [n_layers]
     WeightView<1> final_norm;          // [d]
 };

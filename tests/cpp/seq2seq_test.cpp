@@ -81,8 +81,8 @@ TEST_F(TinyModel, LoadsTheConfigAndViewsIntoTheFile) {
     EXPECT_EQ(c.max_phonemes, kT);
     EXPECT_FLOAT_EQ(c.norm_eps, 1e-5f);
     ASSERT_EQ(model.weights.at.blocks.size(), kLayers);
-    EXPECT_EQ(model.weights.emb.data(), model.file.find("emb")->f32());  // a view, not a copy
-    EXPECT_EQ(model.weights.nat.blocks[1].cross_attn.wk(3, 5),
+    EXPECT_EQ(model.weights.emb.f32, model.file.find("emb")->f32());  // a view, not a copy
+    EXPECT_EQ(model.weights.nat.blocks[1].cross_attn.wk.f32[3 * kD + 5],
               tiny.get("nat.blocks.1.cross_attn.wk")[3 * kD + 5]);
     EXPECT_EQ(model.weights.length_head.shape(0), kT + 1);
 }
