@@ -6,7 +6,9 @@
 //
 //   /usr/bin/python3 bench/export_onnx.py       # build/onnx/: two ONNX exports of the committed weights
 //   node bench/side_by_side.mjs [--rounds 12] [--warmup 8] [--engines api,loop,ort,ort-gqa,native,torch]
-//                               [--baseline DIR] [--json FILE] [--verbose]
+//                               [--int8] [--baseline DIR] [--json FILE] [--verbose]
+// --int8 adds engines api-int8, loop-int8 and native-int8: the same engines on models/poet-at/model-int8.safetensors
+// (export.py --int8), whose greedy tokens are checked identical among themselves (and compared with f32's).
 // --baseline DIR adds engines loop-base and native-base: DIR's atnat_forward_loop{.mjs,.wasm,} (copies of an
 // earlier build), so that a kernel change is measured against its baseline in the same run.
 //
@@ -30,6 +32,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WEIGHTS = path.join(ROOT, 'models/poet-at/model.safetensors');
+const WEIGHTS_INT8 = path.join(ROOT, 'models/poet-at/model-int8.safetensors');
 const ONNX_DIR = path.join(ROOT, 'build/onnx');
 const WASM = path.join(ROOT, 'build/wasm');
 const NATIVE_LOOP = path.join(ROOT, 'build/native-release/atnat_forward_loop');
@@ -53,7 +56,9 @@ function option(name, fallback) {
 const ROUNDS = Number(option('rounds', 12));
 const WARMUP = Number(option('warmup', 8));  // ONNX Runtime's wasm reaches full speed after ~5 rounds
 const BASELINE = option('baseline', null) && path.resolve(option('baseline'));
-const ENGINES = option('engines', `api,loop,ort,ort-gqa,native,torch${BASELINE ? ',loop-base,native-base' : ''}`).split(',');
+const INT8 = process.argv.includes('--int8');
+const ENGINES = option('engines', `api,loop,ort,ort-gqa,native,torch${BASELINE ? ',loop-base,native-base' : ''}` +
+                                  `${INT8 ? ',api-int8,loop-int8,native-int8' : ''}`).split(',');
 const JSON_OUT = option('json', null);
 const VERBOSE = process.argv.includes('--verbose');  // every call's rates, warm-up included
 
@@ -98,17 +103,17 @@ async function timed(f) {
 // --- engines: { name, prefill(ids) -> {argmax, cpu, wall}, generate(ids, maxNew, eos) -> {tokens, cpu, wall} }
 
 // atnat wasm through the page's JS API: Engine.run('generate', request), as web/ and tests/node call it.
-async function apiEngine() {
+async function apiEngine(weights = WEIGHTS, label = '') {
   need(path.join(WASM, 'atnat.wasm'), 'build the wasm preset (target atnat_web)');
   const { Engine } = await import(pathToFileURL(path.join(ROOT, 'wasm/engine.js')).href);
   const { default: create } = await import(pathToFileURL(path.join(WASM, 'atnat.mjs')).href);
   const engine = new Engine(await create({ wasmBinary: fs.readFileSync(path.join(WASM, 'atnat.wasm')) }));
-  engine.load('poet-at', new Uint8Array(fs.readFileSync(WEIGHTS)));
+  engine.load('poet-at', new Uint8Array(fs.readFileSync(weights)));
   let runId = 0;
   const run = (request) => engine.run(++runId, 'generate', { model: 'poet-at', form: FORM, strategy: 'greedy', ...request }, () => {});
   const ids = (result) => result.tokens.map((t) => t.id);
   return {
-    name: 'atnat wasm, the page\'s JS API (Engine)',
+    name: `atnat wasm, the page's JS API (Engine)${label}`,
     async prefill(_, text) {
       const r = await timed(() => run({ prompt: text, max_tokens: 1 }));
       return { argmax: ids(r.value)[0], cpu: r.cpu, wall: r.wall };
@@ -121,11 +126,11 @@ async function apiEngine() {
 }
 
 // atnat wasm, the forward loop alone (bench/loop/forward_loop.cpp): prefill + forward_token + argmax.
-async function loopEngine(config, dir = WASM, label = '') {
+async function loopEngine(config, dir = WASM, label = '', file = WEIGHTS) {
   need(path.join(dir, 'atnat_forward_loop.wasm'), 'build the wasm preset (target atnat_forward_loop)');
   const { default: create } = await import(pathToFileURL(path.join(dir, 'atnat_forward_loop.mjs')).href);
   const m = await create({ wasmBinary: fs.readFileSync(path.join(dir, 'atnat_forward_loop.wasm')) });
-  const weights = fs.readFileSync(WEIGHTS);
+  const weights = fs.readFileSync(file);
   const w = m._malloc(weights.length);
   m.HEAPU8.set(weights, w);
   if (m._fl_load(w, weights.length) !== 0) throw new Error('atnat_forward_loop: the model did not load');
@@ -221,9 +226,9 @@ function childEngine(name, command, args) {
   };
 }
 
-function nativeEngine(binary = NATIVE_LOOP, label = '') {
+function nativeEngine(binary = NATIVE_LOOP, label = '', weights = WEIGHTS) {
   need(binary, 'build the native-release preset (target atnat_forward_loop)');
-  return childEngine(`atnat native, forward loop (SSE4.1)${label}`, binary, [WEIGHTS]);
+  return childEngine(`atnat native, forward loop (SSE4.1)${label}`, binary, [weights]);
 }
 
 function torchEngine() {
@@ -242,8 +247,11 @@ async function main() {
   const decodeIds = tok.encode(FORM, DECODE_TEXT), prefillIds = tok.encode(FORM, PREFILL_TEXT);
   const maxNew = config.context - decodeIds.length;
   const makers = {
-    api: apiEngine, loop: loopEngine, ort: (c) => ortEngine(c, 'plain'), 'ort-gqa': (c) => ortEngine(c, 'gqa'),
+    api: () => apiEngine(), loop: loopEngine, ort: (c) => ortEngine(c, 'plain'), 'ort-gqa': (c) => ortEngine(c, 'gqa'),
     native: () => nativeEngine(), torch: torchEngine,
+    'api-int8': () => apiEngine(WEIGHTS_INT8, ', int8'),
+    'loop-int8': (c) => loopEngine(c, WASM, ', int8', WEIGHTS_INT8),
+    'native-int8': () => nativeEngine(NATIVE_LOOP, ', int8', WEIGHTS_INT8),
   };
   if (BASELINE) {  // another build of the forward loop, e.g. before a kernel change
     const label = ` [${path.relative(ROOT, BASELINE)}]`;
@@ -253,14 +261,16 @@ async function main() {
   const engines = [];
   for (const key of ENGINES) {
     if (!makers[key]) throw new Error(`unknown engine "${key}" (known: ${Object.keys(makers).join(', ')})`);
-    engines.push(Object.assign(await makers[key](config), { key, rates: { decode: [], prefill: [] } }));
+    const weights = key.endsWith('-int8') ? 'int8' : 'f32';
+    engines.push(Object.assign(await makers[key](config), { key, weights, rates: { decode: [], prefill: [] } }));
   }
 
-  let expected = null;  // the first engine's tokens: every other engine must produce the same
+  // per weight file, the first engine's tokens: every other engine on those weights must produce the same
+  const expectedBy = {};
   const once = async (e, record) => {
     const p = await e.prefill(prefillIds, PREFILL_TEXT);
     const g = await e.generate(decodeIds, maxNew, tok.eos, DECODE_TEXT);
-    expected ??= { argmax: p.argmax, tokens: g.tokens, by: e.name };
+    const expected = (expectedBy[e.weights] ??= { argmax: p.argmax, tokens: g.tokens, by: e.name });
     if (p.argmax !== expected.argmax || g.tokens.join() !== expected.tokens.join()) {
       throw new Error(`${e.name} differs from ${expected.by}:\n prefill argmax ${p.argmax} vs ${expected.argmax}\n` +
                       ` tokens ${g.tokens.join(' ')}\n vs     ${expected.tokens.join(' ')}`);
@@ -287,11 +297,18 @@ async function main() {
   const anchor = (what, clock) => Math.max(...orts.map((e) => stat(e, what, clock)));
   const ratio = (e, what, clock) => (orts.length ? `${(stat(e, what, clock) / anchor(what, clock)).toFixed(2)}×` : '–');
   const fmt = (x) => Math.round(x).toLocaleString('en-US');
+  const expected = expectedBy.f32 ?? expectedBy.int8;
   console.log(`poet-at (${config.n_layers} layers, d ${config.d_model}, d_ff ${config.d_ff}, vocab ${config.vocab_size}), ` +
-              `greedy tokens identical in every engine (${expected.tokens.length} decoded, prefill ${prefillIds.length}); ` +
+              `greedy tokens identical in every engine on the same weights (${expected.tokens.length} decoded, ` +
+              `prefill ${prefillIds.length}); ` +
               `medians of ${ROUNDS} rotated rounds after ${WARMUP} warm-up rounds; node ${process.version}, ` +
               `${os.cpus()[0].model}, load average ${load0.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}`);
   for (const e of engines) if (e.note) console.log(e.note);
+  if (expectedBy.f32 && expectedBy.int8) {
+    const same = expectedBy.f32.tokens.join() === expectedBy.int8.tokens.join();
+    console.log(`int8 weights (${path.relative(ROOT, WEIGHTS_INT8)}): greedy tokens ` +
+                `${same ? 'identical to' : 'differ from'} f32's (${expectedBy.int8.tokens.length} decoded)`);
+  }
   for (const clock of ['cpu', 'wall']) {
     console.log(`\n${clock === 'cpu' ? 'CPU time' : 'wall-clock time (includes waiting on the loaded machine)'}; ` +
                 '× ORT Web = speed / the faster ONNX Runtime Web export in that column:\n');

@@ -17,7 +17,8 @@ cp wasm/*.js dist/engine/
 for card in models/*/model.safetensors; do
   [ -e "$card" ] || continue
   name="$(basename "$(dirname "$card")")"
-  mkdir -p "dist/models/$name" && cp "$card" "dist/models/$name/"
+  # the f32 weights and, where exported, the int8 ones (web/panels/ui.js weightsUrl picks which the page loads)
+  mkdir -p "dist/models/$name" && cp "models/$name"/model*.safetensors "dist/models/$name/"
   # the model card (and poet-nat's comparison table), linked from the page's "Learn" sections
   for doc in README.md compare.md; do
     if [ -e "models/$name/$doc" ]; then cp "models/$name/$doc" "dist/models/$name/"; fi

@@ -1,6 +1,10 @@
 """Export poet-nat to models/poet-nat/model.safetensors (arch "cmlm") and write tests/fixtures/poet-nat-golden.json.
 
     /usr/bin/python3 models/poet-nat/export.py
+    /usr/bin/python3 models/poet-nat/export.py --int8     # model.safetensors -> model-int8.safetensors (only)
+
+--int8 quantises the exported f32 file (models/common/quantize.py: every matrix int8 with one f32 scale per row,
+except the small length head, which stays F32); the page ships that variant (README.md: its size and quality).
 
 The weights are the best (by validation) of the training checkpoint models/data/cache/poet-nat.pt (train.py).
 The fixture is computed from the EXPORTED file (weights read back into a fresh CMLM) with a single full,
@@ -17,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from common import train_loop  # noqa: E402
+from common import quantize, train_loop  # noqa: E402
 from common.safetensors_io import read, write  # noqa: E402
 from common.text import (CharTokenizer, f32_list, load_splits, load_tensors, sha256_file,  # noqa: E402
                          to_numpy, transformer_tensors)
@@ -25,6 +29,7 @@ from model import CMLM, CMLMConfig  # noqa: E402
 
 NAME = "poet-nat"
 OUT = os.path.join(HERE, "model.safetensors")
+INT8_OUT = os.path.join(HERE, "model-int8.safetensors")
 GOLDEN = os.path.join(REPO, "tests", "fixtures", "poet-nat-golden.json")
 CONFIG_KEYS = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "context", "rope_theta", "norm_eps",
                "max_len", "max_len_fixed")
@@ -122,7 +127,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--golden", default=GOLDEN)
+    ap.add_argument("--int8", action="store_true", help=f"quantise --out into {INT8_OUT} instead of exporting")
     args = ap.parse_args()
+    if args.int8:
+        return quantize.quantize_file(args.out, INT8_OUT, keep=("length_head",))
     torch.set_num_threads(1)
     model, summary = load_best()
     export(model, args.out)

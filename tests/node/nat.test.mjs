@@ -1,6 +1,6 @@
 // poet-nat in the wasm module: the same poems as the native CLI for the same request (argmax and sampled at a
-// fixed seed, length and fixed modes, acrostic, fill-in-the-blank, the hybrid), pass events that show the
-// mask-predict schedule, and the comparison metrics.
+// fixed seed, length and fixed modes, acrostic, fill-in-the-blank; f32 and int8 weights; the hybrid), pass
+// events that show the mask-predict schedule, and the comparison metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../wasm/engine.js';
@@ -9,6 +9,7 @@ import { loadModule, readBytes, cliJson } from './helpers.mjs';
 const engine = new Engine(await loadModule());
 engine.load('poet-at', readBytes('models/poet-at/model.safetensors'));
 engine.load('poet-nat', readBytes('models/poet-nat/model.safetensors'));
+engine.load('poet-nat-int8', readBytes('models/poet-nat/model-int8.safetensors'));  // what the page loads
 
 async function run(task, request) {
   const events = [];
@@ -26,10 +27,14 @@ const requests = {
   'fill in the blank': { strategy: 'nat', form: 'wuyan-jueju', blank_text: '床前明月光，疑是地上霜。\n举头望__，低头思故乡。', iterations: 2 },
 };
 
-for (const [name, request] of Object.entries(requests)) {
-  test(`NAT in wasm equals the native CLI: ${name}`, async () => {
-    const native = cliJson(['generate', '--model', 'models/poet-nat', '--request', JSON.stringify(request)]);
-    const { result } = await run('generate', { model: 'poet-nat', ...request });
+const weights = [
+  { label: '', model: 'poet-nat', file: 'models/poet-nat' },
+  { label: ' (int8 weights)', model: 'poet-nat-int8', file: 'models/poet-nat/model-int8.safetensors' },
+];
+for (const w of weights) for (const [name, request] of Object.entries(requests)) {
+  test(`NAT in wasm equals the native CLI: ${name}${w.label}`, async () => {
+    const native = cliJson(['generate', '--model', w.file, '--request', JSON.stringify(request)]);
+    const { result } = await run('generate', { model: w.model, ...request });
     assert.equal(result.text, native.text);
     assert.deepEqual(result.tokens.map((t) => t.id), native.tokens.map((t) => t.id));
     assert.equal(result.forward_passes, native.forward_passes);

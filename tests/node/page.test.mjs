@@ -11,6 +11,7 @@ import zh from '../../web/i18n/zh.js';
 import { pickLanguage } from '../../web/i18n/index.js';
 import { normalise, parsePairs, probeText, spell, maxPromptTokens } from '../../web/panels/input.js';
 import { niceTicks } from '../../web/panels/chart.js';
+import { weightsUrl } from '../../web/panels/ui.js';
 import { parseOpenccText, parseCompare, parseQuality } from '../../scripts/site_data.mjs';
 
 const html = fs.readFileSync(path.join(ROOT, 'web/index.html'), 'utf8');
@@ -98,4 +99,16 @@ test('the chart data comes from the committed tables', () => {
   assert.deepEqual(quality['0'].map((r) => r.K), [1, 2, 4, 8, 16]);
   assert.deepEqual(niceTicks(0, 17.9), [0, 5, 10, 15, 20]);
   assert.deepEqual(niceTicks(0, 772), [0, 200, 400, 600, 800]);
+});
+
+test('the page loads the int8 weights where shipped, f32 with ?weights=f32, and every file exists', () => {
+  assert.equal(weightsUrl('poet-at', ''), 'models/poet-at/model-int8.safetensors');
+  assert.equal(weightsUrl('poet-at', '?lang=en&weights=f32'), 'models/poet-at/model.safetensors');
+  assert.equal(weightsUrl('poet-nat', ''), 'models/poet-nat/model-int8.safetensors');
+  assert.equal(weightsUrl('pixelcnn', ''), 'models/pixelcnn/model.safetensors');
+  for (const name of ['poet-at', 'poet-nat', 'pixelcnn', 'pixnat']) {
+    for (const search of ['', '?weights=f32']) {
+      assert.ok(fs.existsSync(path.join(ROOT, weightsUrl(name, search))), name + search);
+    }
+  }
 });

@@ -1,5 +1,6 @@
 // poet-at in the wasm module: the same tokens as the native CLI for a fixed prompt and seed
-// (greedy, sample, beam), streamed events that add up to the result, and clear errors for bad requests.
+// (greedy, sample, beam; f32 and int8 weights), streamed events that add up to the result, and clear errors
+// for bad requests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../wasm/engine.js';
@@ -7,6 +8,7 @@ import { loadModule, readBytes, cliJson } from './helpers.mjs';
 
 const engine = new Engine(await loadModule());
 engine.load('poet-at', readBytes('models/poet-at/model.safetensors'));
+engine.load('poet-at-int8', readBytes('models/poet-at/model-int8.safetensors'));  // what the page loads
 
 async function generate(request) {
   const events = [];
@@ -23,10 +25,14 @@ const cases = [
     args: ['--prompt', '山', '--form', 'wuyan-jueju', '--strategy', 'beam', '--beam', '4'] },
 ];
 
-for (const c of cases) {
-  test(`wasm equals the native CLI token for token: ${c.name}`, async () => {
-    const native = cliJson(['generate', '--model', 'models/poet-at', ...c.args]);
-    const { result } = await generate(c.request);
+const weights = [
+  { label: '', model: 'poet-at', file: 'models/poet-at' },
+  { label: ' (int8 weights)', model: 'poet-at-int8', file: 'models/poet-at/model-int8.safetensors' },
+];
+for (const w of weights) for (const c of cases) {
+  test(`wasm equals the native CLI token for token: ${c.name}${w.label}`, async () => {
+    const native = cliJson(['generate', '--model', w.file, ...c.args]);
+    const { result } = await generate({ ...c.request, model: w.model });
     assert.deepEqual(result.tokens.map((t) => t.id), native.tokens.map((t) => t.id));
     assert.equal(result.text, native.text);
     assert.equal(result.stop_reason, native.stop_reason);
