@@ -218,6 +218,40 @@ TEST_F(TinyModel, BadCallsAreErrorsNotCrashes) {
 }
 
 // ------------------------------------------------------------------------------- configs, tensors, files
+// Int8 weights (models/common/quantize.py's layout: I8 NAME + F32 NAME.scale) for every matrix but the
+// positional tables and the length head: the forward of the f32 model whose weights are the dequantized ones.
+TEST(Seq2SeqInt8, EncoderAndDecodersMatchTheDequantizedReference) {
+    const Tiny tiny;
+    std::vector<std::string> matrices;
+    for (const auto& t : tiny.tensors) {
+        const bool table = t.name.ends_with("pos") || t.name == "length_head";
+        if (t.shape.size() == 2 && !table) matrices.push_back(t.name);
+    }
+    const test::Quantized q = test::quantize(tiny.tensors, matrices);
+    Tiny dequantized = tiny;
+    dequantized.tensors = q.dequantized;
+    auto wf = io::WeightFile::parse(test::write_weights("g2p", tiny.config, q.int8));
+    ASSERT_TRUE(wf.ok()) << wf.error();
+    auto model = models::load_seq2seq(*wf);
+    ASSERT_TRUE(model.ok()) << model.error();
+    EXPECT_EQ(model->weights.emb.i8, wf->find("emb")->i8());
+    EXPECT_NE(model->weights.at.blocks[1].cross_attn.wv.i8, nullptr);
+
+    auto state = models::make_state(*model);
+    auto cache = models::make_at_cache(*model);
+    const Reference ref{dequantized};
+    ASSERT_TRUE(models::encode(*model, state, kWord).ok());
+    const Mat memory = ref.encode(kWord);
+    EXPECT_LT(max_abs_diff(std::span<const float>(state.memory.data(), kWord.size() * kD), flatten(memory)),
+              1e-5);
+    auto at = models::at_forward_all(*model, state, cache, kPhonemes);
+    ASSERT_TRUE(at.ok()) << at.error();
+    EXPECT_LT(max_abs_diff(*at, ref.decode("at.", kPhonemes, memory)), 1e-4);
+    auto nat = models::nat_forward(*model, state, kMasked);
+    ASSERT_TRUE(nat.ok()) << nat.error();
+    EXPECT_LT(max_abs_diff(*nat, ref.decode("nat.", kMasked, memory)), 1e-4);
+}
+
 TEST(Seq2SeqLoad, RejectsBadConfigsWithMessages) {
     const std::vector<std::tuple<std::string, json, std::string>> cases = {
         {"vocab_size", 0, "'vocab_size' = 0 is outside [1, 65536]"},

@@ -5,6 +5,8 @@
 // 16-aligned, then each tensor 16-aligned.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -18,9 +20,9 @@ namespace atnat::test {
 struct TensorSpec {
     std::string name;
     std::vector<size_t> shape;
-    std::vector<float> f32;        // the data, unless dtype is "U8"
+    std::vector<float> f32;        // the data, unless dtype is "U8" or "I8"
     std::string dtype = "F32";     // written as is: a test may label f32 data wrongly (e.g. "I32")
-    std::vector<uint8_t> u8 = {};  // the data of a "U8" tensor
+    std::vector<uint8_t> u8 = {};  // the bytes of a "U8" or "I8" tensor
 };
 
 // The data of the tensor called name ([] if there is none).
@@ -53,7 +55,7 @@ inline std::vector<uint8_t> write_weights(const std::string& arch, const nlohman
     for (const TensorSpec& t : tensors) {
         data.resize((data.size() + 15) / 16 * 16, 0);
         const size_t begin = data.size();
-        if (t.dtype == "U8") {
+        if (t.dtype == "U8" || t.dtype == "I8") {
             data.insert(data.end(), t.u8.begin(), t.u8.end());
         } else {
             const auto* p = reinterpret_cast<const uint8_t*>(t.f32.data());
@@ -68,6 +70,44 @@ inline std::vector<uint8_t> write_weights(const std::string& arch, const nlohman
     for (int i = 0; i < 8; ++i) out.push_back(uint8_t(uint64_t(h.size()) >> (8 * i)));
     out.insert(out.end(), h.begin(), h.end());
     out.insert(out.end(), data.begin(), data.end());
+    return out;
+}
+
+// The int8 variant of a weight file, as models/common/quantize.py writes it: each tensor named in `matrices`
+// ([out, in] F32) becomes I8 NAME, q = round(w / s) with s = max |row| / 127, followed by F32 NAME.scale
+// [out]. `dequantized` holds the same tensors with those matrices replaced by the values they stand for, q ·
+// s: the f32 model whose forward the int8 one must compute.
+struct Quantized {
+    std::vector<TensorSpec> int8, dequantized;
+};
+
+inline Quantized quantize(const std::vector<TensorSpec>& tensors, const std::vector<std::string>& matrices) {
+    Quantized out;
+    for (const TensorSpec& t : tensors) {
+        if (std::find(matrices.begin(), matrices.end(), t.name) == matrices.end()) {
+            out.int8.push_back(t);
+            out.dequantized.push_back(t);
+            continue;
+        }
+        const size_t rows = t.shape.at(0), cols = t.shape.at(1);
+        TensorSpec q{t.name, t.shape, {}, "I8", std::vector<uint8_t>(rows * cols)};
+        TensorSpec scale{t.name + ".scale", {rows}, std::vector<float>(rows)};
+        TensorSpec deq{t.name, t.shape, std::vector<float>(rows * cols)};
+        for (size_t r = 0; r < rows; ++r) {
+            float most = 0.f;
+            for (size_t c = 0; c < cols; ++c) most = std::max(most, std::fabs(t.f32[r * cols + c]));
+            const float s = most / 127.f;
+            scale.f32[r] = s;
+            for (size_t c = 0; c < cols; ++c) {
+                const int8_t v = s > 0.f ? int8_t(std::nearbyint(t.f32[r * cols + c] / s)) : int8_t(0);
+                q.u8[r * cols + c] = uint8_t(v);
+                deq.f32[r * cols + c] = float(v) * s;
+            }
+        }
+        out.int8.push_back(std::move(q));
+        out.int8.push_back(std::move(scale));
+        out.dequantized.push_back(std::move(deq));
+    }
     return out;
 }
 
