@@ -89,7 +89,7 @@ std::string metrics_line(const decode::RunMetrics& m) {
 
 void print_human(const decode::GenerateResult& r, const decode::GenerateRequest& request) {
     std::string strategy = decode::name_of(r.strategy);
-    if (r.strategy == decode::Strategy::beam) strategy += " " + std::to_string(request.beam);
+    if (r.strategy == decode::Strategy::beam) strategy.append(" ").append(std::to_string(request.beam));
     char buf[512];
     std::snprintf(
         buf, sizeof buf,
@@ -100,8 +100,11 @@ void print_human(const decode::GenerateResult& r, const decode::GenerateRequest&
     std::cout << r.text << "\n\n" << buf << "\n";
     if (!request.constraints.empty()) {
         std::string forced;
-        for (const auto& c : request.constraints)
-            forced += " " + std::to_string(c.position) + ":" + (c.text == "\n" ? "\\n" : c.text);
+        for (const auto& c : request.constraints)  // appends: GCC 12 warns falsely on " " + std::string
+            forced.append(" ")
+                .append(std::to_string(c.position))
+                .append(":")
+                .append(c.text == "\n" ? "\\n" : c.text);
         std::cout << "[forced at" << forced << "]\n";
     }
 }

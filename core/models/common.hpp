@@ -1,9 +1,12 @@
 // What the model files share: read-only weight views into a WeightFile, the checked loader of one tensor,
-// and the row-wise linear and RMSNorm every transformer block calls (transformer, cmlm, seq2seq).
+// the range-checked reading of integer config keys, and the row-wise linear and RMSNorm every transformer
+// block calls (transformer, cmlm, seq2seq).
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +43,25 @@ const std::string* first_error(const R&... results) {
     const std::string* e = nullptr;
     ((e = e ? e : (results.ok() ? nullptr : &results.error())), ...);
     return e;
+}
+
+// One integer config key: its name, the range a loader accepts and the config field it fills.
+struct IntKey {
+    const char* key;
+    int64_t lo, hi;
+    size_t* out;
+};
+
+// Reads the keys in order into their fields; the first missing, mistyped or out-of-range one is an Error
+// prefixed by the model's name, e.g. "g2p config: 'd_model' = 0 is outside [1, 4096]".
+inline Status read_int_keys(const nlohmann::json& config, std::initializer_list<IntKey> keys,
+                            const std::string& model) {
+    for (const IntKey& k : keys) {
+        auto v = io::config_int(config, k.key, k.lo, k.hi);
+        if (!v) return Status::failure(model + " " + v.error());
+        *k.out = size_t(*v);
+    }
+    return Status::ok_status();
 }
 
 // Y[n, out] = X[n, in] · W[out, in]ᵀ (nn.Linear without bias): the GEMV kernel for one row, GEMM for more.

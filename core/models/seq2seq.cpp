@@ -19,21 +19,17 @@ using detail::rmsnorm_rows;
 Result<Seq2SeqConfig> parse_config(const io::WeightFile& file) {
     const auto& json = file.config();
     Seq2SeqConfig cfg;
-    struct IntKey {
-        const char* key;
-        int64_t lo, hi;
-        size_t* out;
-    };
-    for (const IntKey& k :
-         {IntKey{"vocab_size", 1, 1 << 16, &cfg.vocab_size}, IntKey{"d_model", 1, 4096, &cfg.d_model},
-          IntKey{"n_heads", 1, 4096, &cfg.n_heads}, IntKey{"d_ff", 1, 16384, &cfg.d_ff},
-          IntKey{"enc_layers", 1, 64, &cfg.enc_layers}, IntKey{"dec_layers", 1, 64, &cfg.dec_layers},
-          IntKey{"max_letters", 1, 1024, &cfg.max_letters},
-          IntKey{"max_phonemes", 1, 1024, &cfg.max_phonemes}}) {
-        auto v = io::config_int(json, k.key, k.lo, k.hi);
-        if (!v) return make_error("g2p " + v.error());
-        *k.out = size_t(*v);
-    }
+    const Status ints = detail::read_int_keys(json,
+                                              {{"vocab_size", 1, 1 << 16, &cfg.vocab_size},
+                                               {"d_model", 1, 4096, &cfg.d_model},
+                                               {"n_heads", 1, 4096, &cfg.n_heads},
+                                               {"d_ff", 1, 16384, &cfg.d_ff},
+                                               {"enc_layers", 1, 64, &cfg.enc_layers},
+                                               {"dec_layers", 1, 64, &cfg.dec_layers},
+                                               {"max_letters", 1, 1024, &cfg.max_letters},
+                                               {"max_phonemes", 1, 1024, &cfg.max_phonemes}},
+                                              "g2p");
+    if (!ints) return make_error(ints.error());
     auto eps = io::config_float(json, "norm_eps", 0.0, 1.0);
     if (!eps) return make_error("g2p " + eps.error());
     if (*eps <= 0.0) return make_error("g2p config 'norm_eps' must be > 0, found 0");

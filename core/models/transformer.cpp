@@ -17,19 +17,15 @@ using detail::rmsnorm_rows;
 Result<TransformerConfig> parse_config(const io::WeightFile& file) {
     const auto& json = file.config();
     TransformerConfig cfg;
-    struct IntKey {
-        const char* key;
-        int64_t lo, hi;
-        size_t* out;
-    };
-    for (const IntKey& k :
-         {IntKey{"vocab_size", 1, 1 << 20, &cfg.vocab_size}, IntKey{"d_model", 1, 8192, &cfg.d_model},
-          IntKey{"n_layers", 1, 256, &cfg.n_layers}, IntKey{"n_heads", 1, 8192, &cfg.n_heads},
-          IntKey{"d_ff", 1, 65536, &cfg.d_ff}, IntKey{"context", 1, 8192, &cfg.context}}) {
-        auto v = io::config_int(json, k.key, k.lo, k.hi);
-        if (!v) return make_error("transformer " + v.error());
-        *k.out = size_t(*v);
-    }
+    const Status ints = detail::read_int_keys(json,
+                                              {{"vocab_size", 1, 1 << 20, &cfg.vocab_size},
+                                               {"d_model", 1, 8192, &cfg.d_model},
+                                               {"n_layers", 1, 256, &cfg.n_layers},
+                                               {"n_heads", 1, 8192, &cfg.n_heads},
+                                               {"d_ff", 1, 65536, &cfg.d_ff},
+                                               {"context", 1, 8192, &cfg.context}},
+                                              "transformer");
+    if (!ints) return make_error(ints.error());
     auto theta = io::config_float(json, "rope_theta", 1.0, 1e9);
     auto eps = io::config_float(json, "norm_eps", 0.0, 1.0);
     if (const std::string* e = first_error(theta, eps)) return make_error("transformer " + *e);

@@ -21,7 +21,6 @@ otherwise from the committed weights and train_state.json (step and history), wi
 
 Runs on CPU (Debian's torch 1.13, `threads` threads) and on CUDA with a recent torch (`--device cuda`).
 """
-import argparse
 import dataclasses
 import json
 import math

@@ -5,7 +5,6 @@ features(): the 128-d penultimate activations used for the Frechet distance.
 """
 from dataclasses import dataclass
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 

@@ -230,6 +230,8 @@ test('acrostic: both poets start every line with its head (AT through the core\'
   await page.waitForSelector('#text-generate:not([disabled])');
   await page.selectOption('#text-mode', 'free');
   await page.selectOption('#text-form-select', 'wuyan-jueju');
+});
+
 test('traditional characters and ASCII punctuation are converted, and the page says so', async () => {
   await page.fill('#text-prompt', '風.');
   await generate();

@@ -509,7 +509,8 @@ TEST(Picker, BannedIdsAreNeverPickedAndWeighNothing) {
     EXPECT_EQ(r.top[0].id, B);
     EXPECT_EQ(r.top[1].id, C);
     for (const TokenProb& t : r.top) EXPECT_NE(t.id, A);
-    EXPECT_FALSE(TokenPicker::create(V, PickerSettings{.banned = {int32_t(V)}}).ok());
+    s.banned = {int32_t(V)};
+    EXPECT_FALSE(TokenPicker::create(V, s).ok()) << "a banned id outside the vocabulary";
 }
 
 TEST(Picker, TheEosRuleHoldsOnlyWhileAForcedTokenLiesAhead) {
@@ -545,7 +546,8 @@ TEST(Picker, AForcedPositionDrawsNothing) {
     EXPECT_EQ(p->pick(logits, 0).id, u < 0.5f ? A : B) << "position 0: one draw";
     EXPECT_EQ(p->pick(logits, 1).id, B);
     EXPECT_EQ(p->rng().next_u32(), rng.next_u32()) << "the forced position took no uniform";
-    EXPECT_FALSE(TokenPicker::create(V, PickerSettings{.sample = true, .sampling = {0.f, 0, 1.f}}).ok());
+    s.sampling.temperature = 0.f;
+    EXPECT_FALSE(TokenPicker::create(V, s).ok()) << "sampling settings are checked";
 }
 
 // ---------------------------------------------------------------------------------------- validation
