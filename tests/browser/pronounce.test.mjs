@@ -3,7 +3,8 @@
 // equal to the stats'), another head's map, beam search's candidates, bad words refused in the page's language.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSite, stats } from './helpers.mjs';
+import { openSite, stats, explanationsByKeyboard } from './helpers.mjs';
+import en from '../../web/i18n/en.js';
 
 const site = await openSite({ query: '?tab=pronounce&lang=en' });
 after(() => site.close());
@@ -117,6 +118,13 @@ test('bad words are refused with a message in the page\'s language, both panels 
   assert.match(await page.textContent('#pron-at-seeing'), /^AT 用 \d+ 次计算写了 \d+ 个音素/);
   assert.match(await page.textContent('#pron-at-heat figcaption'), /^交叉注意力，全部 12 个头的平均：对角程度/);
   await page.click('[data-lang="en"]');
+});
+
+test('every explanation of the Pronounce playground opens with the keyboard alone', async () => {
+  const reached = await explanationsByKeyboard(page, 'tab-pronounce', en);
+  const expected = await page.$$eval('#tab-pronounce button.info', (bs) => bs.filter((b) => !b.closest('[hidden]')).map((b) => b.dataset.helpKey));
+  assert.ok(expected.includes('metric.diagonality') && expected.includes('attention_map'));
+  for (const key of expected) assert.ok(reached.has(key), `help.${key} is reachable by keyboard`);
 });
 
 test('no console errors or failed requests', () => {
