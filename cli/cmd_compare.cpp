@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
-#include <sstream>
 
 #include "cli/cli.hpp"
 #include "core/decode/metrics.hpp"
@@ -38,30 +37,6 @@ const OptionSpec kOptions[] = {
     {"examples", "N", "print the outputs for the first N prompts (default 1)"},
     {"json", "", "print one JSON object"},
 };
-
-struct Prompt {
-    std::string form, text;
-};
-
-Result<std::vector<Prompt>> read_prompts(const std::string& path, size_t limit) {
-    auto bytes = read_file(path, kMaxTextFileBytes);
-    if (!bytes) return make_error(bytes.error());
-    std::istringstream in(std::string(bytes->begin(), bytes->end()));
-    std::vector<Prompt> out;
-    std::string line;
-    size_t number = 0;
-    while (std::getline(in, line) && out.size() < limit) {
-        ++number;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty()) continue;
-        const size_t tab = line.find('\t');
-        if (tab == std::string::npos)
-            return make_error(path + ":" + std::to_string(number) + ": expected FORM<TAB>TEXT");
-        out.push_back({line.substr(0, tab), line.substr(tab + 1)});
-    }
-    if (out.empty()) return make_error(path + ": no prompts");
-    return out;
-}
 
 // One run's output and cost, whatever produced it.
 struct Run {
