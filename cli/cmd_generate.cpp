@@ -85,10 +85,13 @@ std::string metrics_line(const decode::RunMetrics& m) {
         std::snprintf(p, sizeof p, "%.1f", m.at_ppl);
         ppl = p;
     }
-    std::snprintf(buf, sizeof buf,
-                  "[metrics · %zu chars · %.0f chars/s · AT ppl %s · repetition %.1f%% (%zu/%zu) · form %s]",
-                  m.chars, m.chars_per_s, ppl.c_str(), 100.0 * m.repetition.rate, m.repetition.repeated,
-                  m.repetition.pairs, m.form_check.ok ? "ok" : ("wrong: " + m.form_check.problem).c_str());
+    std::snprintf(
+        buf, sizeof buf,
+        "[metrics · %zu chars · %.0f chars/s · AT ppl %s · repetition %.1f%% (%zu/%zu) · distinct-1 "
+        "%.1f%% · distinct-2 %.1f%% · cross-line bigrams %.1f%% · form %s]",
+        m.chars, m.chars_per_s, ppl.c_str(), 100.0 * m.repetition.rate, m.repetition.repeated,
+        m.repetition.pairs, 100.0 * m.distinct_1.rate, 100.0 * m.distinct_2.rate, 100.0 * m.cross_line.rate,
+        m.form_check.ok ? "ok" : ("wrong: " + m.form_check.problem).c_str());
     return buf;
 }
 
