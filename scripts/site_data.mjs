@@ -44,12 +44,13 @@ function t2sTable() {
 }
 
 // The "## Result" table of compare.md: | strategy | ms | forward passes | chars/s | AT-ppl | repetition | form-correct |
+// (the columns after these, distinct-1 ... same ending, are not charted)
 export function parseCompare(markdown) {
   const section = markdown.split(/^## Result\s*$/m)[1] ?? '';
   const rows = [];
   for (const line of section.split('\n')) {
     const cells = line.split('|').slice(1, -1).map((c) => c.trim());
-    if (cells.length !== 7 || !/^\d/.test(cells[1])) continue;
+    if (cells.length < 7 || !/^\d/.test(cells[1])) continue;
     const [label, ms, passes, cps, ppl, repetition, form] = cells;
     rows.push({ label, ms: Number(ms), passes: Number(passes), cps: Number(cps), ppl: Number(ppl),
                 repetition: parseFloat(repetition) / 100, form: parseFloat(form) / 100 });
