@@ -79,6 +79,12 @@ Result<io::WeightFile> load_weights(const std::string& path);  // resolve + read
 // The model path of a command: its --model option, else its first positional, else an error.
 Result<std::string> model_argument(const Args& args);
 std::string human_count(uint64_t n);  // 6012345 -> "6,012,345 (6.0M)"
+// A prompt file (models/data/poetry/test_prompts.txt): one "FORM<TAB>TEXT" per line, "\r\n" read as "\n",
+// empty lines skipped; at most `limit` prompts. A line without a tab, or a file without prompts, is an error.
+struct Prompt {
+    std::string form, text;
+};
+Result<std::vector<Prompt>> read_prompts(const std::string& path, size_t limit = SIZE_MAX);
 
 // --- commands (one file each) ---
 extern const Command info_command;       // cli/cmd_info.cpp

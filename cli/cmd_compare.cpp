@@ -9,12 +9,15 @@
 //   ms, forward passes (model calls, the NAT length pass included), chars/s (total poem characters / total
 //   seconds), AT-ppl (poet-at's corpus perplexity of the outputs: exp(Σ NLL / Σ tokens) over c1 .. cN
 //   <eos>), repetition (Σ identical neighbouring character pairs / Σ pairs), form-correct (share of outputs
-//   whose line count, line lengths and punctuation match the prompt's form).
+//   whose line count, line lengths and punctuation match the prompt's form), distinct-1 and distinct-2
+//   (Σ per-poem distinct characters / bigrams / Σ characters / bigrams, n-grams inside a line), cross-line
+//   (Σ bigrams that also occur in another line of their poem / Σ bigrams), same ending (the share of prompts
+//   whose output ends with the most common closing couplet, closing_couplet(); the couplet is printed below).
 #include <cmath>
 #include <cstdio>
 #include <functional>
 #include <iostream>
-#include <sstream>
+#include <map>
 
 #include "cli/cli.hpp"
 #include "core/decode/metrics.hpp"
@@ -39,30 +42,6 @@ const OptionSpec kOptions[] = {
     {"json", "", "print one JSON object"},
 };
 
-struct Prompt {
-    std::string form, text;
-};
-
-Result<std::vector<Prompt>> read_prompts(const std::string& path, size_t limit) {
-    auto bytes = read_file(path, kMaxTextFileBytes);
-    if (!bytes) return make_error(bytes.error());
-    std::istringstream in(std::string(bytes->begin(), bytes->end()));
-    std::vector<Prompt> out;
-    std::string line;
-    size_t number = 0;
-    while (std::getline(in, line) && out.size() < limit) {
-        ++number;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty()) continue;
-        const size_t tab = line.find('\t');
-        if (tab == std::string::npos)
-            return make_error(path + ":" + std::to_string(number) + ": expected FORM<TAB>TEXT");
-        out.push_back({line.substr(0, tab), line.substr(tab + 1)});
-    }
-    if (out.empty()) return make_error(path + ": no prompts");
-    return out;
-}
-
 // One run's output and cost, whatever produced it.
 struct Run {
     std::string text;
@@ -77,6 +56,8 @@ struct Row {
     size_t runs = 0;
     double ms = 0.0, passes = 0.0, chars = 0.0, nll = 0.0, tokens = 0.0;
     size_t pairs = 0, repeated = 0, form_ok = 0;
+    size_t unigrams = 0, distinct_1 = 0, bigrams = 0, distinct_2 = 0, cross_line = 0;
+    std::map<std::string, size_t> closings;  // closing couplet -> runs ending with it
     // hybrid only
     size_t at_passes = 0, nat_passes = 0, greedy_passes = 0, drafted = 0, accepted = 0, equal = 0;
     std::vector<std::string> examples;
@@ -91,6 +72,12 @@ struct Row {
         pairs += m.repetition.pairs;
         repeated += m.repetition.repeated;
         form_ok += m.form_check.ok ? 1 : 0;
+        unigrams += m.distinct_1.ngrams;
+        distinct_1 += m.distinct_1.distinct;
+        bigrams += m.distinct_2.ngrams;
+        distinct_2 += m.distinct_2.distinct;
+        cross_line += m.cross_line.repeated;
+        ++closings[decode::closing_couplet(r.text)];
         at_passes += r.at_passes;
         nat_passes += r.nat_passes;
         greedy_passes += r.greedy_passes;
@@ -100,8 +87,20 @@ struct Row {
     double avg(double x) const { return runs ? x / double(runs) : 0.0; }
     double chars_per_s() const { return ms > 0 ? chars / (ms / 1000.0) : 0.0; }
     double ppl() const { return tokens > 0 ? std::exp(nll / tokens) : 0.0; }
-    double repetition() const { return pairs ? double(repeated) / double(pairs) : 0.0; }
-    double form_rate() const { return runs ? double(form_ok) / double(runs) : 0.0; }
+    static double rate(size_t part, size_t whole) { return whole ? double(part) / double(whole) : 0.0; }
+    double repetition() const { return rate(repeated, pairs); }
+    double form_rate() const { return rate(form_ok, runs); }
+    double distinct_1_rate() const { return rate(distinct_1, unigrams); }
+    double distinct_2_rate() const { return rate(distinct_2, bigrams); }
+    double cross_line_rate() const { return rate(cross_line, bigrams); }
+    // The most common closing couplet and the share of runs that end with it.
+    std::pair<std::string, double> top_closing() const {
+        std::pair<std::string, size_t> top;
+        for (const auto& [couplet, n] : closings) {
+            if (n > top.second) top = {couplet, n};
+        }
+        return {top.first, rate(top.second, runs)};
+    }
 };
 
 std::vector<int32_t> ids_of(const std::vector<decode::TokenRecord>& tokens) {
@@ -240,6 +239,7 @@ int run_compare(const Args& args) {
     if (args.flag("json")) {
         json j = {{"type", "compare"}, {"prompts", prompts->size()}, {"rows", json::array()}};
         for (const Row& r : rows) {
+            const auto closing = r.top_closing();
             json row = {{"name", r.name},
                         {"ms", r.avg(r.ms)},
                         {"forward_passes", r.avg(r.passes)},
@@ -247,6 +247,10 @@ int run_compare(const Args& args) {
                         {"at_ppl", r.ppl()},
                         {"repetition", r.repetition()},
                         {"form_correct", r.form_rate()},
+                        {"distinct_1", r.distinct_1_rate()},
+                        {"distinct_2", r.distinct_2_rate()},
+                        {"cross_line", r.cross_line_rate()},
+                        {"top_closing_couplet", {{"text", closing.first}, {"share", closing.second}}},
                         {"examples", r.examples}};
             j["rows"].push_back(std::move(row));
         }
@@ -262,11 +266,21 @@ int run_compare(const Args& args) {
         return kExitOk;
     }
     std::printf("%zu prompts from %s\n\n", prompts->size(), args.get("prompts").c_str());
-    std::printf("| strategy | ms | forward passes | chars/s | AT-ppl | repetition | form-correct |\n");
-    std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+    std::printf(
+        "| strategy | ms | forward passes | chars/s | AT-ppl | repetition | form-correct | distinct-1 | "
+        "distinct-2 | cross-line | same ending |\n");
+    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const Row& r : rows) {
-        std::printf("| %s | %.1f | %.1f | %.0f | %.1f | %.1f%% | %.1f%% |\n", r.name.c_str(), r.avg(r.ms),
-                    r.avg(r.passes), r.chars_per_s(), r.ppl(), 100.0 * r.repetition(), 100.0 * r.form_rate());
+        std::printf(
+            "| %s | %.1f | %.1f | %.0f | %.1f | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n",
+            r.name.c_str(), r.avg(r.ms), r.avg(r.passes), r.chars_per_s(), r.ppl(), 100.0 * r.repetition(),
+            100.0 * r.form_rate(), 100.0 * r.distinct_1_rate(), 100.0 * r.distinct_2_rate(),
+            100.0 * r.cross_line_rate(), 100.0 * r.top_closing().second);
+    }
+    std::printf("\nmost common closing couplet per strategy (same ending):\n");
+    for (const Row& r : rows) {
+        const auto [couplet, share] = r.top_closing();
+        std::printf("  %-26s %.1f%%  %s\n", r.name.c_str(), 100.0 * share, couplet.c_str());
     }
     std::printf(
         "\nhybrid: AT passes %.1f vs AT greedy %.1f per poem (saved %.1f), NAT passes %.1f; per AT pass %.2f "

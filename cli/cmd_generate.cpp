@@ -6,7 +6,9 @@
 //         drafts, the AT model of --at-model verifies) (decode::NatRequest).
 // The options are the fields of those requests (cli/options.hpp); --request JSON gives a whole request (the
 // options then override its fields); --json prints the documents of core/decode/report.hpp, so the CLI
-// accepts, rejects and prints exactly what the browser does.
+// accepts, rejects and prints exactly what the browser does. --prompts FILE (one FORM<TAB>TEXT per line, as
+// `atnat compare` reads them) loads the model once and runs the request once per line with that line's form
+// and prompt (models/poet-nat/distill.py); with --json every result is one line.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -28,7 +30,7 @@ using nlohmann::json;
 
 constexpr const char* kDefaultAtModel = "models/poet-at";
 
-const std::vector<std::string> kCommon = {"model", "request", "json", "events"};
+const std::vector<std::string> kCommon = {"model", "request", "prompts", "json", "events"};
 
 const std::vector<OptionSpec> kOptions = [] {
     std::vector<OptionSpec> o = {
@@ -37,6 +39,9 @@ const std::vector<OptionSpec> kOptions = [] {
     add_options<decode::PoemRequest>(o);      // gpt: the poem planned into forced tokens
     add_options<decode::NatRequest>(o);       // cmlm
     o.push_back({"request", "JSON", "a whole request as JSON (the options override its fields)"});
+    o.push_back({"prompts", "FILE",
+                 "one FORM<TAB>TEXT per line: the request once per line with that form and prompt, the "
+                 "model loaded once (--json: one result per line)"});
     o.push_back({"at-model", "PATH",
                  "cmlm: the AT model of the hybrid and of the metrics' perplexity "
                  "(default models/poet-at)"});
@@ -80,10 +85,13 @@ std::string metrics_line(const decode::RunMetrics& m) {
         std::snprintf(p, sizeof p, "%.1f", m.at_ppl);
         ppl = p;
     }
-    std::snprintf(buf, sizeof buf,
-                  "[metrics · %zu chars · %.0f chars/s · AT ppl %s · repetition %.1f%% (%zu/%zu) · form %s]",
-                  m.chars, m.chars_per_s, ppl.c_str(), 100.0 * m.repetition.rate, m.repetition.repeated,
-                  m.repetition.pairs, m.form_check.ok ? "ok" : ("wrong: " + m.form_check.problem).c_str());
+    std::snprintf(
+        buf, sizeof buf,
+        "[metrics · %zu chars · %.0f chars/s · AT ppl %s · repetition %.1f%% (%zu/%zu) · distinct-1 "
+        "%.1f%% · distinct-2 %.1f%% · cross-line bigrams %.1f%% · form %s]",
+        m.chars, m.chars_per_s, ppl.c_str(), 100.0 * m.repetition.rate, m.repetition.repeated,
+        m.repetition.pairs, 100.0 * m.distinct_1.rate, 100.0 * m.distinct_2.rate, 100.0 * m.cross_line.rate,
+        m.form_check.ok ? "ok" : ("wrong: " + m.form_check.problem).c_str());
     return buf;
 }
 
@@ -181,7 +189,7 @@ int run_and_print(const Args& args, S& session, const Req& request, bool measure
         json j = decode::to_json(r);
         if (metrics) j["metrics"] = decode::to_json(*metrics);
         j.update(extra);
-        std::cout << decode::dump_json(j, events ? -1 : 2) << "\n";
+        std::cout << decode::dump_json(j, events || args.has("prompts") ? -1 : 2) << "\n";
         return kExitOk;
     }
     if (!r.unknown_chars.empty()) {
@@ -192,6 +200,35 @@ int run_and_print(const Args& args, S& session, const Req& request, bool measure
     print_human(r, request);
     if (metrics) std::cout << metrics_line(*metrics) << "\n";
     return kExitOk;
+}
+
+// Runs `one` once per line of --prompts FILE (given that line), or once with nullptr without --prompts.
+template <class F>
+int for_each_prompt(const Args& args, F&& one) {
+    if (!args.has("prompts")) return one(nullptr);
+    auto prompts = read_prompts(args.get("prompts"));
+    if (!prompts) return fail(prompts.error());
+    for (size_t i = 0; i < prompts->size(); ++i) {
+        const Prompt& p = (*prompts)[i];
+        if (!args.flag("json"))
+            std::cout << (i ? "\n" : "") << "# " << p.form << " " << terminal_safe(p.text) << "\n";
+        if (int rc = one(&p); rc != kExitOk) {
+            std::cerr << "atnat: (at prompt " << i + 1 << " of " << terminal_safe(args.get("prompts"))
+                      << ")\n";
+            return rc;
+        }
+    }
+    return kExitOk;
+}
+
+// The request with a --prompts line's form and text (none: as it is).
+template <class R>
+R with_prompt(R request, const Prompt* line) {
+    if (line) {
+        request.prompt = line->text;
+        request.form = line->form;
+    }
+    return request;
 }
 
 // An autoregressive model. The poem options (acrostic, blank text, layout, length, mode) are planned by the
@@ -210,22 +247,25 @@ int run_gpt(const Args& args, const std::string& path, const io::WeightFile& wei
         return usage_fail("--request cannot be combined with the poem options");
     auto request = read_request<decode::GenerateRequest>(args);
     if (!request) return fail(request.error());
+    decode::PoemRequest poem;
+    if (Status st = read_options(args, poem); !st) return fail(st.error());
     auto model = decode::TextModel::load(weights);
     if (!model) return fail(path + ": " + model.error());
-    if (planned) {
-        decode::PoemRequest poem;
-        if (Status st = read_options(args, poem); !st) return fail(st.error());
-        auto constrained = decode::at_request_for(*model, poem);
-        if (!constrained) return fail(constrained.error());
-        request->prompt = constrained->prompt;
-        request->form = constrained->form;
-        request->constraints = constrained->constraints;
-    }
-    auto session = decode::start_generation(*model, *request);
-    if (!session) return fail(session.error());
-    json extra = json::object();
-    if (planned) extra["constraints"] = decode::json_value(request->constraints);
-    return run_and_print(args, *session, *request, planned, request->form, &*model, std::move(extra));
+    return for_each_prompt(args, [&](const Prompt* line) {
+        decode::GenerateRequest req = with_prompt(*request, line);
+        if (planned) {
+            auto constrained = decode::at_request_for(*model, with_prompt(poem, line));
+            if (!constrained) return fail(constrained.error());
+            req.prompt = constrained->prompt;
+            req.form = constrained->form;
+            req.constraints = constrained->constraints;
+        }
+        auto session = decode::start_generation(*model, req);
+        if (!session) return fail(session.error());
+        json extra = json::object();
+        if (planned) extra["constraints"] = decode::json_value(req.constraints);
+        return run_and_print(args, *session, req, planned, req.form, &*model, std::move(extra));
+    });
 }
 
 // A masked-LM poet: mask-predict, or the hybrid with the AT model of --at-model.
@@ -243,20 +283,25 @@ int run_cmlm(const Args& args, const std::string& path, const io::WeightFile& we
     auto at = at_model(args, hybrid);
     if (!at) return fail(at.error());
     const decode::TextModel* at_ptr = *at ? &**at : nullptr;
-    if (hybrid) {
-        auto session = decode::HybridSession::create(**at, *model, *request);
+    return for_each_prompt(args, [&](const Prompt* line) {
+        const decode::NatRequest req = with_prompt(*request, line);
+        if (hybrid) {
+            auto session = decode::HybridSession::create(**at, *model, req);
+            if (!session) return fail(session.error());
+            return run_and_print(args, *session, req, true, session->plan().form, at_ptr);
+        }
+        auto session = decode::NatSession::create(*model, req);
         if (!session) return fail(session.error());
-        return run_and_print(args, *session, *request, true, session->plan().form, at_ptr);
-    }
-    auto session = decode::NatSession::create(*model, *request);
-    if (!session) return fail(session.error());
-    return run_and_print(args, *session, *request, true, session->plan().form, at_ptr);
+        return run_and_print(args, *session, req, true, session->plan().form, at_ptr);
+    });
 }
 
 int run_generate(const Args& args) {
     auto path = model_argument(args);
     if (!path) return fail(path.error());
     if (args.flag("events") && !args.flag("json")) return fail("--events needs --json");
+    if (args.has("prompts") && (args.has("prompt") || args.has("form")))
+        return usage_fail("--prompts gives every line's form and prompt: leave out --prompt and --form");
     auto weights = load_weights(*path);
     if (!weights) return fail(weights.error());
     const std::string arch = weights->arch();
@@ -272,7 +317,7 @@ const Command generate_command = {
     "write a poem: autoregressive (gpt: greedy, sample, beam) or non-autoregressive (cmlm: nat, hybrid)",
     "atnat generate --model PATH [--prompt TEXT] [--form NAME] [--strategy NAME] [options of the model's "
     "requests]\n"
-    "       [--request JSON] [--json [--events]]",
+    "       [--request JSON] [--prompts FILE] [--json [--events]]",
     kOptions,
     1,
     run_generate,

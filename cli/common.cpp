@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "cli/cli.hpp"
 #include "cli/options.hpp"
@@ -232,6 +233,26 @@ Result<std::string> model_argument(const Args& args) {
     if (args.positional().empty())
         return make_error("no model given (a .safetensors file or a model directory)");
     return args.positional().front();
+}
+
+Result<std::vector<Prompt>> read_prompts(const std::string& path, size_t limit) {
+    auto bytes = read_file(path, kMaxTextFileBytes);
+    if (!bytes) return make_error(bytes.error());
+    std::istringstream in(std::string(bytes->begin(), bytes->end()));
+    std::vector<Prompt> out;
+    std::string line;
+    size_t number = 0;
+    while (std::getline(in, line) && out.size() < limit) {
+        ++number;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) continue;
+        const size_t tab = line.find('\t');
+        if (tab == std::string::npos)
+            return make_error(path + ":" + std::to_string(number) + ": expected FORM<TAB>TEXT");
+        out.push_back({line.substr(0, tab), line.substr(tab + 1)});
+    }
+    if (out.empty()) return make_error(path + ": no prompts");
+    return out;
 }
 
 std::string human_count(uint64_t n) {

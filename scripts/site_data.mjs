@@ -4,7 +4,8 @@
 //                installed by scripts/setup.sh): {source, pairs}, pairs = "風风長长…" (one traditional character
 //                then its first simplified candidate; only characters that change). About 25 KB.
 //   curves.json  the chart data: poet-nat's "Result" table of models/poet-nat/compare.md (quality and time
-//                against the passes T) and pixnat's models/pixnat/quality.json (against the steps K).
+//                against the passes T), pixnat's models/pixnat/quality.json (against the steps K) and the g2p
+//                decoders' figures on 500 test words (models/g2p/test500.json, written by `atnat eval`).
 // Usage: node scripts/site_data.mjs [OUT=dist/data]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,12 +44,13 @@ function t2sTable() {
 }
 
 // The "## Result" table of compare.md: | strategy | ms | forward passes | chars/s | AT-ppl | repetition | form-correct |
+// (the columns after these, distinct-1 ... same ending, are not charted)
 export function parseCompare(markdown) {
   const section = markdown.split(/^## Result\s*$/m)[1] ?? '';
   const rows = [];
   for (const line of section.split('\n')) {
     const cells = line.split('|').slice(1, -1).map((c) => c.trim());
-    if (cells.length !== 7 || !/^\d/.test(cells[1])) continue;
+    if (cells.length < 7 || !/^\d/.test(cells[1])) continue;
     const [label, ms, passes, cps, ppl, repetition, form] = cells;
     rows.push({ label, ms: Number(ms), passes: Number(passes), cps: Number(cps), ppl: Number(ppl),
                 repetition: parseFloat(repetition) / 100, form: parseFloat(form) / 100 });
@@ -72,12 +74,21 @@ export function parseQuality(rows) {
   return by;
 }
 
+// `atnat eval --json` of the g2p model -> what the Pronounce tab shows: every decoder's WER, PER, passes and
+// ms per word, and the teacher-forced vs free-running accuracy (exposure bias).
+export function parseG2pEval(evaluation) {
+  const decoders = evaluation.decoders.map(({ decoder, wer, per, passes_per_word, ms_per_word }) => ({ decoder, wer, per, passes_per_word, ms_per_word }));
+  return { words: evaluation.words, decoders, exposure_bias: evaluation.exposure_bias };
+}
+
 function curves() {
   const compare = parseCompare(fs.readFileSync(path.join(ROOT, 'models/poet-nat/compare.md'), 'utf8'));
   const quality = parseQuality(JSON.parse(fs.readFileSync(path.join(ROOT, 'models/pixnat/quality.json'), 'utf8')));
+  const pronounce = parseG2pEval(JSON.parse(fs.readFileSync(path.join(ROOT, 'models/g2p/test500.json'), 'utf8')));
   if (!compare.length.length || !compare.at_greedy) throw new Error('models/poet-nat/compare.md: no NAT T=… rows in "## Result"');
   return { text: { source: 'models/poet-nat/compare.md', ...compare },
-           images: { source: 'models/pixnat/quality.json', ...quality } };
+           images: { source: 'models/pixnat/quality.json', ...quality },
+           pronounce: { source: 'models/g2p/test500.json', ...pronounce } };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -18,6 +18,7 @@
 #include "core/decode/metrics.hpp"
 #include "core/decode/nat.hpp"
 #include "core/decode/pixels.hpp"
+#include "core/decode/pronounce.hpp"
 #include "core/decode/report.hpp"
 #include "core/decode/request.hpp"
 #include "core/decode/speculative.hpp"
@@ -241,6 +242,36 @@ private:
     atnat::decode::NatModel model_;
 };
 
+// The pronunciation model (arch "g2p"): one word through the AT or the NAT decoder.
+class JsPronounceModel {
+public:
+    static JsPronounceModel* create(const JsWeightFile& file) {
+        auto model = atnat::decode::PronounceModel::load(file.file());
+        if (!model) return fail(model.error());
+        return new JsPronounceModel(std::move(*model));
+    }
+    std::string info() const {
+        const auto& c = model_.seq2seq->config;
+        return nlohmann::json{{"max_letters", c.max_letters},
+                              {"max_phonemes", c.max_phonemes},
+                              {"layers", c.dec_layers},
+                              {"heads", c.n_heads}}
+            .dump();
+    }
+    // request: the pronounce request (core/decode/pronounce.hpp) as JSON (core/decode/request.hpp).
+    JsSession* start(const std::string& request_json) const {
+        auto request = atnat::decode::request_from_json_text<atnat::decode::PronounceRequest>(request_json);
+        if (!request) return fail(request.error());
+        auto session = atnat::decode::PronounceSession::create(model_, *request);
+        if (!session) return fail(session.error());
+        return new JsSession(std::move(*session));
+    }
+
+private:
+    explicit JsPronounceModel(atnat::decode::PronounceModel m) : model_(std::move(m)) {}
+    atnat::decode::PronounceModel model_;
+};
+
 std::string image_model_info(const auto& config, int steps_max) {
     return nlohmann::json{{"levels", config.levels},
                           {"height", config.height},
@@ -341,6 +372,10 @@ EMSCRIPTEN_BINDINGS(atnat) {
         .function("info", &JsNatModel::info)
         .function("start", &JsNatModel::start, emscripten::allow_raw_pointers())
         .function("start_hybrid", &JsNatModel::start_hybrid, emscripten::allow_raw_pointers());
+    emscripten::class_<JsPronounceModel>("PronounceModel")
+        .constructor(&JsPronounceModel::create, emscripten::allow_raw_pointers())
+        .function("info", &JsPronounceModel::info)
+        .function("start", &JsPronounceModel::start, emscripten::allow_raw_pointers());
     emscripten::class_<JsSession>("Session")
         .function("done", &JsSession::done)
         .function("step", &JsSession::step)

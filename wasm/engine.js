@@ -128,6 +128,7 @@ const HANDLES = {
   cmlm: ['nat', 'NatModel'],
   pixelcnn: ['pixels', 'PixelCNN'],
   pixnat: ['pixels', 'PixNAT'],
+  g2p: ['pronounce', 'PronounceModel'],
 };
 
 // Steps a C++ session to the end (every generator, text or image, is one Session class in wasm/bindings.cpp):
@@ -172,6 +173,14 @@ const builtinTasks = {
     const loaded = engine.model(model);
     if (!loaded.text && !loaded.nat) throw new Error(`atnat: model "${model}" (${loaded.info.arch}) does not write text`);
     yield* stepSession((loaded.text ?? loaded.nat).start(JSON.stringify(request)));
+  },
+
+  // A word's pronunciation from a g2p model: AT (strategy greedy | beam | sample: token or beam events) or NAT
+  // (strategy nat: a length event, then one event per mask-predict pass), then the result with ARPAbet, IPA,
+  // log p, passes, ms, every candidate and the cross-attention of the chosen output. Request: the pronounce
+  // request (core/decode/pronounce.hpp); events and result: core/decode/report.hpp.
+  async *pronounce(engine, { model, ...request }) {
+    yield* stepSession(engine.model(model, 'pronounce').start(JSON.stringify(request)));
   },
 
   // Speculative decoding: the NAT model drafts, the AT model verifies; the result equals AT greedy.

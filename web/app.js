@@ -8,6 +8,7 @@ import { UrlState } from './panels/share.js';
 import { mountEngine } from './panels/engine.js';
 import { mountText } from './panels/text.js';
 import { mountImages } from './panels/images.js';
+import { mountPronounce } from './panels/pronounce.js';
 import { loadModel } from './panels/ui.js';
 
 const status = document.getElementById('status');
@@ -51,7 +52,7 @@ async function main() {
   });
 
   // Each playground loads its models the first time its tab opens.
-  const mounts = { text: mountText, images: mountImages };
+  const mounts = { text: mountText, pronounce: mountPronounce, images: mountImages };
   const mounted = new Set();
   let atnat = null;
   const mount = async (name) => {

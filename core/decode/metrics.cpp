@@ -1,5 +1,6 @@
 #include "core/decode/metrics.hpp"
 
+#include <map>
 #include <set>
 
 #include "core/io/tokenizer.hpp"
@@ -24,13 +25,18 @@ Repetition repetition(std::string_view text) {
     return r;
 }
 
-Distinct distinct_n(std::string_view text, size_t n) {
-    Distinct d;
-    if (n == 0) return d;
-    std::set<std::string> seen;
+namespace {
+
+// The n-grams of the text with the index of the line they lie in: runs of n neighbouring poem characters,
+// a line being a run of poem characters (any other code point ends it). n = 0: none.
+std::vector<std::pair<size_t, std::string>> line_ngrams(std::string_view text, size_t n) {
+    std::vector<std::pair<size_t, std::string>> out;
+    if (n == 0) return out;
     std::vector<std::string> line;  // the poem characters since the last non-poem character
+    size_t index = 0;
     for (const std::string& cp : io::split_utf8(text)) {
         if (!is_poem_char(cp)) {
+            index += line.empty() ? 0 : 1;
             line.clear();
             continue;
         }
@@ -38,12 +44,48 @@ Distinct distinct_n(std::string_view text, size_t n) {
         if (line.size() < n) continue;
         std::string gram;
         for (size_t i = line.size() - n; i < line.size(); ++i) gram += line[i];
+        out.emplace_back(index, std::move(gram));
+    }
+    return out;
+}
+
+}  // namespace
+
+Distinct distinct_n(std::string_view text, size_t n) {
+    Distinct d;
+    std::set<std::string> seen;
+    for (auto& [line, gram] : line_ngrams(text, n)) {
         ++d.ngrams;
         seen.insert(std::move(gram));
     }
     d.distinct = seen.size();
     d.rate = d.ngrams ? double(d.distinct) / double(d.ngrams) : 0.0;
     return d;
+}
+
+CrossLineRepeats cross_line_repeats(std::string_view text, size_t n) {
+    const auto grams = line_ngrams(text, n);
+    std::map<std::string, std::set<size_t>> lines_of;
+    for (const auto& [line, gram] : grams) lines_of[gram].insert(line);
+    CrossLineRepeats r;
+    r.ngrams = grams.size();
+    for (const auto& [line, gram] : grams) r.repeated += lines_of[gram].size() > 1 ? 1 : 0;
+    r.rate = r.ngrams ? double(r.repeated) / double(r.ngrams) : 0.0;
+    return r;
+}
+
+std::string closing_couplet(std::string_view text) {
+    std::vector<std::string> lines(1);
+    for (const std::string& cp : io::split_utf8(text)) {
+        if (is_poem_char(cp)) {
+            lines.back() += cp;
+        } else if ((cp == kComma || cp == kStop) && !lines.back().empty()) {
+            lines.emplace_back();
+        }
+    }
+    if (lines.back().empty()) lines.pop_back();
+    if (lines.size() < 2) return lines.empty() ? std::string() : lines.back();
+    return lines[lines.size() - 2] + std::string(kComma) + lines.back();
 }
 
 FormCheck check_form(std::string_view text, const PoemForm& form) {
@@ -140,6 +182,9 @@ Result<RunMetrics> measure_run(std::string_view text, std::string_view form, dou
     m.chars = count_poem_chars(text);
     m.chars_per_s = ms > 0 ? double(m.chars) / (ms / 1000.0) : 0.0;
     m.repetition = repetition(text);
+    m.distinct_1 = distinct_n(text, 1);
+    m.distinct_2 = distinct_n(text, 2);
+    m.cross_line = cross_line_repeats(text, 2);
     m.form_check = check_form(text, *shape);
     if (at && at_state) {
         auto s = score_text(*at, *at_state, text, form);

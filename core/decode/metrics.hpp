@@ -40,6 +40,23 @@ struct Distinct {
 };
 Distinct distinct_n(std::string_view text, size_t n);
 
+// Repeats across lines: the n-grams of each line (as distinct_n counts them) that also occur in another line
+// of the poem; rate = such n-grams / all n-grams (0 if none). It is what NAT's word salad does and greedy's
+// stutter does not: "春风吹落花，夜夜夜来春" has no bigram in both lines (0/8), "无人不不人，不人不人人"
+// repeats 不人 (once, then twice) and 人不 across its lines (5/8).
+struct CrossLineRepeats {
+    size_t ngrams = 0;
+    size_t repeated = 0;
+    double rate = 0.0;
+};
+CrossLineRepeats cross_line_repeats(std::string_view text, size_t n);
+
+// The last two lines of a poem (lines as check_form counts them: runs ended by "，" or "。"), their poem
+// characters joined by "，": "…\n不见青山客，何人一夜来。" -> "不见青山客，何人一夜来". A poem of one line
+// gives that line. Greedy decoding that ends different poems the same way shows up as one couplet shared by
+// many.
+std::string closing_couplet(std::string_view text);
+
 // The text against a form. Lines are the runs ended by "，" or "。" (a trailing run without one is a line
 // too, and breaks the pattern). The pattern: line i ends in "，" for even i and "。" for odd i, a "\n"
 // follows every "。" but the last, the text ends right after the last "。", and no other punctuation or
@@ -68,6 +85,8 @@ struct RunMetrics {
     size_t at_tokens = 0;       // tokens scored (c1 .. cN <eos>), for corpus-level averages
     double at_total_nll = 0.0;  // their summed NLL (nats)
     Repetition repetition;
+    Distinct distinct_1, distinct_2;  // distinct_n with n = 1, 2
+    CrossLineRepeats cross_line;      // cross_line_repeats with n = 2 (bigrams)
     FormCheck form_check;
 };
 

@@ -1,7 +1,6 @@
 #include "core/decode/nat.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 
@@ -184,7 +183,10 @@ Result<NatEvent> NatSession::step() {
 
 Result<NatEvent> NatSession::step_length() {
     const models::Cmlm& cm = *cmlm_;
-    const std::array<int32_t, 2> prefix = {mode_token_, form_token_};
+    std::vector<int32_t> prefix = {mode_token_, form_token_};  // + the prompt (CMLM.length_logits)
+    if (cm.length_prompt) {
+        for (size_t pos = 0; pos < plan_.prompt_chars; ++pos) prefix.push_back(plan_.given.at(pos));
+    }
     auto out = models::forward_all(cm.transformer, *state_, prefix);
     if (!out) return fail("nat: length pass: " + out.error());
     ++result_.forward_passes;

@@ -7,7 +7,8 @@
 //     const NatResult& r = s->result();
 //
 // Length (where the L of "<len> <form> y1 .. yL" comes from):
-//   predicted  the length head on a forward over exactly "<len> <form>" (step 0, its own pass); the top-k
+//   predicted  the length head on a forward over "<len> <form>", then the prompt's characters if the model
+//              was trained so (Cmlm::length_prompt), never masks (step 0, its own pass); the top-k
 //              lengths that can hold every given character are decoded side by side ("length beam") and
 //              the candidate with the best average log-probability is kept;
 //   given      the caller's L;   form  the form's layout length (poem.hpp: 25 for wuyan-jueju);

@@ -200,6 +200,9 @@ json to_json(const HybridResult& r) {
 
 json to_json(const RunMetrics& m) {
     const FormCheck& f = m.form_check;
+    auto distinct = [](const Distinct& d) {
+        return json{{"rate", f64(d.rate)}, {"ngrams", d.ngrams}, {"distinct", d.distinct}};
+    };
     return {{"type", "metrics"},
             {"form", m.form},
             {"ms", rounded(m.ms)},
@@ -212,6 +215,12 @@ json to_json(const RunMetrics& m) {
              {{"rate", f64(m.repetition.rate)},
               {"pairs", m.repetition.pairs},
               {"repeated", m.repetition.repeated}}},
+            {"distinct_1", distinct(m.distinct_1)},
+            {"distinct_2", distinct(m.distinct_2)},
+            {"cross_line",
+             {{"rate", f64(m.cross_line.rate)},
+              {"ngrams", m.cross_line.ngrams},
+              {"repeated", m.cross_line.repeated}}},
             {"form_check",
              {{"ok", f.ok},
               {"count_ok", f.count_ok},

@@ -21,10 +21,15 @@ Result<Cmlm> load_cmlm(const io::WeightFile& file) {
     if (!max_len) return make_error("cmlm " + max_len.error());
     auto max_len_fixed = io::config_int(file.config(), "max_len_fixed", 1, most);
     if (!max_len_fixed) return make_error("cmlm " + max_len_fixed.error());
+    const auto length_prompt = file.config().find("length_prompt");
+    if (length_prompt != file.config().end() && !length_prompt->is_boolean())
+        return make_error(std::string("cmlm config 'length_prompt' must be true or false, found a ") +
+                          length_prompt->type_name());
     const size_t classes = size_t(*max_len) + 1;
     auto head = detail::load_weight<2>(file, "length_head", {classes, c.d_model});
     if (!head) return make_error(head.error());
-    return Cmlm{std::move(*tf), std::move(*head), size_t(*max_len), size_t(*max_len_fixed)};
+    return Cmlm{std::move(*tf), std::move(*head), size_t(*max_len), size_t(*max_len_fixed),
+                length_prompt != file.config().end() && length_prompt->get<bool>()};
 }
 
 void length_logits(const Cmlm& model, const TransformerState& state, std::span<float> out) {

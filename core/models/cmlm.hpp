@@ -5,8 +5,10 @@
 //     logits        = h · tok_embᵀ                           [T, V]      the token AT position t (not t+1)
 //     length_logits = length_head · h[0]                     [max_len+1] L = 0 .. max_len
 //
-// The length is read from a forward over exactly the two tokens <len> <form> (how the head is trained: on a
-// longer input position 0 has seen the masks and would just count them). Input formats (models/poet-nat):
+// The length is read from a forward over <len> <form>, followed by the poem's given first characters when
+// the file's config says "length_prompt": true (how the head is trained: CMLM.length_logits; never over
+// masks, which position 0 would just count). Without the key the head was trained on the two tokens alone.
+// Input formats (models/poet-nat):
 //     length mode:  <len>   <form> y1 .. yL      (L <= max_len, y = poem tokens, no <eos>)
 //     fixed mode:   <fixed> <form> z1 .. zN      (N = max_len_fixed: the poem, then <eos> up to N)
 //
@@ -27,14 +29,16 @@
 namespace atnat::models {
 
 struct Cmlm {
-    Transformer transformer;    // arch "cmlm": config.causal == false
-    WeightView<2> length_head;  // [max_len+1, d]  no bias
-    size_t max_len = 0;         // length classes 0 .. max_len; length mode needs 2 + max_len <= context
-    size_t max_len_fixed = 0;   // N of fixed mode; 2 + N <= context
+    Transformer transformer;     // arch "cmlm": config.causal == false
+    WeightView<2> length_head;   // [max_len+1, d]  no bias
+    size_t max_len = 0;          // length classes 0 .. max_len; length mode needs 2 + max_len <= context
+    size_t max_len_fixed = 0;    // N of fixed mode; 2 + N <= context
+    bool length_prompt = false;  // config "length_prompt": the length pass sees the prompt after <len> <form>
 };
 
 // Validates arch "cmlm", the transformer (load_transformer), config max_len in [1, context - 2] and
-// max_len_fixed in [1, context - 2], and length_head's name, dtype and shape [max_len + 1, d_model].
+// max_len_fixed in [1, context - 2], an optional boolean length_prompt (absent: false), and length_head's
+// name, dtype and shape [max_len + 1, d_model].
 Result<Cmlm> load_cmlm(const io::WeightFile& file);
 
 // out[max_len + 1] = length_head · state.xb[0]: the length logits of the last forward_all over `state`

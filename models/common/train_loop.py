@@ -16,7 +16,7 @@ Checkpoint (atomic: written to NAME.tmp, then renamed): models/data/cache/NAME.p
 and a small, committed summary models/NAME/train_state.json = {"step", "best", "history", "wall_seconds", ...}.
 
 Resuming (`--resume`): from the cache checkpoint if this machine has it (model, optimiser moments, data RNG, step;
-with a longer `--steps` than the checkpoint's the cosine restarts higher, so the learning rate ramps up again);
+with another `--steps` than the checkpoint's the cosine is recomputed, so the learning rate ramps up to it again);
 otherwise from the committed weights and train_state.json (step and history), with fresh optimiser moments and a
 `resume_warmup`-step linear ramp of the learning rate. So a run continues across sessions from what was committed.
 
@@ -147,7 +147,7 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
         gen.set_state(ck["gen"])
         step, best, history, wall, best_state = ck["step"], ck["best"], ck["history"], ck["wall_seconds"], ck["best_model"]
         log(f"resumed from {ckpt_path} at step {step} (best val {best:.4f})")
-        if ck["train_config"]["steps"] != tc.steps:  # a longer schedule: its learning rate here is higher
+        if ck["train_config"]["steps"] != tc.steps:  # another schedule: its learning rate here differs
             ramp_from = step
             log(f"warm restart: schedule {ck['train_config']['steps']} -> {tc.steps} steps; "
                 f"learning rate ramps up over {tc.resume_warmup} steps")

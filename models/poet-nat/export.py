@@ -47,16 +47,20 @@ def load_best():
     return train_loop.load_best(NAME, lambda mc: CMLM(CMLMConfig(**mc) if mc else CMLMConfig(vocab_size=len(CharTokenizer.load()))))
 
 
-def export(model, out_path):
+def export(model, out_path, tokenizer=None):
+    """tokenizer: the spec to write (default: the poets' tokenizer). "length_prompt": true tells the C++ length
+    pass to forward the prompt after <len> <form>, as train.py trains the head (CMLM.length_logits); files
+    without the key (the weights exported before that training) get the two tokens alone."""
     config = {k: getattr(model.cfg, k) for k in CONFIG_KEYS}
     config["causal"] = False
-    write(out_path, to_numpy(exported_tensors(model)), "cmlm", config, CharTokenizer.load().spec)
+    config["length_prompt"] = True
+    write(out_path, to_numpy(exported_tensors(model)), "cmlm", config, tokenizer or CharTokenizer.load().spec)
 
 
 def load_exported(path=OUT):
     tensors, meta = read(path)
     assert meta["arch"] == "cmlm", meta["arch"]
-    cfg = {k: v for k, v in meta["config"].items() if k != "causal"}
+    cfg = {k: v for k, v in meta["config"].items() if k in CONFIG_KEYS}
     model = CMLM(CMLMConfig(**cfg))
     load_tensors(exported_tensors(model), tensors)
     model.eval()

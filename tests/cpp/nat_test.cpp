@@ -7,12 +7,16 @@
 //    mode, seeded sampling, cancel, bad settings as clear errors, JSON shapes;
 //  - the real poet-nat export against its PyTorch fixture (tests/fixtures/poet-nat-golden.json, written by
 //    models/poet-nat/export.py): logits and length logits within 1e-4, the one-pass fills and the top-5
-//    lengths exactly.
+//    lengths exactly;
+//  - a tiny CMLM exported with "length_prompt": true against PyTorch's CMLM.length_logits
+//    (tests/fixtures/weights/poet-nat-tiny.*, written by tests/fixtures/make_weight_fixtures.py): the length
+//    pass forwards the prompt, and its distribution is PyTorch's for every prompt.
 // The hybrid is tested in speculative_test.cpp, forms and metrics in poem_test.cpp.
 #include "core/decode/nat.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -65,6 +69,12 @@ TEST(Cmlm, LoaderValidatesTheLengthHeadAndConfig) {
     EXPECT_EQ(c->max_len_fixed, kMaxLenFixed);
     EXPECT_FALSE(c->transformer.config.causal);
     EXPECT_EQ(c->length_head.shape(0), kMaxLen + 1);
+    EXPECT_FALSE(c->length_prompt);  // no "length_prompt" key: the head was trained on <len> <form> alone
+    json prompted = t.cmlm_config();
+    prompted["length_prompt"] = true;
+    auto pf = io::WeightFile::parse(write_weights("cmlm", prompted, TinyModels::random(7, true)));
+    ASSERT_TRUE(pf.ok()) << pf.error();
+    EXPECT_TRUE(models::load_cmlm(*pf)->length_prompt);
 
     auto error = [&](const std::string& arch, json config, std::vector<TensorSpec> ts,
                      json tok = tokenizer_json()) {
@@ -86,6 +96,9 @@ TEST(Cmlm, LoaderValidatesTheLengthHeadAndConfig) {
     EXPECT_NE(error("cmlm", none, TinyModels::random(7, true)).find("max_len_fixed"), std::string::npos);
     EXPECT_NE(error("cmlm", t.cmlm_config(), TinyModels::random(7, true), tokenizer_json(false)).find("len"),
               std::string::npos);
+    prompted["length_prompt"] = "yes";
+    EXPECT_EQ(error("cmlm", prompted, TinyModels::random(7, true)),
+              "cmlm config 'length_prompt' must be true or false, found a string");
 }
 
 TEST(Cmlm, LengthLogitsAreTheHeadOnPositionZero) {
@@ -229,7 +242,8 @@ TEST(NatSession, PredictedLengthsAndTheLengthBeam) {
         found = found || (b.length == r.result.length && b.avg_logprob == best);
     EXPECT_TRUE(found);
     EXPECT_EQ(r.result.length_source, LengthSource::predicted);
-    // The length head's log-probabilities: log-softmax of length_head · h[0] over a 2-token forward.
+    // The length head's log-probabilities: log-softmax of length_head · h[0] over a 2-token forward (the
+    // file has no "length_prompt": the prompt is not forwarded).
     auto state = models::make_state(m.cmlm->transformer);
     ASSERT_TRUE(models::forward_all(m.cmlm->transformer, state, std::vector<int32_t>{kLen, kFree}).ok());
     std::vector<float> lp(kMaxLen + 1);
@@ -668,6 +682,56 @@ TEST_F(PoetNatGolden, OnePassFillsAndLengthsMatchPyTorch) {
     EXPECT_EQ(x.ids, op["fixed_mode"]["fill_argmax"].get<std::vector<int32_t>>());
     EXPECT_EQ(x.result.text, op["fixed_mode"]["text_until_first_eos"].get<std::string>());
     std::printf("[ golden ] one pass: %s | fixed: %s\n", r.result.text.c_str(), x.result.text.c_str());
+}
+
+// A model trained on <len> <form> + the prompt: the session's length pass forwards exactly that, so the
+// candidates' log-probabilities are PyTorch's log_softmax(CMLM.length_logits(prefix)) for each prompt, and
+// the lengths are PyTorch's most probable ones among those that hold the prompt.
+TEST(NatLengthPrompt, LengthDistributionMatchesPyTorchForEveryPrompt) {
+    const std::string dir = std::string(ATNAT_SOURCE_DIR) + "/tests/fixtures/weights/";
+    auto g = read_bytes(dir + "poet-nat-tiny.json");
+    auto w = read_bytes(dir + "poet-nat-tiny.safetensors");
+    ASSERT_TRUE(g && w) << "run tests/fixtures/make_weight_fixtures.py";
+    const json golden = json::parse(g->begin(), g->end());
+    auto m = decode::NatModel::load(std::move(*w));
+    ASSERT_TRUE(m.ok()) << m.error();
+    ASSERT_TRUE(m->cmlm->length_prompt);
+    std::vector<std::vector<float>> seen;
+    for (const json& c : golden["cases"]) {
+        const std::string name = c["form"].get<std::string>() + " '" + c["prompt"].get<std::string>() + "'";
+        const auto want = c["length_logprobs"].get<std::vector<float>>();
+        ASSERT_EQ(want.size(), m->cmlm->max_len + 1) << name;
+        NatRequest req;
+        req.form = c["form"];
+        req.prompt = c["prompt"];
+        req.length_beam = 8;  // 8 candidates, so 8 lengths are checked
+        auto s = NatSession::create(*m, req);
+        ASSERT_TRUE(s.ok()) << name << ": " << s.error();
+        ASSERT_TRUE(s->step().ok()) << name;  // the length pass
+        const auto& cands = s->result().length_candidates;
+        // PyTorch's order: most probable first, ties shorter first, lengths that hold the prompt
+        std::vector<size_t> order;
+        const size_t prompt_tokens = c["length_prefix"].size() - 2;
+        for (size_t L = std::max<size_t>(1, prompt_tokens); L < want.size(); ++L) order.push_back(L);
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return want[a] > want[b]; });
+        ASSERT_EQ(cands.size(), 8u) << name;
+        for (size_t i = 0; i < cands.size(); ++i) {
+            EXPECT_EQ(cands[i].length, order[i]) << name << " candidate " << i;
+            expect_close(float(cands[i].logprob), want[cands[i].length],
+                         name + " length " + std::to_string(i));
+        }
+        seen.push_back(want);
+    }
+    // The fixture is worth checking against: a prompt moves the distribution far beyond the tolerance.
+    ASSERT_EQ(seen.size(), 6u);
+    auto max_diff = [](const std::vector<float>& a, const std::vector<float>& b) {
+        float d = 0.f;
+        for (size_t L = 0; L < a.size(); ++L) d = std::max(d, std::fabs(a[L] - b[L]));
+        return d;
+    };
+    for (size_t i : {1, 2, 3})
+        EXPECT_GT(max_diff(seen[i], seen[0]), 0.1f) << i;  // free: no prompt vs prompts
+    EXPECT_GT(max_diff(seen[5], seen[4]), 0.1f);           // wuyan-jueju
 }
 
 }  // namespace

@@ -188,6 +188,51 @@ TEST(Metrics, DistinctNCountsNgramsInsideLinesOverTheWholePoem) {
     EXPECT_EQ(decode::distinct_n("白日依山尽", 6).ngrams, 0u);
 }
 
+// Issue 9's three kinds of poem: greedy's stutter (with the closing couplet it gave several poems), NAT's
+// word salad and a clean poem. Adjacent-pair repetition gives the first two the same 2/16; distinct-1,
+// distinct-2 and the bigrams repeated across lines set all three apart.
+TEST(Metrics, DistinctAndCrossLineRepeatsSeparateStutterFromWordSalad) {
+    const std::string stutter = "春风吹落花，夜夜夜来春。\n不见青山客，何人一夜来。";
+    const std::string salad = "春日无不水，无人不不人。\n不来无不去，不人不人人。";
+    const std::string clean = "白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。";
+    struct Measures {
+        double repetition, distinct_1, distinct_2, cross_line;
+    };
+    auto measure = [](const std::string& text) {
+        return Measures{decode::repetition(text).rate, decode::distinct_n(text, 1).rate,
+                        decode::distinct_n(text, 2).rate, decode::cross_line_repeats(text, 2).rate};
+    };
+    const Measures s = measure(stutter), w = measure(salad), c = measure(clean);
+    EXPECT_DOUBLE_EQ(s.repetition, 2.0 / 16);  // 夜夜 twice
+    EXPECT_DOUBLE_EQ(w.repetition, 2.0 / 16);  // 不不, 人人
+    EXPECT_DOUBLE_EQ(c.repetition, 0.0);
+    EXPECT_DOUBLE_EQ(s.distinct_1, 15.0 / 20);  // 春 ×2, 夜 ×4, 来 ×2
+    EXPECT_DOUBLE_EQ(w.distinct_1, 8.0 / 20);   // 春日无不水人来去
+    EXPECT_DOUBLE_EQ(c.distinct_1, 1.0);
+    EXPECT_DOUBLE_EQ(s.distinct_2, 14.0 / 16);  // 夜夜 and 夜来 twice
+    EXPECT_DOUBLE_EQ(w.distinct_2, 12.0 / 16);
+    EXPECT_DOUBLE_EQ(c.distinct_2, 1.0);
+    EXPECT_DOUBLE_EQ(s.cross_line, 2.0 / 16);  // 夜来 in lines 2 and 4
+    EXPECT_DOUBLE_EQ(w.cross_line, 7.0 / 16);  // 无不 (lines 1, 3), 人不 (2, 4), 不人 (2, 4, 4)
+    EXPECT_DOUBLE_EQ(c.cross_line, 0.0);
+
+    const auto r = decode::cross_line_repeats("无人不不人，不人不人人", 2);  // the header's example
+    EXPECT_EQ(r.ngrams, 8u);
+    EXPECT_EQ(r.repeated, 5u);
+    EXPECT_EQ(decode::cross_line_repeats("春风吹落花，夜夜夜来春", 2).repeated, 0u);
+    EXPECT_EQ(decode::cross_line_repeats("山山，山", 1).repeated, 3u);  // unigrams: 山 in both lines
+    EXPECT_DOUBLE_EQ(decode::cross_line_repeats("", 2).rate, 0.0);
+}
+
+TEST(Metrics, ClosingCoupletIsTheLastTwoLines) {
+    EXPECT_EQ(decode::closing_couplet("春风吹落花，夜夜夜来春。\n不见青山客，何人一夜来。"),
+              "不见青山客，何人一夜来");
+    EXPECT_EQ(decode::closing_couplet("白日依山尽，黄河"),
+              "白日依山尽，黄河");  // an unfinished last line counts
+    EXPECT_EQ(decode::closing_couplet("白日依山尽。"), "白日依山尽");
+    EXPECT_EQ(decode::closing_couplet("，，"), "");
+}
+
 TEST(Metrics, FormCheckOnHandMadePoems) {
     const auto wj = *decode::parse_form("wuyan-jueju");
     const auto free = *decode::parse_form("free");
@@ -254,6 +299,10 @@ TEST(Metrics, MeasureRunScoresWithTheAtModel) {
     const json j = decode::to_json(*m);
     EXPECT_EQ(j["form_check"]["ok"], true);
     EXPECT_EQ(j["repetition"]["pairs"], 16);
+    EXPECT_EQ(j["distinct_1"]["distinct"], 9);  // 20 characters, 9 different: 春花月水风山雨秋冬
+    EXPECT_EQ(j["distinct_1"]["ngrams"], 20);
+    EXPECT_EQ(j["cross_line"]["ngrams"], 16);
+    EXPECT_EQ(j["cross_line"]["repeated"], 9);  // 水风 ×3, 月山 ×2, 山水 ×2, 风雨 ×2
     auto unscored = decode::measure_run(text, "wuyan-jueju", 0.0, 1, nullptr, nullptr);
     ASSERT_TRUE(unscored.ok());
     EXPECT_FALSE(unscored->scored);

@@ -11,8 +11,9 @@ import zh from '../../web/i18n/zh.js';
 import { pickLanguage } from '../../web/i18n/index.js';
 import { normalise, parsePairs, probeText, spell, maxPromptTokens } from '../../web/panels/input.js';
 import { niceTicks } from '../../web/panels/chart.js';
+import { parseOpenccText, parseCompare, parseQuality, parseG2pEval } from '../../scripts/site_data.mjs';
+import { cleanWord, wordProblem } from '../../web/panels/pronounce.js';
 import { weightsUrl } from '../../web/panels/ui.js';
-import { parseOpenccText, parseCompare, parseQuality } from '../../scripts/site_data.mjs';
 
 const html = fs.readFileSync(path.join(ROOT, 'web/index.html'), 'utf8');
 const scripts = ['app.js', ...fs.readdirSync(path.join(ROOT, 'web/panels')).map((f) => `panels/${f}`)]
@@ -97,6 +98,10 @@ test('the chart data comes from the committed tables', () => {
   for (const r of compare.length) assert.ok(r.ms > 0 && r.ppl > 1 && r.form > 0 && r.form <= 1);
   const quality = parseQuality(JSON.parse(fs.readFileSync(path.join(ROOT, 'models/pixnat/quality.json'), 'utf8')));
   assert.deepEqual(quality['0'].map((r) => r.K), [1, 2, 4, 8, 16]);
+  const g2p = parseG2pEval(JSON.parse(fs.readFileSync(path.join(ROOT, 'models/g2p/test500.json'), 'utf8')));
+  assert.deepEqual(g2p.decoders.map((d) => d.decoder), ['AT greedy', 'AT beam 4', 'NAT T=1', 'NAT T=4', 'NAT T=10']);
+  for (const d of g2p.decoders) assert.ok(d.wer > 0 && d.wer < 1 && d.per < d.wer && d.passes_per_word >= 1, d.decoder);
+  assert.ok(g2p.exposure_bias.teacher_forced_accuracy > g2p.exposure_bias.free_running_accuracy, 'exposure bias');
   assert.deepEqual(niceTicks(0, 17.9), [0, 5, 10, 15, 20]);
   assert.deepEqual(niceTicks(0, 772), [0, 200, 400, 600, 800]);
 });
@@ -106,9 +111,18 @@ test('the page loads the int8 weights where shipped, f32 with ?weights=f32, and 
   assert.equal(weightsUrl('poet-at', '?lang=en&weights=f32'), 'models/poet-at/model.safetensors');
   assert.equal(weightsUrl('poet-nat', ''), 'models/poet-nat/model-int8.safetensors');
   assert.equal(weightsUrl('pixelcnn', ''), 'models/pixelcnn/model.safetensors');
-  for (const name of ['poet-at', 'poet-nat', 'pixelcnn', 'pixnat']) {
+  for (const name of ['poet-at', 'poet-nat', 'g2p', 'pixelcnn', 'pixnat']) {
     for (const search of ['', '?weights=f32']) {
       assert.ok(fs.existsSync(path.join(ROOT, weightsUrl(name, search))), name + search);
     }
   }
+});
+
+test('a word for the g2p model: spaces dropped, ’ made \', and what the model cannot read named', () => {
+  assert.equal(cleanWord('  Don’t\n'), "Don't");
+  assert.equal(wordProblem('Don\'t', 32), null);
+  assert.equal(wordProblem('', 32), 'Type a word first (letters a-z and \').');
+  assert.equal(wordProblem('r2d2 ', 32), 'The model reads only the letters a-z and the apostrophe; please remove “2” U+0020.');
+  assert.match(wordProblem('naïve😀', 32), /remove “ï” “😀”\.$/);
+  assert.equal(wordProblem('a'.repeat(33), 32), 'The word has 33 letters; the model reads at most 32.');
 });

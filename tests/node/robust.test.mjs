@@ -1,6 +1,7 @@
-// One long-lived wasm instance survives thousands of rejected requests of every kind, interleaved with valid
-// ones: every valid request still succeeds with the same output, and neither the wasm stack pointer nor the
-// heap creeps (a C++ -> JS throw used to leave up to 1.5 KB of stack per rejection: dead after ~900).
+// One long-lived wasm instance survives thousands of rejected requests of every kind (text, images, words),
+// interleaved with valid ones: every valid request still succeeds with the same output, and neither the wasm
+// stack pointer nor the heap creeps (a C++ -> JS throw used to leave up to 1.5 KB of stack per rejection: dead
+// after ~900).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../wasm/engine.js';
@@ -11,6 +12,7 @@ engine.load('poet-at', readBytes('models/poet-at/model.safetensors'));
 engine.load('poet-nat', readBytes('models/poet-nat/model.safetensors'));
 engine.load('pixelcnn', readBytes('models/pixelcnn/model.safetensors'));
 engine.load('pixnat', readBytes('models/pixnat/model.safetensors'));
+engine.load('g2p', readBytes('models/g2p/model.safetensors'));
 const goodFile = readBytes('tests/fixtures/weights/good.safetensors');
 
 async function run(task, request) {
@@ -32,6 +34,9 @@ const failing = [
   ['image class 99', () => run('paint', { model: 'pixelcnn', class: 99 }), /class 99/],
   ['pixnat steps 0', () => run('paint', { model: 'pixnat', steps: 0 }), /steps/],
   ['image seed not a number', () => run('paint', { model: 'pixelcnn', seed: 'x' }), /seed/],
+  ['a word with a digit', () => run('pronounce', { model: 'g2p', word: 'r2d2' }), /not a letter/],
+  ['a 100-letter word', () => run('pronounce', { model: 'g2p', word: 'a'.repeat(100) }), /100 letters/],
+  ['pronounce beam 9', () => run('pronounce', { model: 'g2p', word: 'hello', strategy: 'beam', beam: 9 }), /beam/],
   ['bench_matmul n 0', () => engine.module.bench_matmul('gemm', 0, 1), /n in 1..4096/],
 ];
 
@@ -40,7 +45,8 @@ const valid = async () => {
   const nat = await run('generate', { model: 'poet-nat', prompt: '春', form: 'wuyan-jueju', iterations: 2, length: 'form' });
   const image = await run('paint', { model: 'pixnat', class: 7, seed: 3, steps: 2 });
   const scored = await run('metrics', { model: 'poet-at', text: poem.text, form: 'wuyan-jueju' });
-  return { poem: poem.text, nat: nat.text, image: Array.from(image.image).join(','), ppl: scored.at_ppl };
+  const word = await run('pronounce', { model: 'g2p', word: 'blorft', strategy: 'nat' });
+  return { poem: poem.text, nat: nat.text, image: Array.from(image.image).join(','), ppl: scored.at_ppl, word: word.arpabet };
 };
 
 test('5,000 rejected requests of every kind leave the engine working and its memory where it was', async () => {
@@ -63,5 +69,5 @@ test('5,000 rejected requests of every kind leave the engine working and its mem
   assert.equal(after.stack_pointer, before.stack_pointer, 'the wasm stack pointer is back where it started');
   const growth = (after.heap_in_use - before.heap_in_use) / before.heap_in_use;
   assert.ok(Math.abs(growth) < 0.05, `heap in use ${before.heap_in_use} -> ${after.heap_in_use} bytes`);
-  assert.equal(engine.models.size, 4);
+  assert.equal(engine.models.size, 5);
 });

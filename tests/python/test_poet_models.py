@@ -126,8 +126,8 @@ class ExportRoundTripTest(unittest.TestCase):
     def test_cmlm(self):
         m = tiny_nat().eval()
         loaded, meta = self._round_trip(m, NAT_EXPORT, "cmlm", ["length_head"])
-        self.assertEqual((meta["config"]["max_len"], meta["config"]["max_len_fixed"], meta["config"]["causal"]),
-                         (20, 12, False))
+        self.assertEqual((meta["config"]["max_len"], meta["config"]["max_len_fixed"], meta["config"]["causal"],
+                          meta["config"]["length_prompt"]), (20, 12, False, True))
         x = torch.tensor([[6, 8, 3, 3, 21]])
         self.assertTrue(torch.equal(m(x)[1], loaded(x)[1]))
 
@@ -165,6 +165,20 @@ class FixtureTest(unittest.TestCase):
         len_logits = model.length_logits(torch.tensor([lm["length_prefix"]]))[0]
         self.assertEqual(len_logits.topk(5).indices.tolist(), lm["top5_lengths"])
         self.assertTrue(torch.allclose(len_logits, torch.tensor(lm["length_logits"]), rtol=1e-5, atol=1e-5))
+
+    def test_nat_tiny_length_prompt(self):
+        """tests/fixtures/weights/poet-nat-tiny.*: the length distribution of each prompt, recomputed here."""
+        path = os.path.join(REPO, "tests", "fixtures", "weights", "poet-nat-tiny")
+        with open(path + ".json", encoding="utf-8") as f:
+            g = json.load(f)
+        model, _, meta = NAT_EXPORT.load_exported(path + ".safetensors")
+        self.assertIs(meta["config"]["length_prompt"], True)
+        tok = CharTokenizer(meta["tokenizer"])
+        for case in g["cases"]:
+            prefix = [tok.len, tok.forms[case["form"]]] + tok.encode(case["prompt"])
+            self.assertEqual(prefix, case["length_prefix"])
+            got = model.length_logits(torch.tensor([prefix]))[0].log_softmax(-1)
+            self.assertTrue(torch.allclose(got, torch.tensor(case["length_logprobs"]), rtol=1e-5, atol=1e-5))
 
 
 if __name__ == "__main__":

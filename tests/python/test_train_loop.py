@@ -1,5 +1,5 @@
 """The shared training loop (models/common/train_loop.py) on a tiny MLP regression: resuming from the cache
-checkpoint is bit-exact, resuming without it starts from the committed weights and state, early stopping keeps the
+checkpoint is bit-exact (and with another --steps ramps the learning rate up again), resuming without it starts from the committed weights and state, early stopping keeps the
 best weights, and the learning rate follows warm-up then cosine.
 
     /usr/bin/python3 -m unittest discover -s tests/python -p 'test_train_loop.py'
@@ -169,6 +169,19 @@ class TrainLoopTest(unittest.TestCase):
         self.assertEqual(state["best"], 1e-9)                  # nothing beat the committed best ...
         self.assert_same_weights(model.state_dict(), committed)  # ... so the best weights are the committed ones
         self.assertFalse(torch.equal(seen[-1]["fc1.weight"], committed["fc1.weight"]))  # though training moved them
+
+    def test_resume_with_another_schedule_ramps_the_learning_rate(self):
+        self.run_loop(make_model(0), config(steps=10))
+        lines = []
+        tc = config(steps=20, log_every=1)
+        train_loop.train(NAME, make_model(0), tc, next_batch, mse, validate, no_committed, resume=True,
+                         log=lines.append)
+        self.assertTrue(any(line.startswith("warm restart: schedule 10 -> 20 steps") for line in lines))
+        lrs = {int(line.split()[1]): float(line.split()[5]) for line in lines if line.startswith("step ")}
+        self.assertEqual(sorted(lrs), list(range(11, 21)))
+        for step in range(11, 21):  # the step that ends at `step` ran with lr_at(step - 1), ramped over 4 steps
+            ramp = min(1.0, (step - 10) / tc.resume_warmup)
+            self.assertAlmostEqual(lrs[step], float(f"{train_loop.lr_at(step - 1, tc) * ramp:.2e}"), places=12)
 
     def test_early_stopping_keeps_the_best_weights(self):
         vals = iter([3.0, 2.0, 2.5, 2.4, 2.6, 1.0, 1.0])

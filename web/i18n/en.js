@@ -310,9 +310,87 @@ export default {
   'engine.ms': 'ms per call',
   'engine.info': ({ version, simd }) => `core ${version}, ${simd}`,
 
-  // --- Pronounce (built later)
+  // --- Pronounce
   'pronounce.title': 'Pronounce: English spelling to sounds, with an encoder-decoder',
-  'pronounce.placeholder': 'The pronunciation models are not in this build yet.',
+  'pronounce.intro': 'One encoder reads the letters; two decoders write the sounds (ARPAbet, the phoneme code of the '
+    + 'CMU pronouncing dictionary, and IPA). AT writes one phoneme at a time; NAT predicts the length, then all '
+    + 'phonemes at once. Both look at the letters through cross-attention: the heatmaps show where.',
+  'pronounce.group.word': 'The word',
+  'pronounce.word': 'Word',
+  'pronounce.map': 'Attention map',
+  'pronounce.go': 'Pronounce',
+  'pronounce.examples': 'Try:',
+  'pronounce.examples.words': 'words',
+  'pronounce.examples.names': 'names',
+  'pronounce.examples.made_up': 'made up',
+  'pronounce.group.at': 'AT decoder',
+  'pronounce.group.nat': 'NAT decoder',
+  'pronounce.legend': 'Tint: the deeper, the less sure the decoder was of that phoneme. NAT: a thin underline marks '
+    + 'what the latest pass re-predicted, a thick yellow one what it changed. Heatmap: one row per '
+    + 'phoneme, one column per letter; the darker, the more attention.',
+  'pronounce.at.title': 'AT: one phoneme at a time',
+  'pronounce.at.model': '(g2p AT decoder, KV cache)',
+  'pronounce.nat.title': 'NAT: all phonemes at once',
+  'pronounce.nat.model': '(g2p NAT decoder, mask-predict)',
+  'pronounce.candidates': 'every candidate, best first',
+  'pronounce.candidates.nat': 'every length tried, best first',
+  'pronounce.lengths': 'predicted length',
+  'help.word': 'An English word, a name or one you make up, spelled with the letters a-z and the apostrophe (at '
+    + 'most 32). The model has never seen most made-up words: it has to generalise from spelling patterns.',
+  'help.attention_map': 'Which cross-attention map the heatmaps show: the mean of every layer and head, or one '
+    + 'head. Each decoder layer has its own heads; some follow the letters closely, some look around.',
+  'help.pron_speed': 'Live shows each step as it is computed. Slow motion gives every decoder pass the same time '
+    + 'on screen. Step by step waits for you: one phoneme (AT) or one pass (NAT) per click.',
+  'help.pron_strategy': 'How the AT decoder picks each phoneme. Greedy: the most likely one. Beam search: keep the '
+    + 'best few partial pronunciations and return the most likely whole one. Sampling: draw by probability.',
+  'help.pron_beam': 'How many partial pronunciations beam search keeps at each step (1 = greedy). Every '
+    + 'candidate is listed with its score, log p divided by its length.',
+  'help.pron_seed': 'Fixes the random draws: the same seed and settings give the same pronunciation.',
+  'help.pron_iterations': 'Mask-predict passes. Pass 1 predicts every phoneme at once; each later pass masks the '
+    + 'phonemes the model is least sure of and predicts them again.',
+  'help.pron_length_beam': 'Decode the k most likely lengths and keep the pronunciation with the best average '
+    + 'log-probability per phoneme.',
+  'metric.pron_passes': 'decoder passes',
+  'metric.model_calls': 'model calls',
+  'metric.logprob': 'log-probability',
+  'metric.diagonality': 'diagonality',
+  'metric.length': 'predicted length',
+  'help.metric.pron_passes': 'Sequential decoder passes: AT one per phoneme plus one for END (beam search: one '
+    + 'per step); NAT one per mask-predict pass. The length comes with the encoder, at no extra pass.',
+  'help.metric.model_calls': 'Every run of a network: the encoder once, then each decoder call (beam search '
+    + 'calls the decoder once per hypothesis at every step).',
+  'help.metric.logprob': 'The sum of the log-probabilities the decoder gave its own phonemes (AT: END included). '
+    + 'Near 0: sure of every phoneme. It compares candidates of one decoder, not AT with NAT.',
+  'help.metric.diagonality': 'How monotonic the mean cross-attention is: the share of attention within one letter '
+    + 'of the best left-to-right alignment of phonemes to letters. 1 = a clean diagonal; spread evenly over S '
+    + 'letters it would be about 3/S.',
+  'help.metric.length': 'The phoneme count the length head read from the encoder (the most likely one, or the '
+    + 'best of the length beam).',
+  'pron.err.empty': 'Type a word first (letters a-z and \').',
+  'pron.err.chars': ({ chars }) => `The model reads only the letters a-z and the apostrophe; please remove ${chars}.`,
+  'pron.err.too_long': ({ n, max }) => `The word has ${n} letters; the model reads at most ${max}.`,
+  'pron.map.mean': ({ n }) => `mean of all ${n} heads`,
+  'pron.map.head': ({ layer, head }) => `layer ${layer}, head ${head}`,
+  'pron.map.title': ({ name, d }) => `Cross-attention, ${name}: diagonality ${d}`,
+  'pron.candidate': ({ arpabet, ipa, score, logprob }) => `${arpabet}  /${ipa}/  score ${score} (log p ${logprob})`,
+  'pron.candidate.unfinished': ({ arpabet, score, logprob }) => `${arpabet} …  score ${score} (log p ${logprob}), `
+    + 'had not reached END',
+  'pron.candidate.nat': ({ arpabet, ipa, length, score }) => `L = ${length}: ${arpabet}  /${ipa}/  `
+    + `${score} per phoneme`,
+  'pron.seeing.at': ({ phonemes, passes }) => `AT wrote ${phonemes} phonemes in ${passes} passes. Each pass saw the `
+    + 'phonemes so far (its KV cache) and looked back at the letters through cross-attention, whose keys and values '
+    + 'are computed once per word.',
+  'pron.seeing.beam': ({ beam, n }) => `Beam search kept ${beam} partial pronunciations at every step; the ${n} `
+    + 'it ended with are listed, best first. With one right answer, the most probable sequence is what we want.',
+  'pron.seeing.sample': ({ temperature }) => `Sampling drew each phoneme by its probability (temperature `
+    + `${temperature}). With one right answer, every unlikely draw is a likely mistake: try another seed.`,
+  'pron.seeing.nat': ({ length, passes }) => `NAT took the length ${length} from the encoder, predicted all ${length} `
+    + `phonemes in its first pass, then re-predicted the least sure ones: ${passes} passes in all.`,
+  'pron.seeing.nat.one_pass': ({ length }) => `NAT took the length ${length} from the encoder and predicted all `
+    + `${length} phonemes in one pass.`,
+  'pron.verdict.same': ({ word, at }) => `AT and NAT agree: “${word}” = ${at}. Pronunciation has nearly one right `
+    + 'answer, so NAT’s independent guesses rarely clash, unlike in free poetry.',
+  'pron.verdict.differ': ({ word, at, nat }) => `AT and NAT differ on “${word}”: AT ${at}, NAT ${nat}.`,
 
   // --- Learn
   'learn.summary': 'Learn: what this shows',
@@ -359,6 +437,34 @@ export default {
   'learn.images.pixnat.h': 'pixnat: mask-predict over pixels',
   'learn.images.pixnat': 'Start with every pixel masked, predict them all, keep the most confident share, re-mask '
     + 'the rest, K times (MaskGIT’s schedule). K = 1 is pure one-shot NAT.',
+  'learn.pron.cross.h': 'Cross-attention',
+  'learn.pron.cross': 'The encoder turns the letters into one vector each, once per word. In every decoder layer, '
+    + 'each phoneme position asks (query) which letters matter (keys) and takes a weighted mix of them (values): '
+    + 'that is cross-attention. A row of the heatmap is one phoneme’s weights over the letters; it sums to 1.',
+  'learn.pron.guided.h': 'Monotonic (guided) attention',
+  'learn.pron.guided': 'Spelling and sound run in the same order, so a good map is nearly diagonal: “ph” → F, '
+    + 'silent letters skipped. This model learned it without help (the diagonality number measures it); guided '
+    + 'attention adds a loss that pushes attention towards the diagonal, which speech synthesis often needs.',
+  'learn.pron.exposure.h': 'Teacher forcing and exposure bias',
+  'learn.pron.exposure': ({ forced, free, positions }) => 'In training the AT decoder always sees the correct earlier '
+    + 'phonemes (teacher forcing); when it runs, it sees its own, mistakes included (exposure bias). '
+    + (forced === undefined ? '' : `Measured on ${positions} phoneme positions of the test words: ${pct(forced)} `
+      + `right when fed the correct prefix, ${pct(free)} when fed its own. An early mistake shifts everything after it.`),
+  'learn.pron.beam.h': 'Beam search vs sampling, with one right answer',
+  'learn.pron.beam': 'A poem has many good continuations, so sampling adds welcome variety. A word has one '
+    + 'pronunciation (or a few), so the goal is the most probable sequence: beam search gets closer to it than '
+    + 'greedy, and sampling only adds mistakes.',
+  'learn.pron.modes.h': 'Why NAT does well here',
+  'learn.pron.modes': 'NAT fails on poems because a line could go many ways and each position picks on its own '
+    + '(the multi-modality problem). A word’s pronunciation is nearly determined by its spelling, so NAT’s '
+    + 'positions agree, and a few passes get close to AT in fewer sequential steps.',
+  'learn.pron.table.h': 'Measured on 500 test words',
+  'learn.pron.decoder': 'decoder',
+  'learn.pron.passes': 'passes per word',
+  'learn.pron.ms': 'ms per word (native)',
+  'learn.pron.table.note': ({ words }) => `WER: share of the ${words} words with any phoneme wrong; PER: phoneme `
+    + 'edits per reference phoneme. From models/g2p/test500.json. Published on all of CMUdict: Transformer '
+    + 'WER 19.9-23.8%; this small model is still training.',
   'learn.engine.gemv.h': 'GEMV vs GEMM',
   'learn.engine.gemv': 'An AT step with a KV cache multiplies each weight matrix by one vector (GEMV): it reads '
     + 'every weight to do little arithmetic, so memory speed limits it. A NAT pass, a prompt, or the hybrid’s '

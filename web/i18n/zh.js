@@ -275,9 +275,76 @@ export default {
   'engine.ms': '每次调用毫秒数',
   'engine.info': ({ version, simd }) => `核心 ${version}，${simd}`,
 
-  // --- 发音（之后加入）
+  // --- 发音
   'pronounce.title': '发音：用编码器-解码器把英文拼写转成读音',
-  'pronounce.placeholder': '这个版本还没有发音模型。',
+  'pronounce.intro': '一个编码器读字母；两个解码器写出读音（ARPAbet，即 CMU 发音词典的音素记法，以及国际音标 IPA）。'
+    + 'AT 一次写一个音素；NAT 先预测长度，再一次写出全部音素。两者都通过交叉注意力看字母：热力图显示它们看向哪里。',
+  'pronounce.group.word': '单词',
+  'pronounce.word': '单词',
+  'pronounce.map': '注意力图',
+  'pronounce.go': '发音',
+  'pronounce.examples': '试试：',
+  'pronounce.examples.words': '单词',
+  'pronounce.examples.names': '人名',
+  'pronounce.examples.made_up': '编造的词',
+  'pronounce.group.at': 'AT 解码器',
+  'pronounce.group.nat': 'NAT 解码器',
+  'pronounce.legend': '底色越深，解码器对这个音素越没把握。NAT：细下划线标出最近一轮重新预测的音素，'
+    + '粗黄线标出它改动的音素。热力图：每行一个音素，每列一个字母；颜色越深，注意力越多。',
+  'pronounce.at.title': 'AT：一次一个音素',
+  'pronounce.at.model': '（g2p AT 解码器，KV 缓存）',
+  'pronounce.nat.title': 'NAT：一次全部音素',
+  'pronounce.nat.model': '（g2p NAT 解码器，mask-predict）',
+  'pronounce.candidates': '全部候选，最好的在前',
+  'pronounce.candidates.nat': '尝试过的每个长度，最好的在前',
+  'pronounce.lengths': '预测的长度',
+  'help.word': '一个英文单词、人名或你编造的词，只用字母 a-z 和撇号 \'（最多 32 个）。大多数编造的词模型从没见过：'
+    + '它得从拼写规律中推断。',
+  'help.attention_map': '热力图显示哪一张交叉注意力图：所有层和头的平均，或某一个头。解码器每层都有自己的几个头；'
+    + '有的紧跟字母，有的四处看。',
+  'help.pron_speed': '实时：每一步算出来就显示。慢动作：每次解码器计算在屏幕上停留同样长的时间。单步：等你点击，'
+    + '每次一个音素（AT）或一轮（NAT）。',
+  'help.pron_strategy': 'AT 解码器怎样挑每个音素。贪心：总取最可能的。束搜索：每步保留几个最好的部分读音，'
+    + '最后返回整体最可能的。采样：按概率随机抽取。',
+  'help.pron_beam': '束搜索每一步保留多少个部分读音（1 = 贪心）。每个候选都列出它的得分：log p 除以长度。',
+  'help.pron_seed': '固定随机抽取：同样的种子和设置给出同样的读音。',
+  'help.pron_iterations': 'Mask-predict 的轮数。第 1 轮一次预测全部音素；之后每一轮遮住模型最没把握的音素，再预测一次。',
+  'help.pron_length_beam': '解码 k 个最可能的长度，保留每个音素平均对数概率最高的读音。',
+  'metric.pron_passes': '解码器计算次数',
+  'metric.model_calls': '模型调用次数',
+  'metric.logprob': '对数概率',
+  'metric.diagonality': '对角程度',
+  'metric.length': '预测的长度',
+  'help.metric.pron_passes': '按顺序进行的解码器计算：AT 每个音素一次，再加一次写 END（束搜索：每步一次）；'
+    + 'NAT 每轮 mask-predict 一次。长度随编码器一起得出，不多算一次。',
+  'help.metric.model_calls': '网络运行的总次数：编码器一次，再加每次解码器调用（束搜索每一步对每个假设各调用一次）。',
+  'help.metric.logprob': '解码器给自己写出的音素的对数概率之和（AT 含 END）。接近 0：每个音素都很有把握。'
+    + '它用来比较同一个解码器的候选，不用来比较 AT 和 NAT。',
+  'help.metric.diagonality': '平均交叉注意力有多“单调”：音素到字母的最佳从左到右对齐附近一个字母以内的注意力所占比例。'
+    + '1 = 干净的对角线；如果均匀分散在 S 个字母上，约为 3/S。',
+  'help.metric.length': '长度头从编码器读出的音素个数（最可能的那个，或长度束中最好的那个）。',
+  'pron.err.empty': '请先输入一个单词（字母 a-z 和 \'）。',
+  'pron.err.chars': ({ chars }) => `模型只认识字母 a-z 和撇号 '；请去掉 ${chars}。`,
+  'pron.err.too_long': ({ n, max }) => `这个词有 ${n} 个字母；模型最多读 ${max} 个。`,
+  'pron.map.mean': ({ n }) => `全部 ${n} 个头的平均`,
+  'pron.map.head': ({ layer, head }) => `第 ${layer} 层，第 ${head} 个头`,
+  'pron.map.title': ({ name, d }) => `交叉注意力，${name}：对角程度 ${d}`,
+  'pron.candidate': ({ arpabet, ipa, score, logprob }) => `${arpabet}  /${ipa}/  得分 ${score}（log p ${logprob}）`,
+  'pron.candidate.unfinished': ({ arpabet, score, logprob }) => `${arpabet} …  得分 ${score}（log p ${logprob}），`
+    + '还没写到 END',
+  'pron.candidate.nat': ({ arpabet, ipa, length, score }) => `L = ${length}：${arpabet}  /${ipa}/  每个音素 ${score}`,
+  'pron.seeing.at': ({ phonemes, passes }) => `AT 用 ${passes} 次计算写了 ${phonemes} 个音素。每次计算都看到已写的音素`
+    + '（它的 KV 缓存），并通过交叉注意力回看字母；字母的键和值每个词只算一次。',
+  'pron.seeing.beam': ({ beam, n }) => `束搜索每一步保留 ${beam} 个部分读音；最后留下的 ${n} 个都列在下面，最好的在前。`
+    + '答案只有一个时，我们要的正是概率最高的序列。',
+  'pron.seeing.sample': ({ temperature }) => `采样按概率抽出每个音素（温度 ${temperature}）。答案只有一个时，`
+    + '每次抽到不太可能的音素，多半就是错误：换个种子试试。',
+  'pron.seeing.nat': ({ length, passes }) => `NAT 从编码器得到长度 ${length}，第一轮同时预测全部 ${length} 个音素，`
+    + `之后重新预测最没把握的那些：一共 ${passes} 轮。`,
+  'pron.seeing.nat.one_pass': ({ length }) => `NAT 从编码器得到长度 ${length}，一轮就预测出全部 ${length} 个音素。`,
+  'pron.verdict.same': ({ word, at }) => `AT 和 NAT 一致：“${word}” = ${at}。读音几乎只有一个正确答案，`
+    + '所以 NAT 各位置独立的猜测很少冲突，和自由写诗正相反。',
+  'pron.verdict.differ': ({ word, at, nat }) => `AT 和 NAT 对“${word}”的读音不同：AT ${at}，NAT ${nat}。`,
 
   // --- 学一学
   'learn.summary': '学一学：这里展示的是什么',
@@ -317,6 +384,29 @@ export default {
   'learn.images.pixnat.h': 'pixnat：像素上的 mask-predict',
   'learn.images.pixnat': '一开始所有像素都被遮住；全部预测一遍，保留最有把握的一部分，其余重新遮住，重复 K 次'
     + '（MaskGIT 的调度）。K = 1 就是纯粹的一次生成 NAT。',
+  'learn.pron.cross.h': '交叉注意力',
+  'learn.pron.cross': '编码器把每个字母变成一个向量，每个词只算一次。在解码器的每一层，每个音素位置都会问（查询）'
+    + '哪些字母重要（键），再取它们的加权组合（值）：这就是交叉注意力。热力图的一行就是一个音素对各字母的权重，加起来为 1。',
+  'learn.pron.guided.h': '单调（引导）注意力',
+  'learn.pron.guided': '拼写和读音的顺序一致，所以好的注意力图近似一条对角线：“ph” → F，不发音的字母被跳过。'
+    + '这个模型自己学会了这一点（对角程度这个数衡量它）；引导注意力则额外加一项损失，把注意力推向对角线，语音合成常常需要它。',
+  'learn.pron.exposure.h': '教师强制与暴露偏差',
+  'learn.pron.exposure': ({ forced, free, positions }) => '训练时，AT 解码器看到的前文总是正确的音素（教师强制）；'
+    + '真正运行时，它看到的是自己写的，包括错误（暴露偏差）。'
+    + (forced === undefined ? '' : `在测试词的 ${positions} 个音素位置上测得：喂给它正确前文时对 ${pct(forced)}，`
+      + `喂给它自己的输出时对 ${pct(free)}。早期的一个错误会带偏后面所有音素。`),
+  'learn.pron.beam.h': '束搜索与采样：当答案只有一个',
+  'learn.pron.beam': '一首诗有很多好的写法，采样带来受欢迎的多样性。一个词只有一个（或几个）读音，目标就是概率最高的序列：'
+    + '束搜索比贪心更接近它，采样只会增加错误。',
+  'learn.pron.modes.h': '为什么 NAT 在这里表现不错',
+  'learn.pron.modes': 'NAT 写诗会失败，因为一行诗可以有很多写法，而每个位置各自挑选（多模态问题）。一个词的读音几乎由拼写决定，'
+    + '所以 NAT 的各个位置意见一致，几轮就能接近 AT，而顺序步骤更少。',
+  'learn.pron.table.h': '在 500 个测试词上的测量',
+  'learn.pron.decoder': '解码器',
+  'learn.pron.passes': '每词计算次数',
+  'learn.pron.ms': '每词毫秒（本机原生）',
+  'learn.pron.table.note': ({ words }) => `WER：${words} 个词中有任何音素错误的比例；PER：每个参考音素的编辑次数。`
+    + '数据来自 models/g2p/test500.json。已发表的 CMUdict 全集结果：Transformer WER 19.9-23.8%；这个小模型还在训练中。',
   'learn.engine.gemv.h': 'GEMV 与 GEMM',
   'learn.engine.gemv': '有 KV 缓存时，AT 的一步是每个权重矩阵乘一个向量（GEMV）：读遍所有权重却只做很少的运算，'
     + '速度受内存限制。NAT 的一轮、处理开头、混合模式的验证，都是一次乘很多个向量（GEMM），更能发挥运算单元。',

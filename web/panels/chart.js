@@ -3,6 +3,10 @@
 //
 //   lineChart({ title, xLabel, xLog2, series: [{ name, cls, points: [{ x, y }] }], refs: [{ name, y }], format })
 // returns a <figure> whose <svg> is role="img" with an aria-label listing every point, and a legend.
+//
+//   heatmap({ title, rowLabels, colLabels, values })
+// an attention map: rows × cols cells (values row-major, each in 0..1) drawn as squares whose opacity is the
+// value, the colour that of the enclosing panel (style.css .heatmap); the aria-label names each row's largest cell.
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 320;
 const H = 190;
@@ -79,4 +83,40 @@ function legendItem(name, cls) {
   swatch.append(svg('line', { x1: 1, x2: 23, y1: 4, y2: 4, class: cls === 'ref' ? 'ref' : `line ${cls}` }));
   item.append(swatch, document.createTextNode(name));
   return item;
+}
+
+const CELL = 26;
+const LABEL_CHAR = 7.5;  // px per character of a row label
+
+export function heatmap({ title, rowLabels, colLabels, values }) {
+  const rows = rowLabels.length;
+  const cols = colLabels.length;
+  const left = 6 + LABEL_CHAR * Math.max(1, ...rowLabels.map((l) => l.length));
+  const top = 18;
+  const width = left + cols * CELL + 2;
+  const height = top + rows * CELL + 2;
+  const peaks = rowLabels.map((label, r) => {
+    const row = values.slice(r * cols, (r + 1) * cols);
+    const c = row.indexOf(Math.max(...row));
+    return `${label} → ${colLabels[c]} ${row[c].toFixed(2)}`;
+  });
+  const map = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'heatmap', role: 'img',
+                           'aria-label': `${title}. ${peaks.join(', ')}` });
+  map.append(svg('title', {}, title));
+  colLabels.forEach((label, c) => {
+    map.append(svg('text', { x: left + (c + 0.5) * CELL, y: top - 5, class: 'tick', 'text-anchor': 'middle' }, label));
+  });
+  rowLabels.forEach((label, r) => {
+    map.append(svg('text', { x: left - 4, y: top + (r + 0.5) * CELL + 4, class: 'tick', 'text-anchor': 'end' }, label));
+    for (let c = 0; c < cols; c++) {
+      map.append(svg('rect', { x: left + c * CELL, y: top + r * CELL, width: CELL - 1, height: CELL - 1, class: 'cell',
+                               'fill-opacity': values[r * cols + c].toFixed(3) }));
+    }
+  });
+  const figure = document.createElement('figure');
+  figure.className = 'heatmap-figure';
+  const caption = document.createElement('figcaption');
+  caption.textContent = title;
+  figure.append(caption, map);
+  return figure;
 }

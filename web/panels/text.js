@@ -4,10 +4,11 @@
 // side and at the same time, each with the same comparison metrics underneath (measured by the AT model), a
 // "what you are seeing" line written from the result, and slow motion / single steps (player.js).
 // Every run starts from clean panels; a panel the run does not use says so.
-import { el, setStats, formatMs, formatPct, showMessage } from './ui.js';
+import { el, setStats, formatMs, formatPct, showMessage, checkNumbers } from './ui.js';
 import { t } from '../i18n/index.js';
 import { Player } from './player.js';
 import { lineChart } from './chart.js';
+import { passEntry, passItem, relabelPasses, lengthBars } from './passes.js';
 import { normalise, parsePairs, probeText, spell, maxPromptTokens, formLines, charsPerLine, BLANK_MAX_TOKENS } from './input.js';
 
 const AT_MODEL = 'poet-at';
@@ -81,22 +82,6 @@ function showControls() {
   beam.disabled = length.value !== 'predicted' || mode !== 'free';
 }
 
-// Every number box: a value inside [min, max] (any value: step="any" where fractions make sense).
-function checkNumbers() {
-  for (const input of document.querySelectorAll('#text-form input[type="number"]')) {
-    if (input.closest('[hidden]') || input.disabled) continue;
-    const x = Number(input.value);
-    const integer = input.step === '1';
-    if (input.value.trim() === '' || !Number.isFinite(x) || x < Number(input.min) || x > Number(input.max)
-        || (integer && !Number.isInteger(x))) {
-      const name = document.querySelector(`label[for="${input.id}"]`).textContent;
-      input.focus();
-      return t('err.range', { name, min: input.min, max: input.max });
-    }
-  }
-  return null;
-}
-
 // ------------------------------------------------------------------------------------------------ the poem view
 // A poem is laid out verse by verse: each verse (up to its ，or 。) is one unbreakable box, so a narrow screen
 // wraps between verses, never inside one; "\n" ends a couplet.
@@ -160,11 +145,6 @@ function passItems(event, previous) {
   });
   for (const [node] of items) if (node?.classList.contains('given')) node.record = { kind: 'given', text: node.textContent };
   return items;
-}
-
-function changedCount(event, previous) {
-  if (!previous) return event.masked.length;
-  return event.masked.filter((i) => previous[i] !== event.slots[i]).length;
 }
 
 // ------------------------------------------------------------------------------------------------ top-5 inspector
@@ -319,11 +299,7 @@ class Panel {
       this.seeingLine.textContent = seeing(this.side, s.done);
     }
     if (this.side === 'nat') {
-      const list = $('nat-passes');
-      s.passes.forEach((p, i) => {
-        const label = p.first ? t('nat.pass_first', p) : t('nat.pass', p);
-        if (list.children[i]) list.children[i].firstChild.textContent = label;
-      });
+      relabelPasses($('nat-passes'), s.passes);
       const rounds = $('hybrid-rounds');
       s.rounds.forEach((r, i) => { if (rounds.children[i]) rounds.children[i].firstChild.textContent = t('hybrid.round', r); });
     }
@@ -369,10 +345,9 @@ function natHandlers(panel) {
       if (e.type === 'pass') {
         const previous = previousOf.get(e.length) ?? null;
         layOut(output, passItems(e, previous));
-        const entry = { pass: e.pass, predicted: e.masked.length, changed: changedCount(e, previous), first: !previous };
+        const entry = passEntry(e, previous);
         panel.state.passes.push(entry);
-        passes.append(el('li', {}, el('span', { text: entry.first ? t('nat.pass_first', entry) : t('nat.pass', entry) }),
-                         el('br'), el('span', { lang: 'zh', text: e.text })));
+        passes.append(passItem(entry, e.text, 'zh'));
         previousOf.set(e.length, e.slots);
       }
     },
@@ -413,19 +388,6 @@ function hybridHandlers(panel, request) {
     },
     onResult: () => {},
   };
-}
-
-function lengthBars(figure, candidates) {
-  const top = candidates.slice(0, 5);
-  const total = top.reduce((s, c) => s + Math.exp(c.logprob), 0);
-  figure.querySelector('div').replaceChildren(...top.map((c) => {
-    const p = Math.exp(c.logprob);
-    const bar = el('div', { class: 'bar', 'aria-label': `L = ${c.length}: ${formatPct(p)}` },
-                   el('span', { text: String(c.length) }), el('span'));
-    bar.lastChild.style.width = `${Math.max(2, (100 * p) / total)}%`;
-    return bar;
-  }));
-  figure.hidden = false;
 }
 
 // Runs one strategy into one panel; resolves with {result, metrics} or null if cancelled.
@@ -588,7 +550,7 @@ export async function mountText(atnat, { loadModel, urlState }) {
 
   async function checkedRequests() {
     showMessage(errorLine, '');
-    const numbers = checkNumbers();
+    const numbers = checkNumbers($('text-form'));
     if (numbers) return { error: numbers };
     let problem;
     try {

@@ -34,6 +34,23 @@ export function formatPct(x) {
   return `${(100 * x).toFixed(1)}%`;
 }
 
+// Every visible, enabled number box of `form` holds a value inside [min, max] (an integer where step="1"); else
+// focuses the first that does not and returns the message saying so.
+export function checkNumbers(form) {
+  for (const input of form.querySelectorAll('input[type="number"]')) {
+    if (input.closest('[hidden]') || input.disabled) continue;
+    const x = Number(input.value);
+    const integer = input.step === '1';
+    if (input.value.trim() === '' || !Number.isFinite(x) || x < Number(input.min) || x > Number(input.max)
+        || (integer && !Number.isInteger(x))) {
+      const name = document.querySelector(`label[for="${input.id}"]`).textContent;
+      input.focus();
+      return t('err.range', { name, min: input.min, max: input.max });
+    }
+  }
+  return null;
+}
+
 // Shows or hides a message paragraph (errors, notices).
 export function showMessage(node, text) {
   node.textContent = text ?? '';

@@ -1,0 +1,53 @@
+// `atnat generate --prompts FILE`: the model loaded once, one JSON result per line, each the result that
+// `generate --form FORM --prompt TEXT` gives for that line (models/poet-nat/distill.py relies on it).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI, ROOT, cliJson } from './helpers.mjs';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'atnat-batch-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const prompts = [['wuyan-jueju', '春风吹落花'], ['free', '明月'], ['qiyan-jueju', '']];
+const file = path.join(tmp, 'prompts.txt');
+fs.writeFileSync(file, prompts.map(([form, text]) => `${form}\t${text}\n`).join(''));
+
+// What does not depend on the clock.
+const deterministic = (r) => ({ text: r.text, ids: r.tokens.map((t) => t.id), passes: r.forward_passes });
+
+for (const [model, options] of [
+  ['models/poet-at', ['--strategy', 'beam', '--beam', '3']],
+  ['models/poet-nat', ['--iterations', '4']],
+]) {
+  test(`${model}: --prompts gives, line by line, what --form and --prompt give`, () => {
+    const out = execFileSync(CLI, ['generate', '--model', model, '--prompts', file, '--json', ...options], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    const lines = out.trimEnd().split('\n');
+    assert.equal(lines.length, prompts.length);
+    lines.forEach((line, i) => {
+      const [form, text] = prompts[i];
+      const one = cliJson(['generate', '--model', model, '--form', form, '--prompt', text, ...options]);
+      assert.deepEqual(deterministic(JSON.parse(line)), deterministic(one), `line ${i + 1}`);
+      assert.ok(one.text.startsWith(text));
+    });
+  });
+}
+
+test('--prompts refuses --prompt and --form, and names a bad line', () => {
+  const both = spawnSync(CLI, ['generate', '--model', 'models/poet-at', '--prompts', file, '--form', 'free'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /leave out --prompt and --form/);
+  const bad = path.join(tmp, 'bad.txt');
+  fs.writeFileSync(bad, 'free\t春\nno tab here\n');
+  const r = spawnSync(CLI, ['generate', '--model', 'models/poet-at', '--prompts', bad], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /bad\.txt:2: expected FORM<TAB>TEXT/);
+});
