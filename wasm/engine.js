@@ -3,10 +3,15 @@
 // It knows nothing about Workers: worker.js adapts it to postMessage, node tests call it directly.
 
 const YIELD_EVERY_MS = 8;  // hand the thread back at least this often while a task runs
+// The most memory one request may ask for, in MiB (the core's max_memory, core/decode/budget.hpp): what a
+// phone's browser holds for a page beside its models, well inside the module's 1 GiB heap. The page's
+// largest requests (beam 8 on poet-at, the hybrid) need under 50 MiB.
+const MAX_MEMORY_MIB = 256;
 
 export class Engine {
   constructor(module) {
     this.module = checked(module);
+    this.maxMemory = MAX_MEMORY_MIB;
     this.models = new Map();     // name -> { weights, info, ...task-specific handles }
     this.cancelled = new Set();  // run ids asked to stop
     this.tasks = new Map(Object.entries(builtinTasks));
@@ -47,6 +52,13 @@ export class Engine {
     if (!model) return;
     for (const handle of Object.values(model)) handle?.delete?.();
     this.models.delete(name);
+  }
+
+  // A request as the core reads it (JSON), its max_memory at most the engine's: a page cannot raise its own
+  // limit.
+  budgeted(request) {
+    const limit = Math.min(request.max_memory ?? this.maxMemory, this.maxMemory);
+    return JSON.stringify({ ...request, max_memory: limit });
   }
 
   // The loaded model `name`; with `kind`, its handle of that kind (e.g. 'text'), or a clear error.
@@ -159,7 +171,7 @@ const builtinTasks = {
   async *paint(engine, { model, delay_ms: delay = 0, ...request }) {
     const pixels = engine.model(model, 'pixels');  // a clear error if this model cannot paint
     if (!(delay >= 0 && delay <= 2000)) throw new Error('atnat: delay_ms must be between 0 and 2000');
-    for (const event of stepSession(pixels.start(JSON.stringify(request)))) {
+    for (const event of stepSession(pixels.start(engine.budgeted(request)))) {
       yield event;
       if (delay > 0 && event.row_end) await new Promise((resolve) => setTimeout(resolve, delay));
     }
@@ -172,7 +184,7 @@ const builtinTasks = {
   async *generate(engine, { model, ...request }) {
     const loaded = engine.model(model);
     if (!loaded.text && !loaded.nat) throw new Error(`atnat: model "${model}" (${loaded.info.arch}) does not write text`);
-    yield* stepSession((loaded.text ?? loaded.nat).start(JSON.stringify(request)));
+    yield* stepSession((loaded.text ?? loaded.nat).start(engine.budgeted(request)));
   },
 
   // A word's pronunciation from a g2p model: AT (strategy greedy | beam | sample: token or beam events) or NAT
@@ -180,12 +192,12 @@ const builtinTasks = {
   // log p, passes, ms, every candidate and the cross-attention of the chosen output. Request: the pronounce
   // request (core/decode/pronounce.hpp); events and result: core/decode/report.hpp.
   async *pronounce(engine, { model, ...request }) {
-    yield* stepSession(engine.model(model, 'pronounce').start(JSON.stringify(request)));
+    yield* stepSession(engine.model(model, 'pronounce').start(engine.budgeted(request)));
   },
 
   // Speculative decoding: the NAT model drafts, the AT model verifies; the result equals AT greedy.
   async *hybrid(engine, { model, at, ...request }) {
-    yield* stepSession(engine.model(model, 'nat').start_hybrid(engine.model(at, 'text'), JSON.stringify(request)));
+    yield* stepSession(engine.model(model, 'nat').start_hybrid(engine.model(at, 'text'), engine.budgeted(request)));
   },
 
   // A poem request (prompt, form, constraints, acrostic, blank_text, layout, length) planned by the core for an
