@@ -9,10 +9,15 @@ const YIELD_EVERY_MS = 8;  // hand the thread back at least this often while a t
 const MAX_MEMORY_MIB = 256;
 
 export class Engine {
-  constructor(module) {
+  // createModule: () => a promise of a fresh module, to replace this one if it ever traps (createEngine
+  // passes it; without it a trap is only reported).
+  constructor(module, createModule = null) {
     this.module = checked(module);
+    this.createModule = createModule;
     this.maxMemory = MAX_MEMORY_MIB;
     this.models = new Map();     // name -> { weights, info, ...task-specific handles }
+    this.sources = new Map();    // name -> the bytes it was loaded from, to load it again after a restart
+    this.restarting = null;      // the restart in progress, which run() waits for
     this.cancelled = new Set();  // run ids asked to stop
     this.tasks = new Map(Object.entries(builtinTasks));
   }
@@ -41,6 +46,7 @@ export class Engine {
         Object.assign(info, JSON.parse(model[kind].info()));
       }
       this.models.set(name, model);
+      this.sources.set(name, bytes);
       return info;
     } finally {
       weights.delete();
@@ -52,6 +58,16 @@ export class Engine {
     if (!model) return;
     for (const handle of Object.values(model)) handle?.delete?.();
     this.models.delete(name);
+    this.sources.delete(name);
+  }
+
+  // The last line of defence: a call that traps (see isTrap) leaves the module in an unknown state, so the
+  // engine makes a fresh one and loads every model into it again. The old handles are dropped, never called.
+  async restart() {
+    this.module = checked(await this.createModule());
+    const sources = [...this.sources];
+    this.models.clear();
+    for (const [name, bytes] of sources) this.load(name, bytes);
   }
 
   // A request as the core reads it (JSON), its max_memory at most the engine's: a page cannot raise its own
@@ -80,6 +96,7 @@ export class Engine {
     if (!task) throw new Error(`atnat: unknown task "${taskName}" (known: ${[...this.tasks.keys()].join(', ')})`);
     let last = null;
     let since = performance.now();
+    await this.restarting;
     try {
       for await (const event of task(this, request ?? {})) {
         if (this.cancelled.has(runId)) return { type: 'cancelled' };
@@ -92,10 +109,21 @@ export class Engine {
         }
       }
       return last;
+    } catch (error) {
+      if (!isTrap(error) || !this.createModule) throw error;
+      this.restarting = this.restart();
+      await this.restarting;
+      throw new Error(`atnat: the engine failed (${error}) and was restarted with its models: run the request again`);
     } finally {
       this.cancelled.delete(runId);
     }
   }
+}
+
+// What a broken module throws: a WebAssembly trap or an abort (RuntimeError), or a C++ exception that
+// Emscripten hands over as a bare number. The core's own errors arrive as ordinary Errors (`checked`).
+function isTrap(error) {
+  return error instanceof WebAssembly.RuntimeError || !(error instanceof Error);
 }
 
 // The core reports a failed call as a value, never by throwing through its C++ frames (that leaked the
@@ -130,8 +158,8 @@ function checked(module) {
 
 // Loads the Emscripten module: in browsers by URL, in node from bytes (the 3.1.6 loader cannot fetch a file path).
 export async function createEngine(createModule, wasmBinary) {
-  const module = await createModule(wasmBinary ? { wasmBinary } : {});
-  return new Engine(module);
+  const create = () => createModule(wasmBinary ? { wasmBinary } : {});
+  return new Engine(await create(), create);
 }
 
 // arch -> [the kind of work its handle does (engine.model(name, kind)), its Embind class in wasm/bindings.cpp].
