@@ -35,21 +35,25 @@ export class Engine {
   // The file is parsed once; an arch-specific handle (e.g. `text` for "gpt") shares its bytes.
   load(name, bytes) {
     this.unload(name);
-    const weights = new this.module.WeightFile(bytes);
     try {
-      const info = JSON.parse(weights.info());
-      const model = { info };
-      const handle = HANDLES[info.arch];
-      if (handle) {
-        const [kind, cls] = handle;
-        model[kind] = new this.module[cls](weights);
-        Object.assign(info, JSON.parse(model[kind].info()));
+      const weights = new this.module.WeightFile(bytes);
+      try {
+        const info = JSON.parse(weights.info());
+        const model = { info };
+        const handle = HANDLES[info.arch];
+        if (handle) {
+          const [kind, cls] = handle;
+          model[kind] = new this.module[cls](weights);
+          Object.assign(info, JSON.parse(model[kind].info()));
+        }
+        this.models.set(name, model);
+        this.sources.set(name, bytes);
+        return info;
+      } finally {
+        weights.delete();
       }
-      this.models.set(name, model);
-      this.sources.set(name, bytes);
-      return info;
-    } finally {
-      weights.delete();
+    } catch (error) {
+      throw this.recover(error, `loading "${name}"`);
     }
   }
 
@@ -62,7 +66,15 @@ export class Engine {
   }
 
   // The last line of defence: a call that traps (see isTrap) leaves the module in an unknown state, so the
-  // engine makes a fresh one and loads every model into it again. The old handles are dropped, never called.
+  // engine starts replacing it (run() waits for that) and returns the error to throw for the call; any other
+  // error is returned as it is.
+  recover(error, call) {
+    if (!isTrap(error) || !this.createModule) return error;
+    this.restarting = this.restart();
+    return new Error(`atnat: the engine failed ${call} (${error}) and restarts with its models: try again`);
+  }
+
+  // A fresh module with every model loaded into it again. The old handles are dropped, never called.
   async restart() {
     this.module = checked(await this.createModule());
     const sources = [...this.sources];
@@ -110,10 +122,9 @@ export class Engine {
       }
       return last;
     } catch (error) {
-      if (!isTrap(error) || !this.createModule) throw error;
-      this.restarting = this.restart();
+      const failure = this.recover(error, `running "${taskName}"`);
       await this.restarting;
-      throw new Error(`atnat: the engine failed (${error}) and was restarted with its models: run the request again`);
+      throw failure;
     } finally {
       this.cancelled.delete(runId);
     }
