@@ -75,9 +75,10 @@ int run_sample(const Args& args) {
         decode::PixelSampling s = base;
         s.stream = i;
         if (all_classes) s.cls = int(i * n_classes / n);
-        auto r = raster ? decode::run_to_end(decode::RasterSampler::create(*pixelcnn, request.method, s))
-                        : decode::run_to_end(
-                              decode::MaskPredictSampler::create(*pixnat, request.steps, s, request.gumbel));
+        auto r = raster ? decode::run_to_end(
+                              decode::RasterSampler::create(*pixelcnn, request.method, s, request.max_memory))
+                        : decode::run_to_end(decode::MaskPredictSampler::create(
+                              *pixnat, request.steps, s, request.gumbel, request.max_memory));
         if (!r) return fail(r.error());
         images.push_back(std::move(r->image));
         classes.push_back(s.cls);

@@ -3,6 +3,7 @@
 #   fuzz_weights    hostile weight files: the safetensors reader and every model loader
 #   fuzz_json       the JSON reader of headers, metadata and requests (depth limit, duplicate keys)
 #   fuzz_tokenizer  a hostile tokenizer spec, then a hostile prompt through it
+#   fuzz_request    a hostile request through the reader of every request type, and its JSON read back
 # Usage: bash scripts/fuzz.sh [SECONDS_PER_TARGET (default 600)] [TARGET...]
 # Each target first replays its committed seed corpus (tests/fuzz/corpus/NAME, see make_corpus.py), then
 # mutates for SECONDS; what it discovers goes to build/native-fuzz/scratch/NAME (the committed corpus never
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 source scripts/common.sh
 SECONDS_PER_TARGET="${1:-600}"; shift || true
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(fuzz_weights fuzz_json fuzz_tokenizer)
+((${#TARGETS[@]})) || TARGETS=(fuzz_weights fuzz_json fuzz_tokenizer fuzz_request)
 OUT=build/native-fuzz
 
 mkdir -p build

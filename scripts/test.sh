@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: the C++ formatting check, native (release + ASan/UBSan) and wasm GoogleTest
-# binaries via ctest, a 30-second libFuzzer smoke run from the seed corpus (scripts/fuzz.sh), the node
+# binaries via ctest, a 32-second libFuzzer smoke run from the seed corpus (scripts/fuzz.sh), the node
 # tests of the JS API, the Python tests, and the browser tests against the built site.
 # Ends with one line: "N passed, N failed" (totals over all suites). Exit code 0 only if all passed.
 set -uo pipefail
@@ -42,7 +42,7 @@ format_check() {
 stage "format: clang-format"        format_check
 stage "native: build + ctest"       ctest_preset native-release
 stage "native ASan+UBSan: build + ctest" ctest_preset native-sanitize
-stage "fuzz: 30-second smoke (libFuzzer)" bash scripts/fuzz.sh 10
+stage "fuzz: 32-second smoke (libFuzzer)" bash scripts/fuzz.sh 8
 stage "wasm: build + ctest (node)"  ctest_preset wasm
 stage "site: build dist/"           env ATNAT_SKIP_SETUP=1 bash scripts/build.sh
 stage "python tests"                /usr/bin/python3 tests/python/run.py "$REPORTS/python.xml"

@@ -294,7 +294,8 @@ public:
     JsSession* start(const std::string& request_json) const {
         auto request = atnat::decode::request_from_json_text<atnat::decode::ImageRequest>(request_json);
         if (!request) return fail(request.error());
-        auto sampler = atnat::decode::RasterSampler::create(model_, request->method, request->sampling);
+        auto sampler = atnat::decode::RasterSampler::create(model_, request->method, request->sampling,
+                                                            request->max_memory);
         if (!sampler) return fail(sampler.error());
         return new JsSession(std::move(*sampler));
     }
@@ -319,7 +320,7 @@ public:
         auto request = atnat::decode::request_from_json_text<atnat::decode::ImageRequest>(request_json);
         if (!request) return fail(request.error());
         auto sampler = atnat::decode::MaskPredictSampler::create(model_, request->steps, request->sampling,
-                                                                 request->gumbel);
+                                                                 request->gumbel, request->max_memory);
         if (!sampler) return fail(sampler.error());
         return new JsSession(std::move(*sampler));
     }

@@ -3,11 +3,21 @@
 // It knows nothing about Workers: worker.js adapts it to postMessage, node tests call it directly.
 
 const YIELD_EVERY_MS = 8;  // hand the thread back at least this often while a task runs
+// The most memory one request may ask for, in MiB (the core's max_memory, core/decode/budget.hpp): what a
+// phone's browser holds for a page beside its models, well inside the module's 1 GiB heap. The page's
+// largest requests (beam 8 on poet-at, the hybrid) need under 50 MiB.
+const MAX_MEMORY_MIB = 256;
 
 export class Engine {
-  constructor(module) {
+  // createModule: () => a promise of a fresh module, to replace this one if it ever traps (createEngine
+  // passes it; without it a trap is only reported).
+  constructor(module, createModule = null) {
     this.module = checked(module);
+    this.createModule = createModule;
+    this.maxMemory = MAX_MEMORY_MIB;
     this.models = new Map();     // name -> { weights, info, ...task-specific handles }
+    this.sources = new Map();    // name -> the bytes it was loaded from, to load it again after a restart
+    this.restarting = null;      // the restart in progress, which run() waits for
     this.cancelled = new Set();  // run ids asked to stop
     this.tasks = new Map(Object.entries(builtinTasks));
   }
@@ -25,20 +35,25 @@ export class Engine {
   // The file is parsed once; an arch-specific handle (e.g. `text` for "gpt") shares its bytes.
   load(name, bytes) {
     this.unload(name);
-    const weights = new this.module.WeightFile(bytes);
     try {
-      const info = JSON.parse(weights.info());
-      const model = { info };
-      const handle = HANDLES[info.arch];
-      if (handle) {
-        const [kind, cls] = handle;
-        model[kind] = new this.module[cls](weights);
-        Object.assign(info, JSON.parse(model[kind].info()));
+      const weights = new this.module.WeightFile(bytes);
+      try {
+        const info = JSON.parse(weights.info());
+        const model = { info };
+        const handle = HANDLES[info.arch];
+        if (handle) {
+          const [kind, cls] = handle;
+          model[kind] = new this.module[cls](weights);
+          Object.assign(info, JSON.parse(model[kind].info()));
+        }
+        this.models.set(name, model);
+        this.sources.set(name, bytes);
+        return info;
+      } finally {
+        weights.delete();
       }
-      this.models.set(name, model);
-      return info;
-    } finally {
-      weights.delete();
+    } catch (error) {
+      throw this.recover(error, `loading "${name}"`);
     }
   }
 
@@ -47,6 +62,31 @@ export class Engine {
     if (!model) return;
     for (const handle of Object.values(model)) handle?.delete?.();
     this.models.delete(name);
+    this.sources.delete(name);
+  }
+
+  // The last line of defence: a call that traps (see isTrap) leaves the module in an unknown state, so the
+  // engine starts replacing it (run() waits for that) and returns the error to throw for the call; any other
+  // error is returned as it is.
+  recover(error, call) {
+    if (!isTrap(error) || !this.createModule) return error;
+    this.restarting = this.restart();
+    return new Error(`atnat: the engine failed ${call} (${error}) and restarts with its models: try again`);
+  }
+
+  // A fresh module with every model loaded into it again. The old handles are dropped, never called.
+  async restart() {
+    this.module = checked(await this.createModule());
+    const sources = [...this.sources];
+    this.models.clear();
+    for (const [name, bytes] of sources) this.load(name, bytes);
+  }
+
+  // A request as the core reads it (JSON), its max_memory at most the engine's: a page cannot raise its own
+  // limit.
+  budgeted(request) {
+    const limit = Math.min(request.max_memory ?? this.maxMemory, this.maxMemory);
+    return JSON.stringify({ ...request, max_memory: limit });
   }
 
   // The loaded model `name`; with `kind`, its handle of that kind (e.g. 'text'), or a clear error.
@@ -68,6 +108,7 @@ export class Engine {
     if (!task) throw new Error(`atnat: unknown task "${taskName}" (known: ${[...this.tasks.keys()].join(', ')})`);
     let last = null;
     let since = performance.now();
+    await this.restarting;
     try {
       for await (const event of task(this, request ?? {})) {
         if (this.cancelled.has(runId)) return { type: 'cancelled' };
@@ -80,10 +121,20 @@ export class Engine {
         }
       }
       return last;
+    } catch (error) {
+      const failure = this.recover(error, `running "${taskName}"`);
+      await this.restarting;
+      throw failure;
     } finally {
       this.cancelled.delete(runId);
     }
   }
+}
+
+// What a broken module throws: a WebAssembly trap or an abort (RuntimeError), or a C++ exception that
+// Emscripten hands over as a bare number. The core's own errors arrive as ordinary Errors (`checked`).
+function isTrap(error) {
+  return error instanceof WebAssembly.RuntimeError || !(error instanceof Error);
 }
 
 // The core reports a failed call as a value, never by throwing through its C++ frames (that leaked the
@@ -118,8 +169,8 @@ function checked(module) {
 
 // Loads the Emscripten module: in browsers by URL, in node from bytes (the 3.1.6 loader cannot fetch a file path).
 export async function createEngine(createModule, wasmBinary) {
-  const module = await createModule(wasmBinary ? { wasmBinary } : {});
-  return new Engine(module);
+  const create = () => createModule(wasmBinary ? { wasmBinary } : {});
+  return new Engine(await create(), create);
 }
 
 // arch -> [the kind of work its handle does (engine.model(name, kind)), its Embind class in wasm/bindings.cpp].
@@ -159,7 +210,7 @@ const builtinTasks = {
   async *paint(engine, { model, delay_ms: delay = 0, ...request }) {
     const pixels = engine.model(model, 'pixels');  // a clear error if this model cannot paint
     if (!(delay >= 0 && delay <= 2000)) throw new Error('atnat: delay_ms must be between 0 and 2000');
-    for (const event of stepSession(pixels.start(JSON.stringify(request)))) {
+    for (const event of stepSession(pixels.start(engine.budgeted(request)))) {
       yield event;
       if (delay > 0 && event.row_end) await new Promise((resolve) => setTimeout(resolve, delay));
     }
@@ -172,7 +223,7 @@ const builtinTasks = {
   async *generate(engine, { model, ...request }) {
     const loaded = engine.model(model);
     if (!loaded.text && !loaded.nat) throw new Error(`atnat: model "${model}" (${loaded.info.arch}) does not write text`);
-    yield* stepSession((loaded.text ?? loaded.nat).start(JSON.stringify(request)));
+    yield* stepSession((loaded.text ?? loaded.nat).start(engine.budgeted(request)));
   },
 
   // A word's pronunciation from a g2p model: AT (strategy greedy | beam | sample: token or beam events) or NAT
@@ -180,12 +231,12 @@ const builtinTasks = {
   // log p, passes, ms, every candidate and the cross-attention of the chosen output. Request: the pronounce
   // request (core/decode/pronounce.hpp); events and result: core/decode/report.hpp.
   async *pronounce(engine, { model, ...request }) {
-    yield* stepSession(engine.model(model, 'pronounce').start(JSON.stringify(request)));
+    yield* stepSession(engine.model(model, 'pronounce').start(engine.budgeted(request)));
   },
 
   // Speculative decoding: the NAT model drafts, the AT model verifies; the result equals AT greedy.
   async *hybrid(engine, { model, at, ...request }) {
-    yield* stepSession(engine.model(model, 'nat').start_hybrid(engine.model(at, 'text'), JSON.stringify(request)));
+    yield* stepSession(engine.model(model, 'nat').start_hybrid(engine.model(at, 'text'), engine.budgeted(request)));
   },
 
   // A poem request (prompt, form, constraints, acrostic, blank_text, layout, length) planned by the core for an

@@ -2,10 +2,10 @@
 // Messages in:  {id, type: 'init'} | {id, type: 'load', name, url} | {id, type: 'run', task, request} | {id, type: 'cancel', target}
 // Messages out: {id, type: 'ready' | 'progress' | 'loaded' | 'event' | 'done' | 'error', ...}
 import createModule from './atnat.mjs';
-import { Engine } from './engine.js';
+import { createEngine } from './engine.js';
 
 let engine = null;
-const ready = createModule().then((module) => { engine = new Engine(module); });
+const ready = createEngine(createModule).then((created) => { engine = created; });
 
 async function fetchWithProgress(url, onProgress) {
   const response = await fetch(url);

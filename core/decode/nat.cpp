@@ -83,7 +83,15 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     if (Status st = check_nat_settings(settings, plan); !st) return make_error(st.error());
     const models::Cmlm& cm = *model.cmlm;
     const size_t rows = 2 + std::max(cm.max_len, cm.max_len_fixed);
-    if (!state) state = std::make_shared<models::TransformerState>(models::make_state(cm.transformer, rows));
+    if (!state) {
+        const Status st = check_memory(settings.max_memory,
+                                       {{"weights", cm.transformer.file.byte_size()},
+                                        {"decoding state (" + std::to_string(rows) + " rows, context " +
+                                             std::to_string(cm.transformer.config.context) + ")",
+                                         models::state_bytes(cm.transformer.config, rows)}});
+        if (!st) return make_error(st.error());
+        state = std::make_shared<models::TransformerState>(models::make_state(cm.transformer, rows));
+    }
     if (state->max_rows < rows)
         return make_error("nat: the state holds " + std::to_string(state->max_rows) +
                           " rows, the CMLM needs " + std::to_string(rows));

@@ -14,6 +14,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// "image buffers (height 28 x width 28, 8 layers x 48 channels)": what sizes an image model's state.
+std::string image_buffers(int height, int width, const std::string& model) {
+    return "image buffers (height " + std::to_string(height) + " x width " + std::to_string(width) + ", " +
+           model + ")";
+}
+
 }  // namespace
 
 Result<TokenPicker> level_picker(const PixelSampling& s, size_t levels, int n_classes) {
@@ -53,9 +59,18 @@ RasterSampler::RasterSampler(const models::PixelCNN& model, RasterMethod method,
 }
 
 Result<RasterSampler> RasterSampler::create(const models::PixelCNN& model, RasterMethod method,
-                                            const PixelSampling& s) {
-    auto picker = level_picker(s, model.config().levels, model.config().n_classes);
+                                            const PixelSampling& s, uint32_t max_memory) {
+    const models::PixelCNNConfig& c = model.config();
+    auto picker = level_picker(s, c.levels, c.n_classes);
     if (!picker) return make_error(picker.error());
+    const uint64_t image = uint64_t(c.height) * uint64_t(c.width);  // image_: a level per pixel
+    const std::string sizes =
+        std::to_string(c.layers) + " layers x " + std::to_string(c.channels) + " channels";
+    if (Status st = check_memory(
+            max_memory, {{"weights", model.byte_size()},
+                         {image_buffers(c.height, c.width, sizes), models::PixelCNNState::bytes(c) + image}});
+        !st)
+        return make_error(st.error());
     return RasterSampler(model, method, s, std::move(*picker));
 }
 
@@ -146,7 +161,8 @@ MaskPredictSampler::MaskPredictSampler(const models::PixNAT& model, int steps, c
 }
 
 Result<MaskPredictSampler> MaskPredictSampler::create(const models::PixNAT& model, int steps,
-                                                      const PixelSampling& s, std::optional<float> gumbel) {
+                                                      const PixelSampling& s, std::optional<float> gumbel,
+                                                      uint32_t max_memory) {
     const float gumbel_temp = gumbel.value_or(model.config().default_gumbel_temp);
     if (steps < 1 || steps > kMaxMaskSteps) {
         return make_error("steps " + std::to_string(steps) + " is outside [1, " +
@@ -158,8 +174,18 @@ Result<MaskPredictSampler> MaskPredictSampler::create(const models::PixNAT& mode
                       double(gumbel_temp));
         return make_error(buf);
     }
-    auto picker = level_picker(s, model.config().levels, model.config().n_classes);
+    const models::PixNATConfig& c = model.config();
+    auto picker = level_picker(s, c.levels, c.n_classes);
     if (!picker) return make_error(picker.error());
+    // tokens_, revealed_at_, choice_ (a byte each), conf_ (a double), order_ (a uint32) per pixel
+    const uint64_t per_pixel = 3 + sizeof(double) + sizeof(uint32_t);
+    const uint64_t pixels = uint64_t(c.height) * uint64_t(c.width);
+    if (Status st = check_memory(max_memory,
+                                 {{"weights", model.byte_size()},
+                                  {image_buffers(c.height, c.width, std::to_string(c.channels) + " channels"),
+                                   models::PixNATState::bytes(c) + pixels * per_pixel}});
+        !st)
+        return make_error(st.error());
     return MaskPredictSampler(model, steps, s, gumbel_temp, std::move(*picker));
 }
 

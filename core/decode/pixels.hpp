@@ -27,6 +27,7 @@
 #include <span>
 #include <vector>
 
+#include "core/decode/budget.hpp"
 #include "core/decode/fields.hpp"
 #include "core/decode/picker.hpp"
 #include "core/decode/session.hpp"
@@ -90,9 +91,10 @@ struct RasterEvent {
 
 class RasterSampler {
 public:
-    // Allocates every buffer (model state, image, scratch) once. Errors: bad class or temperature.
+    // Allocates every buffer (model state, image, scratch) once. Errors: bad class or temperature, weights
+    // and buffers over max_memory MiB (budget.hpp).
     static Result<RasterSampler> create(const models::PixelCNN& model, RasterMethod method,
-                                        const PixelSampling& s);
+                                        const PixelSampling& s, uint32_t max_memory = kDefaultMaxMemoryMiB);
 
     bool done() const { return cancelled_ || next_ == H_ * W_; }
     // One step of the session: cached, to the end of the current row (~W pixel updates); naive, one pixel
@@ -162,9 +164,10 @@ class MaskPredictSampler {
 public:
     // gumbel_temp: the confidence noise scale (model.py sample's gumbel_temp); nullopt = the model's
     // config default_gumbel_temp (0 if absent). Errors: steps outside [1, kMaxMaskSteps], gumbel_temp not a
-    // number in [0, 100], a bad class or temperature.
+    // number in [0, 100], a bad class or temperature, weights and buffers over max_memory MiB (budget.hpp).
     static Result<MaskPredictSampler> create(const models::PixNAT& model, int steps, const PixelSampling& s,
-                                             std::optional<float> gumbel_temp = std::nullopt);
+                                             std::optional<float> gumbel_temp = std::nullopt,
+                                             uint32_t max_memory = kDefaultMaxMemoryMiB);
 
     bool done() const { return cancelled_ || k_ == K_; }
     // One parallel pass: a forward over the current tokens, a level and a confidence for every masked pixel,
@@ -217,7 +220,7 @@ Result<PixelResult> run_mask_predict(const models::PixNAT& model, int steps, con
 
 // One image from either model (the fields a model does not use are ignored: method for pixnat, steps and
 // gumbel for PixelCNN). The stream is the caller's (image i of a batch), not a request field.
-struct ImageRequest {
+struct ImageRequest : MemoryLimit {
     PixelSampling sampling;
     RasterMethod method = RasterMethod::cached;  // PixelCNN
     int steps = 8;                               // pixnat: K
@@ -237,6 +240,7 @@ struct ImageRequest {
         visit(FieldSpec{"steps", "K", "pixnat: parallel passes", 1, kMaxMaskSteps}, r.steps);
         visit(FieldSpec{"gumbel", "G", "pixnat: confidence noise scale in [0, 100] (default: the model's)"},
               r.gumbel);
+        MemoryLimit::fields(r, visit);
     }
 };
 inline Status check(const ImageRequest&) {

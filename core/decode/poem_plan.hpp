@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/decode/budget.hpp"
 #include "core/decode/fields.hpp"
 #include "core/decode/poem.hpp"
 #include "core/decode/sampling.hpp"
@@ -84,7 +85,7 @@ inline Status check(const PoemRequest&) {
 }
 
 // A non-autoregressive poem: mask-predict (strategy nat) or the hybrid (speculative.hpp).
-struct NatRequest : PoemRequest, SamplingParams {
+struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
     NatStrategy strategy = NatStrategy::nat;
     size_t length_beam = 1;                // 1 .. 8; > 1 only with predicted lengths
     size_t iterations = 10;                // T: 1 .. 100 (hybrid: per draft)
@@ -106,6 +107,7 @@ struct NatRequest : PoemRequest, SamplingParams {
         SamplingParams::fields(r, visit);
         visit(FieldSpec{"seed", "N", "sample: the Pcg32 seed", 0}, r.seed);
         visit(FieldSpec{"top_n", "N", "alternatives recorded per token", 0, 20}, r.top_n);
+        MemoryLimit::fields(r, visit);
     }
 };
 // The sampling settings (the temperature only when decoding is sample).

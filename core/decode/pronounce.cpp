@@ -123,6 +123,22 @@ Result<PronounceSession> PronounceSession::create(const PronounceModel& model,
     const auto start = Clock::now();
     auto letters = model.letters(request.word);
     if (!letters) return make_error(letters.error());
+    // The AT strategies keep a self-attention cache per hypothesis and one more for the heatmap's pass.
+    const models::Seq2SeqConfig& c = model.seq2seq->config;
+    std::vector<MemoryPart> parts = {
+        {"weights", model.seq2seq->file.byte_size()},
+        {"encoder and decoder state (max_letters " + std::to_string(c.max_letters) + ", max_phonemes " +
+             std::to_string(c.max_phonemes) + ")",
+         models::state_bytes(c)}};
+    if (request.strategy != PronounceStrategy::nat) {
+        const bool beam = request.strategy == PronounceStrategy::beam;
+        const uint64_t caches = beam ? uint64_t(request.beam) + 1 : 2;
+        parts.push_back({std::to_string(caches) + " decoder caches (" +
+                             (beam ? "beam = " + std::to_string(request.beam) + ", " : "") + "max_phonemes " +
+                             std::to_string(c.max_phonemes) + ")",
+                         caches * models::at_cache_bytes(c)});
+    }
+    if (Status st = check_memory(request.max_memory, parts); !st) return make_error(st.error());
     PronounceSession s;
     s.model_ = model.seq2seq;
     s.tokenizer_ = model.tokenizer;

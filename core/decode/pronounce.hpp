@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/decode/budget.hpp"
 #include "core/decode/fields.hpp"
 #include "core/decode/generate.hpp"
 #include "core/decode/nat.hpp"
@@ -67,7 +68,7 @@ struct PronounceModel {
 enum class PronounceStrategy { greedy, beam, sample, nat };
 std::span<const Choice<PronounceStrategy>> choices(PronounceStrategy);  // "greedy", "beam", "sample", "nat"
 
-struct PronounceRequest : SamplingParams {
+struct PronounceRequest : SamplingParams, MemoryLimit {
     std::string word;
     PronounceStrategy strategy = PronounceStrategy::greedy;
     int32_t beam = 4;                      // beam: the width, 1 .. 8
@@ -93,6 +94,7 @@ struct PronounceRequest : SamplingParams {
               r.length_beam);
         visit(FieldSpec{"decoding", "NAME", "nat: argmax or sample"}, r.decoding);
         visit(FieldSpec{"top_n", "N", "alternatives recorded per token", 0, 20}, r.top_n);
+        MemoryLimit::fields(r, visit);
     }
 };
 // The sampling settings when the request samples (strategy sample, or nat with decoding sample).

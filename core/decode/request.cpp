@@ -116,6 +116,8 @@ Status read_json(const json& v, const FieldSpec& f, bool& out) {
 Status read_json(const json& v, const FieldSpec& f, float& out) {
     if (!v.is_number() || !std::isfinite(v.get<double>()))
         return Status::failure(std::string(f.name) + " must be a number, found " + kind_of(v));
+    if (!std::isfinite(float(v.get<double>())))  // 1e300: a finite double, an infinite float
+        return Status::failure(std::string(f.name) + " = " + v.dump() + " is outside the float32 range");
     out = float(v.get<double>());
     return {};
 }
@@ -205,7 +207,7 @@ Status read_text(std::string_view text, const FieldSpec& f, float& out) {
     char* end = nullptr;
     const double x =
         s.empty() || std::isspace(static_cast<unsigned char>(s[0])) ? NAN : std::strtod(s.c_str(), &end);
-    if (end != s.c_str() + s.size() || !std::isfinite(x))
+    if (end != s.c_str() + s.size() || !std::isfinite(float(x)))
         return Status::failure(std::string(f.name) + " must be a number, found " + in_quotes(text));
     out = float(x);
     return {};

@@ -49,10 +49,20 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     if (!options) return make_error(options.error());
     auto picker = TokenPicker::create(at.transformer->config.vocab_size, picker_settings(*options));
     if (!picker) return make_error(picker.error());
+    const models::Cmlm& cm = *nat.cmlm;
+    const size_t nat_rows = 2 + std::max(cm.max_len, cm.max_len_fixed);
+    const Status budget = check_memory(
+        settings.max_memory, {{"AT weights", at.transformer->file.byte_size()},
+                              {"NAT weights", cm.transformer.file.byte_size()},
+                              {"AT decoding state (context " + std::to_string(C) + ")",
+                               models::state_bytes(at.transformer->config, 0)},
+                              {"NAT decoding state (" + std::to_string(nat_rows) + " rows, context " +
+                                   std::to_string(cm.transformer.config.context) + ")",
+                               models::state_bytes(cm.transformer.config, nat_rows)}});
+    if (!budget) return make_error(budget.error());
 
     HybridSession s;
     s.picker_ = std::move(*picker);
-    const models::Cmlm& cm = *nat.cmlm;
     s.at_ = at.transformer;
     s.tokenizer_ = at.tokenizer;
     s.nat_ = nat;
@@ -63,8 +73,7 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     s.body_start_ = prompt->body_start;
     s.prompt_size_ = prompt->tokens.size();
     s.at_state_ = models::make_state(*at.transformer, 0);
-    s.nat_state_ = std::make_shared<models::TransformerState>(
-        models::make_state(cm.transformer, 2 + std::max(cm.max_len, cm.max_len_fixed)));
+    s.nat_state_ = std::make_shared<models::TransformerState>(models::make_state(cm.transformer, nat_rows));
     s.info_.text = g.prompt;
     s.info_.unknown_chars = prompt->unknown_chars;
     s.result_.text = g.prompt;

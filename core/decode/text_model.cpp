@@ -116,6 +116,18 @@ Result<GenerationSession> start_generation(const TextModel& model, const Generat
         if (ch != "\r") info.text += ch;
     }
     info.unknown_chars = prompt->unknown_chars;
+    // The states GenerationSession will hold: one of the whole context, and a step-only fork per extra beam.
+    const models::TransformerConfig& c = model.transformer->config;
+    const std::string ctx = "context " + std::to_string(c.context);
+    std::vector<MemoryPart> parts = {{"weights", model.transformer->file.byte_size()},
+                                     {"decoding state (" + ctx + ")", models::state_bytes(c, 0)}};
+    if (req.strategy == Strategy::beam && req.beam > 1) {
+        const uint64_t forks = uint64_t(req.beam) - 1;
+        parts.push_back({std::to_string(forks) + " more beam states (beam = " + std::to_string(req.beam) +
+                             ", " + ctx + ")",
+                         forks * models::state_bytes(c, 1)});
+    }
+    if (Status st = check_memory(req.max_memory, parts); !st) return make_error(st.error());
     return GenerationSession::create(std::make_unique<TransformerLM>(model.transformer), model.tokenizer,
                                      std::move(prompt->tokens), std::move(*options), std::move(info));
 }

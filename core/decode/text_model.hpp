@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/decode/budget.hpp"
 #include "core/decode/generate.hpp"
 #include "core/decode/poem.hpp"
 #include "core/decode/poem_plan.hpp"
@@ -45,7 +46,7 @@ struct EncodedPrompt {
 Result<EncodedPrompt> encode_prompt(const TextModel& model, std::string_view form, std::string_view text);
 
 // An autoregressive poem: the prompt and forced characters (PoemPrompt), the strategy and its settings.
-struct GenerateRequest : PoemPrompt, SamplingParams {
+struct GenerateRequest : PoemPrompt, SamplingParams, MemoryLimit {
     Strategy strategy = Strategy::greedy;
     float repetition_penalty = 1.f;
     int32_t beam = 4;
@@ -69,6 +70,7 @@ struct GenerateRequest : PoemPrompt, SamplingParams {
         visit(FieldSpec{"max_tokens", "N", "generate at most N tokens (default: the model's context)", 1},
               r.max_tokens);
         visit(FieldSpec{"top_n", "N", "alternatives recorded per token", 0, 20}, r.top_n);
+        MemoryLimit::fields(r, visit);
     }
 };
 // The sampling settings (the temperature only for strategy sample) and the repetition penalty.

@@ -149,6 +149,16 @@ Result<PixelCNN> PixelCNN::load(io::WeightFile file) {
     return m;
 }
 
+uint64_t PixelCNNState::bytes(const PixelCNNConfig& c) {
+    const uint64_t H = uint64_t(c.height), W = uint64_t(c.width), C = uint64_t(c.channels);
+    const uint64_t N = uint64_t(c.layers), Ch = uint64_t(c.head_channels), L = uint64_t(c.levels);
+    const uint64_t biases = 2 * N * 2 * C;  // v_bias_, h_bias_
+    const uint64_t full = H * W * (uint64_t(c.input_channels) + 3 * 2 * C + 3 * C + Ch + L);  // x_ .. logits_
+    const uint64_t rows = N * H * W * C + 2 * N * W * 2 * C + N * W * C;  // vs_, vrow_pre_ vrow_h_, hrow_
+    const uint64_t pixel = 2 * C + 2 * C + Ch + L;                        // px_pre_ .. px_logits_
+    return (biases + full + rows + pixel) * sizeof(float);
+}
+
 PixelCNNState::PixelCNNState(const PixelCNN& model)
     : model_(model),
       H_(model.config().height),

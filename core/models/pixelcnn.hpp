@@ -69,6 +69,7 @@ public:
     const PixelCNNConfig& config() const { return cfg_; }
     const PixelCNNWeights& weights() const { return w_; }
     size_t parameter_count() const { return file_.parameter_count(); }
+    size_t byte_size() const { return file_.byte_size(); }  // the weight file's
 
 private:
     PixelCNN(io::WeightFile file, PixelCNNConfig cfg) : file_(std::move(file)), cfg_(cfg) {}
@@ -82,6 +83,9 @@ private:
 class PixelCNNState {
 public:
     explicit PixelCNNState(const PixelCNN& model);
+    // The bytes the constructor allocates for this config (a request's memory budget,
+    // core/decode/budget.hpp).
+    static uint64_t bytes(const PixelCNNConfig& config);
 
     // Folds the class vectors into the conv biases (bias + v_class[c], bias + h_class[c]).
     // Error if c is outside [0, n_classes).

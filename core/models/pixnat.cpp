@@ -101,6 +101,31 @@ Result<PixNAT> PixNAT::load(io::WeightFile file) {
     return m;
 }
 
+namespace {
+
+// The floats of one sub-grid buffer: the largest ceil(H/d) * ceil(W/d) * C of the dilated blocks.
+uint64_t sub_grid_floats(const PixNATConfig& c) {
+    uint64_t sub = 0;
+    for (int d : c.dilations) {
+        const uint64_t D = uint64_t(d);
+        if (d > 1)
+            sub = std::max(sub, ((c.height + D - 1) / D) * ((c.width + D - 1) / D) * uint64_t(c.channels));
+    }
+    return sub;
+}
+
+}  // namespace
+
+uint64_t PixNATState::bytes(const PixNATConfig& c) {
+    const uint64_t P = uint64_t(c.height) * uint64_t(c.width), C = uint64_t(c.channels);
+    const uint64_t floats = c.dilations.size() * C     // conv_bias_
+                            + P                        // ids_ (int32)
+                            + 3 * P * C                // h_, z_, t_
+                            + 2 * sub_grid_floats(c)   // sub_in_, sub_out_
+                            + P * uint64_t(c.levels);  // logits_
+    return floats * sizeof(float);
+}
+
 PixNATState::PixNATState(const PixNAT& model)
     : model_(model),
       H_(model.config().height),
@@ -114,12 +139,8 @@ PixNATState::PixNATState(const PixNAT& model)
       z_(P_ * C_),
       t_(P_ * C_),
       logits_(P_ * L_) {
-    size_t sub = 0;
-    for (int d : model.config().dilations) {
-        if (d > 1) sub = std::max(sub, ((H_ + d - 1) / d) * ((W_ + d - 1) / d) * C_);
-    }
-    sub_in_.resize(sub);
-    sub_out_.resize(sub);
+    sub_in_.resize(sub_grid_floats(model.config()));
+    sub_out_.resize(sub_in_.size());
     set_class(0);
 }
 

@@ -62,6 +62,7 @@ public:
     const PixNATConfig& config() const { return cfg_; }
     const PixNATWeights& weights() const { return w_; }
     size_t parameter_count() const { return file_.parameter_count(); }
+    size_t byte_size() const { return file_.byte_size(); }  // the weight file's
 
 private:
     PixNAT(io::WeightFile file, PixNATConfig cfg) : file_(std::move(file)), cfg_(std::move(cfg)) {}
@@ -74,6 +75,9 @@ private:
 class PixNATState {
 public:
     explicit PixNATState(const PixNAT& model);
+    // The bytes the constructor allocates for this config (a request's memory budget,
+    // core/decode/budget.hpp).
+    static uint64_t bytes(const PixNATConfig& config);
 
     // Folds class_emb[c] into each block's conv bias. Error if c is outside [0, n_classes).
     Status set_class(int c);

@@ -39,15 +39,9 @@ Result<Seq2SeqConfig> parse_config(const io::WeightFile& file) {
                           " is not divisible by n_heads " + std::to_string(cfg.n_heads));
     }
     cfg.head_dim = cfg.d_model / cfg.n_heads;
-    // make_state + one AtCache, in floats: keep them under 1 GiB so that a well-formed but absurd config is
-    // refused here rather than failing to allocate.
-    const double d = double(cfg.d_model), S = double(cfg.max_letters), T = double(cfg.max_phonemes);
-    const double L = double(cfg.dec_layers), R = std::max(S, T);
-    const double floats = S * d + 4 * L * S * d + (T + 1) + L * double(cfg.n_heads) * T * S +
-                          R * (8 * d + 2 * double(cfg.d_ff) + 1) + T * double(cfg.vocab_size) + 2 * L * T * d;
-    if (floats > double(1u << 28)) {
-        return make_error("g2p config: a decoding state would need " +
-                          std::to_string(size_t(floats * 4 / (1 << 20))) +
+    // make_state + one AtCache must not fail on a well-formed but absurd config: keep them under 1 GiB.
+    if (const uint64_t bytes = state_bytes(cfg) + at_cache_bytes(cfg); bytes > (uint64_t(1) << 30)) {
+        return make_error("g2p config: a decoding state would need " + std::to_string(bytes >> 20) +
                           " MiB, more than the 1024 MiB limit");
     }
     return cfg;
@@ -265,6 +259,22 @@ Seq2SeqState make_state(const Seq2Seq& model) {
     s.scores = xt::zeros<float>({R});
     s.logits = xt::zeros<float>({T, c.vocab_size});
     return s;
+}
+
+uint64_t state_bytes(const Seq2SeqConfig& c) {
+    const uint64_t S = c.max_letters, T = c.max_phonemes, L = c.dec_layers, d = c.d_model;
+    const uint64_t R = std::max(S, T);
+    const uint64_t floats = S * d                           // memory
+                            + 4 * L * S * d                 // at_cross, nat_cross: key, value
+                            + (T + 1)                       // length_logits
+                            + L * c.n_heads * T * S         // cross_attention
+                            + R * (7 * d + 2 * c.d_ff + 1)  // x xb q k v att proj, gate up, scores
+                            + T * c.vocab_size;             // logits
+    return floats * sizeof(float);
+}
+
+uint64_t at_cache_bytes(const Seq2SeqConfig& c) {
+    return 2 * uint64_t(c.dec_layers) * c.max_phonemes * c.d_model * sizeof(float);
 }
 
 AtCache make_at_cache(const Seq2Seq& model) {

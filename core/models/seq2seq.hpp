@@ -158,6 +158,10 @@ struct AtCache {
 
 Seq2SeqState make_state(const Seq2Seq& model);
 AtCache make_at_cache(const Seq2Seq& model);
+// The bytes make_state and make_at_cache allocate for this config (a request's memory budget,
+// core/decode/budget.hpp).
+uint64_t state_bytes(const Seq2SeqConfig& config);
+uint64_t at_cache_bytes(const Seq2SeqConfig& config);
 // Copies src's first src.length rows into dst (same model; no allocation).
 void copy_cache(const Seq2Seq& model, const AtCache& src, AtCache& dst);
 

@@ -44,14 +44,12 @@ Result<TransformerConfig> parse_config(const io::WeightFile& file) {
             "transformer config: head_dim = d_model / n_heads = " + std::to_string(cfg.head_dim) +
             " must be even (rotary embedding rotates pairs (i, i + head_dim/2))");
     }
-    // A state holds the KV cache (2 · n_layers · C · d) and the logits of a full context (C · V): keep it
-    // under 1 GiB of floats so make_state cannot fail on a well-formed but absurd config.
-    const double floats = 2.0 * double(cfg.n_layers) * double(cfg.context) * double(cfg.d_model) +
-                          double(cfg.context) * double(cfg.vocab_size + 4 * cfg.d_model + 2 * cfg.d_ff);
-    if (floats > double(1u << 28)) {
-        return make_error("transformer config: a decoding state would need " +
-                          std::to_string(size_t(floats * 4 / (1 << 20))) +
-                          " MiB (KV cache + activations), more than the 1024 MiB limit");
+    // make_state(model, 0) must not fail on a well-formed but absurd config (scoring makes one outside any
+    // request's budget).
+    if (const uint64_t bytes = state_bytes(cfg, 0); bytes > kMaxStateBytes) {
+        return make_error("transformer config: a decoding state of the whole context would need " +
+                          std::to_string(bytes >> 20) + " MiB (KV cache + activations), more than the " +
+                          std::to_string(kMaxStateBytes >> 20) + " MiB limit");
     }
     return cfg;
 }
@@ -195,9 +193,25 @@ Result<Transformer> load_transformer(const io::WeightFile& file) {
         std::move(cos), std::move(sin)};
 }
 
+namespace {
+
+size_t state_rows(const TransformerConfig& c, size_t max_rows) {
+    return (max_rows == 0 || max_rows > c.context) ? c.context : max_rows;
+}
+
+}  // namespace
+
+uint64_t state_bytes(const TransformerConfig& c, size_t max_rows) {
+    const uint64_t rows = state_rows(c, max_rows), d = c.d_model;
+    const uint64_t floats = 2 * uint64_t(c.n_layers) * c.context * d      // key_cache, value_cache
+                            + rows * (5 * d + 2 * c.d_ff + c.vocab_size)  // x xb q att proj, gate up, logits
+                            + c.context;                                  // scores
+    return floats * sizeof(float);
+}
+
 TransformerState make_state(const Transformer& model, size_t max_rows) {
     const auto& c = model.config;
-    const size_t rows = (max_rows == 0 || max_rows > c.context) ? c.context : max_rows;
+    const size_t rows = state_rows(c, max_rows);
     TransformerState s;
     s.max_rows = rows;
     s.key_cache = xt::zeros<float>({c.n_layers, c.context, c.d_model});

@@ -103,6 +103,10 @@ struct TransformerState {
 // max_rows = 0 means the context (prefill and forward_all in one call); 1 is enough for step-only states
 // (e.g. beam hypotheses forked after the prompt).
 TransformerState make_state(const Transformer& model, size_t max_rows = 0);
+// The bytes make_state allocates for this config (a request's memory budget, core/decode/budget.hpp).
+uint64_t state_bytes(const TransformerConfig& config, size_t max_rows = 0);
+// A state of the whole context may take at most this much: a config that needs more is refused at load.
+constexpr uint64_t kMaxStateBytes = uint64_t(1) << 30;
 
 // Copies src's first src.length cache rows into dst (same model; no allocation).
 void copy_cache(const Transformer& model, const TransformerState& src, TransformerState& dst);

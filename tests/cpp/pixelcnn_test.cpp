@@ -502,6 +502,31 @@ TEST(PixelSampling, ImpossibleSettingsAreClearErrors) {
     EXPECT_EQ(s.cls(), 0) << "a rejected class leaves the state as it was";
 }
 
+// One memory budget per request (core/decode/budget.hpp): a small file with a large image size asks for
+// image buffers far beyond its weights. Refused before anything is allocated, with an error naming the image
+// size and the bytes; a limit of the exact need is enough.
+TEST(PixelCNNSampler, AnImageOverItsMemoryBudgetIsRefusedNamingItsSizeAndBytes) {
+    TinyConfig c;  // 3 layers x 8 channels, 12 head channels, 16 levels
+    c.height = c.width = 256;
+    PixelCNN m = tiny_model(c);
+    const uint64_t P = 256 * 256;
+    // the full forward's input, 3 [P, 2C] and 3 [P, C] buffers, head and logits; the cached rows' per-layer
+    // v and row buffers; the biases, one pixel's scratch; the image
+    const uint64_t floats = P * (1 + 3 * 16 + 3 * 8 + 12 + 16) + 3 * P * 8 + 2 * 3 * 256 * 16 + 3 * 256 * 8 +
+                            2 * 3 * 16 + 16 + 8 + 8 + 12 + 16;
+    EXPECT_EQ(PixelCNNState::bytes(m.config()), 4 * floats);
+    const uint64_t need = m.byte_size() + 4 * floats + P;
+    const uint32_t mib = uint32_t((need + (1 << 20) - 1) >> 20);
+    auto refused = RasterSampler::create(m, RasterMethod::cached, PixelSampling{}, mib - 1);
+    ASSERT_FALSE(refused.ok());
+    for (const std::string& part :
+         {"this request needs " + std::to_string(need) + " bytes",
+          "more than max_memory = " + std::to_string(mib - 1) + " MiB",
+          std::string("image buffers (height 256 x width 256, 3 layers x 8 channels)")})
+        EXPECT_NE(refused.error().find(part), std::string::npos) << part << " in: " << refused.error();
+    EXPECT_TRUE(RasterSampler::create(m, RasterMethod::cached, PixelSampling{}, mib).ok());
+}
+
 // ---- the loader's checks ------------------------------------------------------------------------------
 
 std::string load_error(const std::vector<TensorSpec>& t, const std::string& arch, const json& cfg) {

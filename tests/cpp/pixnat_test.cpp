@@ -393,6 +393,26 @@ TEST(PixNATSampler, ImpossibleSettingsAreClearErrors) {
     EXPECT_NE(err(8, ok, NAN).find("gumbel"), std::string::npos);
 }
 
+// One memory budget per request (core/decode/budget.hpp): a large image size is refused before anything
+// is allocated, with an error naming the size and the bytes; a limit of the exact need is enough.
+TEST(PixNATSampler, AnImageOverItsMemoryBudgetIsRefusedNamingItsSizeAndBytes) {
+    TinyConfig c;  // 8 channels, 16 levels, dilations 1, 2, 4, 8, 3
+    c.height = c.width = 256;
+    PixNAT m = tiny_model(c);
+    const uint64_t P = 256 * 256;
+    // conv biases, ids, h z t, two sub-grids of the dilation-2 blocks (128 x 128 x C), logits; then the
+    // sampler's tokens, revealed_at, choice (bytes), conf (double), order (uint32) per pixel
+    const uint64_t need = m.byte_size() + 4 * (5 * 8 + P + 3 * P * 8 + 2 * 128 * 128 * 8 + P * 16) + 15 * P;
+    const uint32_t mib = uint32_t((need + (1 << 20) - 1) >> 20);
+    auto refused = MaskPredictSampler::create(m, 4, PixelSampling{}, std::nullopt, mib - 1);
+    ASSERT_FALSE(refused.ok());
+    for (const std::string& part : {"this request needs " + std::to_string(need) + " bytes",
+                                    "more than max_memory = " + std::to_string(mib - 1) + " MiB",
+                                    std::string("image buffers (height 256 x width 256, 8 channels)")})
+        EXPECT_NE(refused.error().find(part), std::string::npos) << part << " in: " << refused.error();
+    EXPECT_TRUE(MaskPredictSampler::create(m, 4, PixelSampling{}, std::nullopt, mib).ok());
+}
+
 std::string load_error(const std::vector<TensorSpec>& t, const std::string& arch, const json& cfg) {
     auto m = load_bytes(write_weights(arch, cfg, t));
     return m.ok() ? std::string() : m.error();

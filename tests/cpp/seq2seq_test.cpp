@@ -87,6 +87,18 @@ TEST_F(TinyModel, LoadsTheConfigAndViewsIntoTheFile) {
     EXPECT_EQ(model.weights.length_head.shape(0), kT + 1);
 }
 
+// A request's memory budget (core/decode/budget.hpp) counts what make_state and make_at_cache allocate.
+TEST_F(TinyModel, StateBytesAreWhatMakeStateAllocates) {
+    const models::Seq2SeqState& s = state;
+    size_t floats = s.memory.size() + s.length_logits.size() + s.cross_attention.size() + s.scores.size() +
+                    s.logits.size() + s.gate.size() + s.up.size();
+    for (const models::CrossCache* cc : {&s.at_cross, &s.nat_cross})
+        floats += cc->key.size() + cc->value.size();
+    for (const auto* a : {&s.x, &s.xb, &s.q, &s.k, &s.v, &s.att, &s.proj}) floats += a->size();
+    EXPECT_EQ(models::state_bytes(model.config), floats * sizeof(float));
+    EXPECT_EQ(models::at_cache_bytes(model.config), (cache.key.size() + cache.value.size()) * sizeof(float));
+}
+
 TEST_F(TinyModel, EncodeMatchesTheReference) {
     ASSERT_TRUE(models::encode(model, state, kWord).ok());
     const Mat memory = ref.encode(kWord);

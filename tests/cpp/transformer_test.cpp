@@ -534,6 +534,60 @@ TEST(TextModel, RequestsAreValidatedAgainstTheModel) {
     EXPECT_TRUE(s->result().tokens[2].forced);
 }
 
+// The budget counts what make_state allocates, float for float.
+TEST(TextModel, StateBytesAreWhatMakeStateAllocates) {
+    auto m = decode::TextModel::load(Tiny().bytes());
+    ASSERT_TRUE(m.ok()) << m.error();
+    for (size_t rows : {0, 1, 5, 16, 99}) {
+        const models::TransformerState s = models::make_state(*m->transformer, rows);
+        const size_t floats = s.key_cache.size() + s.value_cache.size() + s.x.size() + s.xb.size() +
+                              s.q.size() + s.att.size() + s.proj.size() + s.gate.size() + s.up.size() +
+                              s.scores.size() + s.logits.size();
+        EXPECT_EQ(models::state_bytes(m->transformer->config, rows), floats * sizeof(float)) << rows;
+    }
+}
+
+// One memory budget per request (core/decode/budget.hpp): a small file with a huge context asks beam 8
+// for 8 KV caches of the whole context. Refused before anything is allocated, with an error that names the
+// beam, the context, the bytes and max_memory; a limit of the exact need is enough.
+TEST(TextModel, ARequestOverItsMemoryBudgetIsRefusedNamingBeamContextAndBytes) {
+    Tiny t;
+    t.config["context"] = 8192;
+    const std::vector<uint8_t> bytes = t.bytes();
+    auto m = decode::TextModel::load(bytes);
+    ASSERT_TRUE(m.ok()) << m.error();
+    const models::TransformerConfig& c = m->transformer->config;
+    decode::GenerateRequest req;
+    req.prompt = "春";
+    req.strategy = decode::Strategy::beam;
+    req.beam = 8;
+    req.max_tokens = 1;
+    // weights + one state of the whole context + 7 step-only forks: 2 layers x 8192 positions x 16 floats
+    // of keys and as many of values each, 2 MiB per fork
+    const uint64_t need = bytes.size() + models::state_bytes(c, 0) + 7 * models::state_bytes(c, 1);
+    EXPECT_EQ(models::state_bytes(c, 1), 4u * (2 * 2 * 8192 * 16 + (5 * 16 + 2 * 24 + 20) + 8192));
+    const uint32_t mib = uint32_t((need + (1 << 20) - 1) >> 20);
+    req.max_memory = mib - 1;
+    auto refused = decode::start_generation(*m, req);
+    ASSERT_FALSE(refused.ok());
+    for (const std::string& part : {"this request needs " + std::to_string(need) + " bytes",
+                                    "more than max_memory = " + std::to_string(mib - 1) + " MiB",
+                                    std::string("decoding state (context 8192)"),
+                                    std::string("7 more beam states (beam = 8, context 8192)")})
+        EXPECT_NE(refused.error().find(part), std::string::npos) << part << " in: " << refused.error();
+    req.max_memory = mib;
+    auto session = decode::start_generation(*m, req);
+    ASSERT_TRUE(session.ok()) << session.error();
+    EXPECT_TRUE(decode::run_to_end(std::move(session)).ok());
+    req.max_memory = mib - 1;  // beam 1 holds one state: well inside
+    req.strategy = decode::Strategy::greedy;
+    EXPECT_TRUE(decode::start_generation(*m, req).ok());
+    // the JSON reader and the CLI take the limit from the request's table
+    auto parsed = decode::request_from_json_text<decode::GenerateRequest>(R"({"max_memory": 0})");
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.error(), "max_memory = 0 is outside [1, 1048576]");
+}
+
 // ------------------------------------------------------------------------ the real model vs PyTorch
 // PoetGolden: tests/cpp/poets.hpp (the fixture base shared with poet-nat's golden tests)
 using PoetGolden = test::PoetAtGolden;

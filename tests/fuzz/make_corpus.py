@@ -9,6 +9,8 @@ corpus/json/       small documents: a weight-file header, a request, escapes, nu
                    depth limit
 corpus/tokenizer/  "<tokenizer JSON>\\0<text>" pairs: a poet-style char tokenizer with forms, a word one, and g2p's
                    (letters and phonemes, models/data/cmudict/tokenizer.json) with a word
+corpus/request/    requests as the page and the CLI send them (generate, poem, NAT, hybrid, image, pronounce),
+                   every field of every request type at least once, and a few that must be refused
 The fuzzers grow their own scratch corpus under build/native-fuzz/ (scripts/fuzz.sh); this one stays small.
 """
 import importlib.util
@@ -125,8 +127,33 @@ def tokenizer_pairs(out):
     write(os.path.join(out, "g2p.bin"), json.dumps(g2p_tokenizer()).encode() + b"\0O'Brien")
 
 
+def requests(out):
+    docs = {
+        "generate-sample.json": {"prompt": "春风", "form": "wuyan-jueju", "strategy": "sample", "temperature": 0.7,
+                                 "top_k": 40, "top_p": 0.9, "repetition_penalty": 1.2, "seed": 18446744073709551615,
+                                 "max_tokens": 24, "top_n": 3, "constraints": [{"position": 6, "text": "山"}]},
+        "generate-beam.json": {"prompt": "月", "strategy": "beam", "beam": 8, "length_penalty": 0.6,
+                               "max_memory": 256},
+        "poem.json": {"prompt": "", "form": "qiyan-jueju", "mode": "length", "length": "form", "acrostic": "春夏秋冬",
+                      "layout": True},
+        "nat.json": {"strategy": "nat", "blank_text": "春眠不觉晓，处处闻啼□。", "length": 12, "length_beam": 3,
+                     "iterations": 10, "decoding": "sample", "temperature": 0.9, "seed": 7, "top_n": 5},
+        "hybrid.json": {"strategy": "hybrid", "prompt": "山", "mode": "fixed", "length": "auto", "iterations": 4},
+        "image.json": {"class": 7, "seed": 3, "temperature": 1.5, "greedy": False, "method": "naive", "steps": 8,
+                       "gumbel": 0.5, "max_memory": 512},
+        "pronounce.json": {"word": "o'brien", "strategy": "nat", "iterations": 4, "length_beam": 2,
+                           "decoding": "argmax", "beam": 4, "length_penalty": 1.0, "top_n": 2},
+        "refused-key.json": {"prompt": "春", "colour": "red"},
+        "refused-range.json": {"beam": 9, "temperature": 1e300, "max_memory": 0, "top_k": -1},
+        "refused-constraint.json": {"constraints": [{"position": -1, "text": 5, "extra": True}]},
+    }
+    for name, doc in docs.items():
+        write(os.path.join(out, name), json.dumps(doc, ensure_ascii=False).encode())
+
+
 def main():
-    for sub, make in (("weights", weights), ("json", json_documents), ("tokenizer", tokenizer_pairs)):
+    for sub, make in (("weights", weights), ("json", json_documents), ("tokenizer", tokenizer_pairs),
+                      ("request", requests)):
         path = os.path.join(OUT, sub)
         shutil.rmtree(path, ignore_errors=True)
         os.makedirs(path)

@@ -11,6 +11,13 @@ export async function loadModule() {
   return create({ wasmBinary: fs.readFileSync(path.join(WASM_DIR, 'atnat.wasm')) });
 }
 
+// An engine as the page's worker makes it: able to replace its module if a call traps.
+export async function loadEngine() {
+  const { default: create } = await import(path.join(WASM_DIR, 'atnat.mjs'));
+  const { createEngine } = await import(path.join(ROOT, 'wasm/engine.js'));
+  return createEngine(create, fs.readFileSync(path.join(WASM_DIR, 'atnat.wasm')));
+}
+
 export function readBytes(relative) {
   return new Uint8Array(fs.readFileSync(path.join(ROOT, relative)));
 }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../wasm/engine.js';
-import { loadModule, readBytes } from './helpers.mjs';
+import { loadEngine, loadModule, readBytes } from './helpers.mjs';
 
 const engine = new Engine(await loadModule());
 engine.load('poet-at', readBytes('models/poet-at/model.safetensors'));
@@ -70,4 +70,32 @@ test('5,000 rejected requests of every kind leave the engine working and its mem
   const growth = (after.heap_in_use - before.heap_in_use) / before.heap_in_use;
   assert.ok(Math.abs(growth) < 0.05, `heap in use ${before.heap_in_use} -> ${after.heap_in_use} bytes`);
   assert.equal(engine.models.size, 5);
+});
+
+// The last line of defence: a call that traps (here a dangling handle, as a memory-safety bug would leave:
+// the C++ method reads far outside the heap) makes the engine replace its module and load its models again.
+// Only a test can forge the handle: the page talks to the engine through messages, never to the module.
+test('a run or a load that traps restarts the module with its models, and the next request succeeds', async () => {
+  const fresh = await loadEngine();
+  fresh.load('poet-at', readBytes('models/poet-at/model.safetensors'));
+  fresh.load('pixnat', readBytes('models/pixnat/model.safetensors'));
+  const request = { model: 'poet-at', prompt: '春', form: 'wuyan-jueju', strategy: 'greedy' };
+  const poem = await fresh.run(1, 'generate', request, () => {});
+  const broken = fresh.module;
+  fresh.model('poet-at', 'text').$$.ptr = 0x7ffffff0;
+  await assert.rejects(fresh.run(2, 'generate', request, () => {}),
+    /atnat: the engine failed running "generate" \(RuntimeError: memory access out of bounds\) and restarts with its models/);
+  assert.notEqual(fresh.module, broken, 'a new module');
+  assert.deepEqual([...fresh.models.keys()], ['poet-at', 'pixnat']);
+  assert.equal((await fresh.run(3, 'generate', request, () => {})).text, poem.text);
+  const image = await fresh.run(4, 'paint', { model: 'pixnat', class: 7, seed: 3, steps: 2 }, () => {});
+  assert.equal(image.image.length, 28 * 28);
+  // A load that aborts: an array-like claiming 2 GB (the JS API's callers can pass one; the page hands over
+  // real bytes) cannot be copied into the 1 GiB heap.
+  const before = fresh.module;
+  assert.throws(() => fresh.load('huge', { length: 2 ** 31 - 1 }),
+    /atnat: the engine failed loading "huge" \(RuntimeError: Aborted\(\)/);
+  assert.equal((await fresh.run(5, 'generate', request, () => {})).text, poem.text);
+  assert.notEqual(fresh.module, before, 'a new module');
+  assert.deepEqual([...fresh.models.keys()], ['poet-at', 'pixnat']);
 });
