@@ -7,6 +7,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "core/decode/pronounce.hpp"
 #include "core/decode/report.hpp"
 #include "core/decode/request.hpp"
+#include "core/decode/session.hpp"
 #include "core/decode/speculative.hpp"
 #include "core/decode/text_model.hpp"
 #include "core/io/safetensors.hpp"
@@ -94,7 +96,8 @@ private:
 };
 
 // Any generator's session (the contract of core/decode/session.hpp: text and images alike) with JSON events
-// and results. JS: `while (!s.done()) events.push(JSON.parse(s.step())); s.result()`; an image session also
+// and results, stepped in batches so that a run crosses the wasm boundary once per batch, not once per token.
+// JS: `while (!s.done()) events.push(...JSON.parse(s.steps(n, ms))); s.result()`; an image session also
 // shows its pixels so far (image(): a Uint8Array view into the wasm heap, valid until the next step; empty
 // for text).
 class JsSession {
@@ -102,10 +105,19 @@ public:
     template <class S>
     explicit JsSession(S session) : impl_(std::make_unique<Impl<S>>(std::move(session))) {}
     bool done() const { return impl_->done(); }
-    std::string step() {
-        auto event = impl_->step();
-        if (!event) return fail(event.error());
-        return atnat::decode::dump_json(*event);
+    // Steps until the session is done, max_events events are made, or max_ms have passed (at least one step
+    // when not done); returns the events as one JSON array.
+    std::string steps(int max_events, double max_ms) {
+        using Clock = std::chrono::steady_clock;
+        const auto start = Clock::now();
+        nlohmann::json events = nlohmann::json::array();
+        while (!impl_->done() && int(events.size()) < max_events &&
+               (events.empty() || atnat::decode::to_ms(Clock::now() - start) < max_ms)) {
+            auto event = impl_->step();
+            if (!event) return fail(event.error());
+            events.push_back(std::move(*event));
+        }
+        return atnat::decode::dump_json(events);
     }
     void cancel() { impl_->cancel(); }
     std::string result() const { return atnat::decode::dump_json(impl_->result()); }
@@ -379,7 +391,7 @@ EMSCRIPTEN_BINDINGS(atnat) {
         .function("start", &JsPronounceModel::start, emscripten::allow_raw_pointers());
     emscripten::class_<JsSession>("Session")
         .function("done", &JsSession::done)
-        .function("step", &JsSession::step)
+        .function("steps", &JsSession::steps)
         .function("cancel", &JsSession::cancel)
         .function("result", &JsSession::result)
         .function("image", &JsSession::image);

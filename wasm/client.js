@@ -69,7 +69,7 @@ export class Atnat {
   // Returns { result: Promise (last event, or {type:'cancelled'}), cancel() }.
   run(task, request, { onEvent } = {}) {
     const result = this.request({ type: 'run', task, request }, {
-      event: (m) => onEvent?.(m.event),
+      events: (m) => m.events.forEach((event) => onEvent?.(event)),
       done: (m) => m.result,
     });
     return { result, cancel: () => this.worker.postMessage({ type: 'cancel', target: result.id }) };

@@ -1,8 +1,10 @@
-// The engine: owns the wasm module and the loaded models, and runs tasks as async generators of
-// events, yielding to the event loop between steps so a cancel message can land mid-run.
+// The engine: owns the wasm module and the loaded models, and runs tasks as async generators of batches
+// of events, visiting the event loop between batches so a cancel message can land mid-run.
 // It knows nothing about Workers: worker.js adapts it to postMessage, node tests call it directly.
 
-const YIELD_EVERY_MS = 8;  // hand the thread back at least this often while a task runs
+// A session runs for at most this long per call into the core, one 60 Hz frame: the page gets its tokens in
+// batches as fast as a screen shows them, and a cancel stops a run within one batch.
+const SLICE_MS = 16;
 // The most memory one request may ask for, in MiB (the core's max_memory, core/decode/budget.hpp): what a
 // phone's browser holds for a page beside its models, well inside the module's 1 GiB heap. The page's
 // largest requests (beam 8 on poet-at, the hybrid) need under 50 MiB.
@@ -101,24 +103,20 @@ export class Engine {
     this.cancelled.add(runId);
   }
 
-  // Runs task(engine, request) and calls emit(event) for each event; returns the last event (the result).
-  // A cancelled run ends early with { type: 'cancelled' } as its result.
+  // Runs task(engine, request) and calls emit(events) for each batch of events, in order; returns the last
+  // event (the result). A cancelled run ends early with { type: 'cancelled' } as its result.
   async run(runId, taskName, request, emit) {
     const task = this.tasks.get(taskName);
     if (!task) throw new Error(`atnat: unknown task "${taskName}" (known: ${[...this.tasks.keys()].join(', ')})`);
     let last = null;
-    let since = performance.now();
     await this.restarting;
     try {
-      for await (const event of task(this, request ?? {})) {
+      for await (const events of task(this, request ?? {})) {
         if (this.cancelled.has(runId)) return { type: 'cancelled' };
-        last = event;
-        emit(event);
-        if (performance.now() - since > YIELD_EVERY_MS) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          since = performance.now();
-          if (this.cancelled.has(runId)) return { type: 'cancelled' };
-        }
+        last = events.at(-1) ?? last;
+        emit(events);
+        await nextTurn();
+        if (this.cancelled.has(runId)) return { type: 'cancelled' };
       }
       return last;
     } catch (error) {
@@ -129,6 +127,20 @@ export class Engine {
       this.cancelled.delete(runId);
     }
   }
+}
+
+// Resolves after one turn of the event loop, where a waiting message (a cancel) is handled first. Not
+// setTimeout(0): browsers hold a nested one back for 4 ms, which idled the worker once per batch.
+function nextTurn() {
+  if (globalThis.setImmediate) return new Promise((resolve) => setImmediate(resolve));  // node
+  const { port1, port2 } = new MessageChannel();
+  return new Promise((resolve) => {
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
 }
 
 // What a broken module throws: a WebAssembly trap or an abort (RuntimeError), or a C++ exception that
@@ -183,22 +195,25 @@ const HANDLES = {
 };
 
 // Steps a C++ session to the end (every generator, text or image, is one Session class in wasm/bindings.cpp):
-// yields each step's event, then the result. An image session's events carry a copy of the image so far
-// (`image`). Returning early (a cancel) runs the finally block, which frees the session.
-function* stepSession(session) {
+// yields its events in batches of at most maxEvents made within SLICE_MS, the result closing the last batch.
+// An image session's last event of a batch carries a copy of the image so far (`image`): a painting task
+// asks for one event per batch. Returning early (a cancel) runs the finally block, which frees the session.
+function* stepSession(session, maxEvents = 2 ** 31 - 1) {
   try {
-    while (!session.done()) {
-      const event = JSON.parse(session.step());
+    for (let done = false; !done; ) {
+      const events = JSON.parse(session.steps(maxEvents, SLICE_MS));
       const image = session.image();
-      if (image.length) event.image = image.slice();
-      yield event;
+      if (image.length && events.length) events.at(-1).image = image.slice();
+      done = session.done();
+      if (done) events.push(JSON.parse(session.result()));
+      yield events;
     }
-    yield JSON.parse(session.result());
   } finally {
     session.delete();
   }
 }
 
+// Every task is an async generator of batches (arrays) of events; the last event it yields is the result.
 const builtinTasks = {
   // One image. PixelCNN (request.method "naive" | "cached"): 'rows' events in raster order (cached: one per
   // image row; naive: one per pixel, since each is a full forward pass). pixnat (request.steps = K): one
@@ -210,9 +225,9 @@ const builtinTasks = {
   async *paint(engine, { model, delay_ms: delay = 0, ...request }) {
     const pixels = engine.model(model, 'pixels');  // a clear error if this model cannot paint
     if (!(delay >= 0 && delay <= 2000)) throw new Error('atnat: delay_ms must be between 0 and 2000');
-    for (const event of stepSession(pixels.start(engine.budgeted(request)))) {
-      yield event;
-      if (delay > 0 && event.row_end) await new Promise((resolve) => setTimeout(resolve, delay));
+    for (const events of stepSession(pixels.start(engine.budgeted(request)), 1)) {
+      yield events;
+      if (delay > 0 && events[0].row_end) await new Promise((resolve) => setTimeout(resolve, delay));
     }
   },
 
@@ -242,17 +257,17 @@ const builtinTasks = {
   // A poem request (prompt, form, constraints, acrostic, blank_text, layout, length) planned by the core for an
   // AT model: the generate request's prompt, form and constraints (forced tokens) that honour it.
   async *plan(engine, { model, ...request }) {
-    yield JSON.parse(engine.model(model, 'text').plan(JSON.stringify(request)));
+    yield [JSON.parse(engine.model(model, 'text').plan(JSON.stringify(request)))];
   },
 
   // The comparison metrics of a poem under an AT model: its perplexity, repetition rate, form check.
   async *metrics(engine, { model, text, form, ms = 0, forward_passes = 0 }) {
-    yield JSON.parse(engine.model(model, 'text').metrics(text, form, ms, forward_passes));
+    yield [JSON.parse(engine.model(model, 'text').metrics(text, form, ms, forward_passes))];
   },
 
   // Per-character NLL and perplexity of a text under an autoregressive model.
   async *score(engine, { model, text, form = '' }) {
-    yield JSON.parse(engine.model(model, 'text').score(text, form));
+    yield [JSON.parse(engine.model(model, 'text').score(text, form))];
   },
 
   // Kernel speed of this browser: GFLOP/s of GEMV and GEMM per size, warmed up first
@@ -266,7 +281,7 @@ const builtinTasks = {
         const once = Math.max(m.bench_matmul(kind, n, 1), 1e-3);
         const reps = Math.max(1, Math.min(100000, Math.round((seconds * 1000) / once)));
         const ms = m.bench_matmul(kind, n, reps);
-        yield { type: 'bench', kind, n, reps, ms, gflops: (flops * reps) / (ms * 1e6) };
+        yield [{ type: 'bench', kind, n, reps, ms, gflops: (flops * reps) / (ms * 1e6) }];
       }
     }
   },

@@ -1,6 +1,7 @@
 // The Web Worker hosting the engine: generation runs here, off the UI thread.
 // Messages in:  {id, type: 'init'} | {id, type: 'load', name, url} | {id, type: 'run', task, request} | {id, type: 'cancel', target}
-// Messages out: {id, type: 'ready' | 'progress' | 'loaded' | 'event' | 'done' | 'error', ...}
+// Messages out: {id, type: 'ready' | 'progress' | 'loaded' | 'events' | 'done' | 'error', ...}; a run posts its
+// events in batches (`events`, an array), one message per batch
 import createModule from './atnat.mjs';
 import { createEngine } from './engine.js';
 
@@ -39,7 +40,7 @@ self.onmessage = async ({ data }) => {
       const bytes = await fetchWithProgress(data.url, (loaded, total) => post({ type: 'progress', loaded, total }));
       post({ type: 'loaded', info: engine.load(data.name, bytes) });
     } else if (type === 'run') {
-      const result = await engine.run(id, data.task, data.request, (event) => post({ type: 'event', event }));
+      const result = await engine.run(id, data.task, data.request, (events) => post({ type: 'events', events }));
       post({ type: 'done', result });
     } else {
       throw new Error(`atnat: unknown message type "${type}"`);

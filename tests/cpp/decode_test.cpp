@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 
@@ -626,6 +628,30 @@ TEST(Report, RequestParsingValidatesAndRoundTrips) {
     EXPECT_EQ(to_json(*again), back);
     EXPECT_TRUE(request_from_json_text<GenerateRequest>("{}").ok());
     EXPECT_EQ(request_from_json_text<GenerateRequest>("{}")->strategy, Strategy::greedy);
+}
+
+TEST(Report, FloatsArePrintedByTheirShortestSpellingAndReadBackExactly) {
+    const std::map<float, std::string> cases = {{0.41f, "0.41"},
+                                                {0.1f, "0.1"},
+                                                {-2.5f, "-2.5"},
+                                                {1.f, "1.0"},
+                                                {0.f, "0.0"},
+                                                {1e-30f, "1e-30"},
+                                                {3.4028235e38f, "3.4028235e+38"},
+                                                {1e-45f, "1e-45"},
+                                                {0.032226563f, "0.032226563"},
+                                                {1234567.f, "1234567.0"}};
+    for (const auto& [x, want] : cases) EXPECT_EQ(json_float(x).dump(), want) << want;
+    EXPECT_TRUE(json_float(std::numeric_limits<float>::quiet_NaN()).is_null());
+    EXPECT_TRUE(json_float(std::numeric_limits<float>::infinity()).is_null());
+    // every float reads back as itself, in and far outside the exact range of one multiply (|exponent| <= 22)
+    Pcg32 rng(7, 1);
+    for (int i = 0; i < 100000; ++i) {
+        const float x =
+            i % 2 ? rng.uniform() : std::ldexp(rng.uniform() - 0.5f, int(rng.uniform() * 250) - 125);
+        const std::string text = json_float(x).dump();
+        EXPECT_EQ(std::strtof(text.c_str(), nullptr), x) << text;
+    }
 }
 
 TEST(Report, RequestErrorsAreSentences) {

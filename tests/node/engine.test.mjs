@@ -37,7 +37,7 @@ test('an unknown task and an unknown model are clear errors', async () => {
 
 test('the bench task streams one event per kernel and size with plausible GFLOP/s', async () => {
   const events = [];
-  const last = await engine.run(2, 'bench', { sizes: [16, 32], seconds: 0.01 }, (e) => events.push(e));
+  const last = await engine.run(2, 'bench', { sizes: [16, 32], seconds: 0.01 }, (batch) => events.push(...batch));
   assert.deepEqual(events.map((e) => `${e.kind}${e.n}`), ['gemv16', 'gemv32', 'gemm16', 'gemm32']);
   for (const e of events) assert.ok(e.gflops > 0.01 && e.gflops < 1000, `${e.kind} ${e.n}: ${e.gflops}`);
   assert.equal(last, events.at(-1));
@@ -45,8 +45,8 @@ test('the bench task streams one event per kernel and size with plausible GFLOP/
 
 test('a cancelled run stops early and says so', async () => {
   const events = [];
-  const run = engine.run(3, 'bench', { sizes: [64, 128, 256, 512, 1024], seconds: 0.05 }, (e) => {
-    events.push(e);
+  const run = engine.run(3, 'bench', { sizes: [64, 128, 256, 512, 1024], seconds: 0.05 }, (batch) => {
+    events.push(...batch);
     engine.cancel(3);
   });
   assert.deepEqual(await run, { type: 'cancelled' });

@@ -13,7 +13,7 @@ engine.load('pixnat', readBytes('models/pixnat/model.safetensors'));
 
 async function paint(request) {
   const events = [];
-  const result = await engine.run(1, 'paint', request, (e) => events.push(e));
+  const result = await engine.run(1, 'paint', request, (batch) => events.push(...batch));
   return { events, result };
 }
 

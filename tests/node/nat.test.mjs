@@ -13,7 +13,7 @@ engine.load('poet-nat-int8', readBytes('models/poet-nat/model-int8.safetensors')
 
 async function run(task, request) {
   const events = [];
-  const result = await engine.run(1, task, request, (e) => events.push(e));
+  const result = await engine.run(1, task, request, (batch) => events.push(...batch));
   return { events, result };
 }
 

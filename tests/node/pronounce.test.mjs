@@ -12,7 +12,7 @@ engine.load('g2p', readBytes('models/g2p/model.safetensors'));
 
 async function run(request) {
   const events = [];
-  const result = await engine.run(1, 'pronounce', { model: 'g2p', ...request }, (e) => events.push(e));
+  const result = await engine.run(1, 'pronounce', { model: 'g2p', ...request }, (batch) => events.push(...batch));
   return { events, result };
 }
 

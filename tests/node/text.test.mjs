@@ -12,7 +12,7 @@ engine.load('poet-at-int8', readBytes('models/poet-at/model-int8.safetensors'));
 
 async function generate(request) {
   const events = [];
-  const result = await engine.run(1, 'generate', { model: 'poet-at', ...request }, (e) => events.push(e));
+  const result = await engine.run(1, 'generate', { model: 'poet-at', ...request }, (batch) => events.push(...batch));
   return { events, result };
 }
 
@@ -56,6 +56,29 @@ test('greedy wuyan-jueju: the streamed tokens are the result, in the requested f
     assert.equal(e.top.length, 5);
     assert.ok(e.top[0].prob >= e.top[4].prob);
   }
+});
+
+test('a run streams its tokens in batches, every token once and in order, the result closing the last batch', async () => {
+  const batches = [];
+  const request = { model: 'poet-at', prompt: '春', form: 'qiyan-lvshi', strategy: 'greedy' };
+  const result = await engine.run(4, 'generate', request, (batch) => batches.push(batch));
+  const tokens = batches.flat().filter((e) => e.type === 'token');
+  assert.deepEqual(tokens.map((e) => e.index), result.tokens.map((_, i) => i));
+  assert.deepEqual(tokens.map((e) => e.id), result.tokens.map((t) => t.id));
+  assert.equal(batches.at(-1).at(-1), result);
+  assert.ok(batches.length < tokens.length / 2, `${batches.length} batches for ${tokens.length} tokens`);
+});
+
+test('a cancel arriving as a task of its own (as the worker receives it) stops the run after one more batch', async () => {
+  const batches = [];
+  const request = { model: 'poet-at', prompt: '春', form: 'qiyan-lvshi', strategy: 'greedy' };
+  const result = await engine.run(5, 'generate', request, (batch) => {
+    if (!batches.length) setTimeout(() => engine.cancel(5));
+    batches.push(batch);
+  });
+  assert.deepEqual(result, { type: 'cancelled' });
+  assert.ok(batches.length <= 2, `${batches.length} batches`);
+  assert.ok(!batches.flat().some((e) => e.type === 'result'));
 });
 
 test('a seed gives the same text twice and another seed another text', async () => {
