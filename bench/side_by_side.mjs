@@ -118,9 +118,10 @@ async function apiEngine(weights = WEIGHTS, label = '') {
       const r = await timed(() => run({ prompt: text, max_tokens: 1 }));
       return { argmax: ids(r.value)[0], cpu: r.cpu, wall: r.wall };
     },
+    // core: the session's own clock (its result's ms: time inside its step calls), to compare with the call's
     async generate(_, maxNew, eos, text) {
       const r = await timed(() => run({ prompt: text, max_tokens: maxNew }));
-      return { tokens: ids(r.value), cpu: r.cpu, wall: r.wall };
+      return { tokens: ids(r.value), cpu: r.cpu, wall: r.wall, core: r.value.ms };
     },
   };
 }
@@ -262,7 +263,7 @@ async function main() {
   for (const key of ENGINES) {
     if (!makers[key]) throw new Error(`unknown engine "${key}" (known: ${Object.keys(makers).join(', ')})`);
     const weights = key.endsWith('-int8') ? 'int8' : 'f32';
-    engines.push(Object.assign(await makers[key](config), { key, weights, rates: { decode: [], prefill: [] } }));
+    engines.push(Object.assign(await makers[key](config), { key, weights, rates: { decode: [], prefill: [], core: [] } }));
   }
 
   // per weight file, the first engine's tokens: every other engine on those weights must produce the same
@@ -282,6 +283,7 @@ async function main() {
     if (record) {
       e.rates.prefill.push({ cpu: prefillIds.length / (p.cpu / 1000), wall: prefillIds.length / (p.wall / 1000) });
       e.rates.decode.push({ cpu: g.tokens.length / (g.cpu / 1000), wall: g.tokens.length / (g.wall / 1000) });
+      if (g.core) e.rates.core.push({ page: g.wall, core: g.core });
     }
   };
   const load0 = os.loadavg()[0];
@@ -318,6 +320,12 @@ async function main() {
       console.log(`| ${e.name} | ${fmt(stat(e, 'decode', clock))} | ${ratio(e, 'decode', clock)} | ` +
                   `${fmt(stat(e, 'prefill', clock))} | ${ratio(e, 'prefill', clock)} |`);
     }
+  }
+  for (const e of engines.filter((x) => x.rates.core.length)) {
+    const share = median(e.rates.core.map((x) => x.core / x.page));
+    console.log(`\n${e.name}: decode tok/s as the page sees it (the call's wall clock) = ` +
+                `${(100 * share).toFixed(0)}% of the core's own (its result's tokens_per_s: time inside its step ` +
+                'calls), median of the rounds');
   }
   if (JSON_OUT) {
     const raw = engines.map(({ key, name, rates }) => ({ key, name, ...rates }));

@@ -24,7 +24,7 @@ const CSP = [
   // 'wasm-unsafe-eval': WebAssembly.instantiateStreaming of engine/atnat.wasm. No 'unsafe-eval': the module
   // is linked with -sDYNAMIC_EXECUTION=0, so embind builds no code with `new Function`.
   "script-src 'self' 'wasm-unsafe-eval'",
-  // engine/worker.js is a same-origin module worker.
+  // engine/worker.js is a same-origin module worker; sw.js the service worker that keeps the page's files.
   "worker-src 'self'",
   // favicon.svg.
   "img-src 'self'",

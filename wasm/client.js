@@ -1,6 +1,7 @@
 // The page's API to the engine in its Web Worker:
 //   const atnat = await Atnat.start();                 // resolves when the wasm module is ready
 //   await atnat.load('poet-at', 'models/poet-at/model.safetensors', { onProgress });
+//   await atnat.stored();  await atnat.forget();       // the weights kept in this browser's cache
 //   const run = atnat.run('bench', { sizes: [64] }, { onEvent });  run.cancel();  await run.result;
 // Errors from C++ arrive as rejected promises carrying the core's message.
 
@@ -59,11 +60,23 @@ export class Atnat {
     }
   }
 
+  // onProgress(loaded, total, stored): bytes so far and in all (0 when unknown); stored: read from this
+  // browser's cache, not the network.
   load(name, url, { onProgress } = {}) {
     return this.request({ type: 'load', name, url: new URL(url, document.baseURI).href }, {
-      progress: (m) => onProgress?.(m.loaded, m.total),
+      progress: (m) => onProgress?.(m.loaded, m.total, m.stored),
       loaded: (m) => m.info,
     });
+  }
+
+  // The weights kept in this browser's cache for later visits and offline use: [{url, bytes}].
+  stored() {
+    return this.request({ type: 'stored' }, { done: (m) => m.result });
+  }
+
+  // Empties that cache (the loaded models stay loaded); the next visit downloads the weights again.
+  forget() {
+    return this.request({ type: 'forget' }, { done: (m) => m.result });
   }
 
   // Returns { result: Promise (last event, or {type:'cancelled'}), cancel() }.

@@ -9,7 +9,7 @@ import { mountEngine } from './panels/engine.js';
 import { mountText } from './panels/text.js';
 import { mountImages } from './panels/images.js';
 import { mountPronounce } from './panels/pronounce.js';
-import { loadModel } from './panels/ui.js';
+import { loadModels } from './panels/ui.js';
 
 const status = document.getElementById('status');
 let statusKey = ['status.starting', {}];
@@ -60,7 +60,7 @@ async function main() {
     mounted.add(name);
     const tab = document.getElementById(`tab-${name}`);
     try {
-      await mounts[name](atnat, { loadModel: (model, line) => loadModel(atnat, model, line), urlState });
+      await mounts[name](atnat, { loadModels: (models, line) => loadModels(atnat, models, line), urlState });
       tab.dataset.ready = 'true';
     } catch (error) {
       tab.dataset.error = error.message;
@@ -76,12 +76,18 @@ async function main() {
     setStatus('error', null, { message: error.message });
     return;
   }
+  mountEngine(atnat);
+  // The open tab first (a shared link may open another), then Text, the front page. "Ready" once the open tab's
+  // models are loaded: only then can Generate run.
+  setStatus('loading', 'status.models');
+  await mount(tabs.current());
   setStatus('ready', 'status.ready', { simd: atnat.info.simd });
   document.body.dataset.engine = 'ready';
-  mountEngine(atnat);
-  // The open tab first (a shared link may open another), then Text, the front page.
-  await mount(tabs.current());
   await mount('text');
 }
+
+// The service worker (sw.js) keeps the page's files for later visits and offline use; the weights are kept by
+// the engine's worker. Where it cannot register (a plain-http page of another host) the page works as before.
+navigator.serviceWorker?.register('sw.js').catch(() => {});
 
 main();

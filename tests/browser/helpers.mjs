@@ -27,7 +27,7 @@ export async function openSite({ query = '', locale = 'en-US', viewport = { widt
   watch(page);
   await page.goto(url + query);
   return {
-    page, problems, url, context,
+    page, problems, url, context, server,
     // A second tab of the same browser (same storage), watched the same way.
     async newPage(pathAndQuery = '') {
       const other = await context.newPage();

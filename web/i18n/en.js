@@ -13,6 +13,7 @@ export default {
   'share.copied': 'Link copied: it opens this page with these settings.',
   'share.manual': 'Copy this link:',
   'status.starting': 'Starting the engine…',
+  'status.models': 'Loading the models…',
   'status.ready': ({ simd }) => `Engine ready: ${simd}`,
   'tabs.label': 'Playgrounds',
   'tabs.text': 'Text',
@@ -304,6 +305,9 @@ export default {
   'engine.title': 'Engine: how fast is this browser’s WebAssembly SIMD?',
   'engine.intro': 'The core’s matrix kernels (xsimd, compiled to WebAssembly SIMD128), timed here after a warm-up. '
     + 'GEMV is one token’s step; GEMM is a whole prompt or batch at once.',
+  'cache.none': 'No weights are kept in this browser: the next visit downloads them again.',
+  'cache.stored': ({ mb, files }) => `Weights kept in this browser for later visits and offline use: ${mb} MB in ${files} files.`,
+  'cache.clear': 'Clear the stored weights',
   'engine.run': 'Run the kernel benchmark',
   'engine.kernel': 'kernel',
   'engine.size': 'size',

@@ -12,6 +12,7 @@ export default {
   'share.copied': '链接已复制：打开它会看到同样的设置。',
   'share.manual': '请复制这个链接：',
   'status.starting': '正在启动引擎…',
+  'status.models': '正在加载模型…',
   'status.ready': ({ simd }) => `引擎就绪：${simd}`,
   'tabs.label': '实验区',
   'tabs.text': '文字',
@@ -269,6 +270,9 @@ export default {
   'engine.title': '引擎：这个浏览器的 WebAssembly SIMD 有多快？',
   'engine.intro': '核心的矩阵运算（xsimd，编译为 WebAssembly SIMD128），预热后在这里计时。'
     + 'GEMV 相当于生成一个词元的一步；GEMM 相当于一次处理整段开头或一批数据。',
+  'cache.none': '这个浏览器里没有存下模型权重：下次访问会重新下载。',
+  'cache.stored': ({ mb, files }) => `存在这个浏览器里、供下次访问和离线使用的模型权重：${mb} MB，共 ${files} 个文件。`,
+  'cache.clear': '清除存下的权重',
   'engine.run': '运行矩阵运算测速',
   'engine.kernel': '运算',
   'engine.size': '规模',

@@ -96,10 +96,10 @@ function imageCharts(container, curves, sweep) {
 }
 
 // ------------------------------------------------------------------------------------------------ mount
-export async function mountImages(atnat, { loadModel }) {
+export async function mountImages(atnat, { loadModels }) {
   const line = document.getElementById('image-load');
-  const infos = {};
-  for (const name of Object.keys(MODELS)) infos[name] = await loadModel(name, line);
+  const names = Object.keys(MODELS);
+  const infos = Object.fromEntries((await loadModels(names, line)).map((info, i) => [names[i], info]));
   const showLoaded = () => {
     line.textContent = Object.entries(infos).map(([name, i]) => t('images.params', { name, k: (i.parameters / 1e3).toFixed(0) })).join(' · ');
   };

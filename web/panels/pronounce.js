@@ -221,9 +221,9 @@ function learn(figures) {
 }
 
 // ------------------------------------------------------------------------------------------------ mount
-export async function mountPronounce(atnat, { loadModel, urlState }) {
+export async function mountPronounce(atnat, { loadModels, urlState }) {
   const line = $('pron-load');
-  const info = await loadModel(MODEL, line);
+  const [info] = await loadModels([MODEL], line);
   const word = $('pron-word');
   word.maxLength = info.max_letters;
 

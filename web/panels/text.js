@@ -492,10 +492,9 @@ async function sweepT(atnat, requests, state, redraw) {
 }
 
 // ------------------------------------------------------------------------------------------------ mount
-export async function mountText(atnat, { loadModel, urlState }) {
+export async function mountText(atnat, { loadModels, urlState }) {
   const line = $('text-load');
-  const atInfo = await loadModel(AT_MODEL, line);
-  const natInfo = await loadModel(NAT_MODEL, line);
+  const [atInfo, natInfo] = await loadModels([AT_MODEL, NAT_MODEL], line);
   const loadedLine = () => `${AT_MODEL}: ${(atInfo.parameters / 1e6).toFixed(2)}M · ${NAT_MODEL}: ${(natInfo.parameters / 1e6).toFixed(2)}M`;
   const showLoaded = () => { line.textContent = loadedLine(); };
 

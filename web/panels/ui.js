@@ -66,14 +66,48 @@ export function weightsUrl(name, search = globalThis.location?.search ?? '') {
   return `models/${name}/${int8 ? 'model-int8' : 'model'}.safetensors`;
 }
 
-// Loads a model into the worker, showing progress in `line`; resolves with the model's info.
-export async function loadModel(atnat, name, line) {
-  line.textContent = t('common.loading', { name });
-  const info = await atnat.load(name, weightsUrl(name), {
-    onProgress: (loaded, total) => {
-      line.textContent = t('common.progress', { name, mb: (loaded / 1e6).toFixed(1), total: total ? (total / 1e6).toFixed(1) : '' });
-    },
+// dist/models/manifest.json (scripts/build.sh): each file weightsUrl names -> { url: its content-hashed name, bytes }.
+let manifest = null;
+function modelFiles() {
+  manifest ??= fetch('models/manifest.json').then((response) => {
+    if (!response.ok) throw new Error(`atnat: could not load models/manifest.json: HTTP ${response.status}`);
+    return response.json();
   });
-  line.textContent = t('common.loaded', { name, millions: (info.parameters / 1e6).toFixed(2), mb: (info.bytes / 1e6).toFixed(1) });
-  return info;
+  return manifest;
+}
+
+// Loads models into the worker at once, under one progress bar in `line` (the bytes of all of them; a model kept
+// in this browser's cache counts at once); resolves with their infos, in order.
+export async function loadModels(atnat, names, line) {
+  const files = await modelFiles();
+  const entries = names.map((name) => files[weightsUrl(name)]);
+  const total = entries.reduce((sum, e) => sum + e.bytes, 0);
+  const loaded = names.map(() => 0);
+  const note = el('span');
+  const bar = el('progress', { max: String(total), value: '0' });
+  line.replaceChildren(note, ' ', bar);
+  const show = () => {
+    const bytes = loaded.reduce((a, b) => a + b, 0);
+    bar.value = bytes;
+    const mb = (bytes / 1e6).toFixed(1);
+    note.textContent = t('common.progress', { name: names.join(', '), mb, total: (total / 1e6).toFixed(1) });
+  };
+  show();
+  const infos = await Promise.all(
+    names.map((name, i) =>
+      atnat.load(name, entries[i].url, {
+        onProgress: (bytes) => {
+          loaded[i] = bytes;
+          show();
+        },
+      }),
+    ),
+  );
+  const summary = (info, i) => {
+    const millions = (info.parameters / 1e6).toFixed(2);
+    return t('common.loaded', { name: names[i], millions, mb: (info.bytes / 1e6).toFixed(1) });
+  };
+  line.textContent = infos.map(summary).join(' · ');
+  document.dispatchEvent(new Event('atnat:models'));  // the Engine tab shows what the cache now holds
+  return infos;
 }
