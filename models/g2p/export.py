@@ -1,6 +1,7 @@
 """Export g2p to models/g2p/model.safetensors (arch "g2p") and write tests/fixtures/g2p-golden.json.
 
     /usr/bin/python3 models/g2p/export.py
+    /usr/bin/python3 models/g2p/export.py --int8     # model.safetensors -> model-int8.safetensors (only)
 
 The weights are the best (by validation) of the training checkpoint models/data/cache/g2p.pt (train.py).
 Tensor names are the PyTorch parameter names without ".weight" (emb, enc_pos, enc_blocks.0.attn.wq,
@@ -13,7 +14,6 @@ time, so it checks exactly what the C++ core loads: per word the encoder memory,
 decoder's logits for the teacher-forced reference (or, for a made-up word, its greedy output), the NAT
 decoder's logits for a half-masked input, and the reference greedy / mask-predict outputs.
 """
-import argparse
 import json
 import os
 import sys
@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from common import train_loop  # noqa: E402
+from common import exporting, train_loop  # noqa: E402
 from common.safetensors_io import Loader, read, write  # noqa: E402
 from common.text import f32_list, sha256_file, to_numpy  # noqa: E402
 from model import G2P, G2PConfig, at_greedy, nat_mask_predict  # noqa: E402
@@ -81,11 +81,6 @@ def load_exported(path=OUT):
         raise ValueError(f"{path}: unused tensors {loader.left()}")
     model.eval()
     return model, tensors, meta
-
-
-def best_step(summary):
-    """The step whose evaluation gave the checkpoint's best "val" (the step of the exported weights)."""
-    return next((h["step"] for h in summary["history"] if h["val"] == summary["best"]), summary["step"])
 
 
 def references():
@@ -161,22 +156,10 @@ def golden(path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=OUT)
-    ap.add_argument("--golden", default=GOLDEN)
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    model, summary = load_best()
-    export(model, args.out)
-    g = golden(args.out)
-    g["checkpoint_step"] = best_step(summary)
-    os.makedirs(os.path.dirname(args.golden), exist_ok=True)
-    with open(args.golden, "w", encoding="utf-8") as f:
-        json.dump(g, f, ensure_ascii=False, separators=(",", ":"))
-    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes, {g['n_params']} params, "
-          f"step {g['checkpoint_step']}) and {args.golden} ({os.path.getsize(args.golden)} bytes)")
-    for w in g["words"]:
-        print(f"  {w['word']}: AT greedy {w['at_greedy_arpabet']!r}")
+    exporting.export_main(out=OUT, golden_path=GOLDEN, load_best=load_best, export=export, golden=golden,
+                          describe=lambda g: "\n".join(f"  {w['word']}: AT greedy {w['at_greedy_arpabet']!r}"
+                                                       for w in g["words"]),
+                          int8_keep=("enc_pos", "at.pos", "nat.pos", "length_head"))
 
 
 if __name__ == "__main__":

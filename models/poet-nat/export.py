@@ -10,8 +10,6 @@ The weights are the best (by validation) of the training checkpoint models/data/
 The fixture is computed from the EXPORTED file (weights read back into a fresh CMLM) with a single full,
 unpadded, bidirectional forward per input.
 """
-import argparse
-import json
 import os
 import sys
 
@@ -21,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from common import quantize, train_loop  # noqa: E402
+from common import exporting, train_loop  # noqa: E402
 from common.safetensors_io import read, write  # noqa: E402
 from common.text import (CharTokenizer, f32_list, load_splits, load_tensors, sha256_file,  # noqa: E402
                          to_numpy, transformer_tensors)
@@ -29,7 +27,6 @@ from model import CMLM, CMLMConfig  # noqa: E402
 
 NAME = "poet-nat"
 OUT = os.path.join(HERE, "model.safetensors")
-INT8_OUT = os.path.join(HERE, "model-int8.safetensors")
 GOLDEN = os.path.join(REPO, "tests", "fixtures", "poet-nat-golden.json")
 CONFIG_KEYS = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "context", "rope_theta", "norm_eps",
                "max_len", "max_len_fixed")
@@ -65,11 +62,6 @@ def load_exported(path=OUT):
     load_tensors(exported_tensors(model), tensors)
     model.eval()
     return model, tensors, meta
-
-
-def best_step(summary):
-    """The step whose evaluation gave the checkpoint's best "val" (the step of the exported weights)."""
-    return next((h["step"] for h in summary["history"] if h["val"] == summary["best"]), summary["step"])
 
 
 @torch.no_grad()
@@ -127,28 +119,16 @@ def golden(path, tok):
     }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=OUT)
-    ap.add_argument("--golden", default=GOLDEN)
-    ap.add_argument("--int8", action="store_true", help=f"quantise --out into {INT8_OUT} instead of exporting")
-    args = ap.parse_args()
-    if args.int8:
-        return quantize.quantize_file(args.out, INT8_OUT, keep=("length_head",))
-    torch.set_num_threads(1)
-    model, summary = load_best()
-    export(model, args.out)
-    tok = CharTokenizer.load()
-    g = golden(args.out, tok)
-    g["checkpoint_step"] = best_step(summary)
-    os.makedirs(os.path.dirname(args.golden), exist_ok=True)
-    with open(args.golden, "w", encoding="utf-8") as f:
-        json.dump(g, f, ensure_ascii=False, separators=(",", ":"))
+def describe(g):
     op = g["one_pass"]
-    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes, {g['n_params']} params, "
-          f"step {g['checkpoint_step']}) and {args.golden} ({os.path.getsize(args.golden)} bytes)\n"
-          f"length mode: {op['length_mode']['fill_text']!r} lengths {op['length_mode']['top5_lengths']}\n"
-          f"fixed mode: {op['fixed_mode']['text_until_first_eos']!r}")
+    return (f"length mode: {op['length_mode']['fill_text']!r} lengths {op['length_mode']['top5_lengths']}\n"
+            f"fixed mode: {op['fixed_mode']['text_until_first_eos']!r}")
+
+
+def main():
+    tok = CharTokenizer.load()
+    exporting.export_main(out=OUT, golden_path=GOLDEN, load_best=load_best, export=export,
+                          golden=lambda path: golden(path, tok), describe=describe, int8_keep=("length_head",))
 
 
 if __name__ == "__main__":
