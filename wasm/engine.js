@@ -2,7 +2,7 @@
 // events, yielding to the event loop between steps so a cancel message can land mid-run.
 // It knows nothing about Workers: worker.js adapts it to postMessage, node tests call it directly.
 
-const YIELD_EVERY_MS = 8;  // hand the thread back at least this often while a task runs
+const YIELD_EVERY_MS = 8; // hand the thread back at least this often while a task runs
 // The most memory one request may ask for, in MiB (the core's max_memory, core/decode/budget.hpp): what a
 // phone's browser holds for a page beside its models, well inside the module's 1 GiB heap. The page's
 // largest requests (beam 8 on poet-at, the hybrid) need under 50 MiB.
@@ -15,10 +15,10 @@ export class Engine {
     this.module = checked(module);
     this.createModule = createModule;
     this.maxMemory = MAX_MEMORY_MIB;
-    this.models = new Map();     // name -> { weights, info, ...task-specific handles }
-    this.sources = new Map();    // name -> the bytes it was loaded from, to load it again after a restart
-    this.restarting = null;      // the restart in progress, which run() waits for
-    this.cancelled = new Set();  // run ids asked to stop
+    this.models = new Map(); // name -> { weights, info, ...task-specific handles }
+    this.sources = new Map(); // name -> the bytes it was loaded from, to load it again after a restart
+    this.restarting = null; // the restart in progress, which run() waits for
+    this.cancelled = new Set(); // run ids asked to stop
     this.tasks = new Map(Object.entries(builtinTasks));
   }
 
@@ -159,7 +159,9 @@ function checked(module) {
     for (const key of Object.getOwnPropertyNames(value.prototype)) {
       const method = value.prototype[key];
       if (key === 'constructor' || typeof method !== 'function') continue;
-      value.prototype[key] = function (...args) { return check(method.apply(this, args)); };
+      value.prototype[key] = function (...args) {
+        return check(method.apply(this, args));
+      };
     }
     module[name] = new Proxy(value, { construct: (target, args) => check(new target(...args)) });
   }
@@ -208,7 +210,7 @@ const builtinTasks = {
   // gumbel) + model and delay_ms (0..2000: a pause after each row or pass so a person can watch the painting;
   // timings exclude it).
   async *paint(engine, { model, delay_ms: delay = 0, ...request }) {
-    const pixels = engine.model(model, 'pixels');  // a clear error if this model cannot paint
+    const pixels = engine.model(model, 'pixels'); // a clear error if this model cannot paint
     if (!(delay >= 0 && delay <= 2000)) throw new Error('atnat: delay_ms must be between 0 and 2000');
     for (const event of stepSession(pixels.start(engine.budgeted(request)))) {
       yield event;
@@ -222,7 +224,8 @@ const builtinTasks = {
   // core/decode/report.hpp.
   async *generate(engine, { model, ...request }) {
     const loaded = engine.model(model);
-    if (!loaded.text && !loaded.nat) throw new Error(`atnat: model "${model}" (${loaded.info.arch}) does not write text`);
+    if (!loaded.text && !loaded.nat)
+      throw new Error(`atnat: model "${model}" (${loaded.info.arch}) does not write text`);
     yield* stepSession((loaded.text ?? loaded.nat).start(engine.budgeted(request)));
   },
 

@@ -41,6 +41,8 @@ def export_main(*, out, golden_path, load_best, export, golden, describe, int8_k
     os.makedirs(os.path.dirname(args.golden), exist_ok=True)
     with open(args.golden, "w", encoding="utf-8") as f:
         json.dump(g, f, ensure_ascii=False, separators=(",", ":"))
-    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes, {g['n_params']} params, "
-          f"step {g['checkpoint_step']}) and {args.golden} ({os.path.getsize(args.golden)} bytes)")
+    print(
+        f"wrote {args.out} ({os.path.getsize(args.out)} bytes, {g['n_params']} params, "
+        f"step {g['checkpoint_step']}) and {args.golden} ({os.path.getsize(args.golden)} bytes)"
+    )
     print(describe(g))

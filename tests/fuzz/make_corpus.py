@@ -48,9 +48,12 @@ def poet_tokenizer():
     forms = ["wuyan-jueju", "wuyan-lvshi", "qiyan-jueju", "qiyan-lvshi", "free"]
     specials = ["<pad>", "<bos>", "<eos>", "<mask>", "<unk>", "\n", "<len>", "<fixed>"]
     tokens = specials + [f"<{f}>" for f in forms] + list("，。山风月花春水天人心归")
-    return {"type": "char", "tokens": tokens,
-            "specials": {"pad": 0, "bos": 1, "eos": 2, "mask": 3, "unk": 4, "newline": 5, "len": 6, "fixed": 7},
-            "forms": {f: f"<{f}>" for f in forms}}
+    return {
+        "type": "char",
+        "tokens": tokens,
+        "specials": {"pad": 0, "bos": 1, "eos": 2, "mask": 3, "unk": 4, "newline": 5, "len": 6, "fixed": 7},
+        "forms": {f: f"<{f}>" for f in forms},
+    }
 
 
 def g2p_tokenizer():
@@ -74,16 +77,20 @@ def weights(out):
     safetensors_io.write(os.path.join(out, "gpt.safetensors"), to_numpy(transformer_tensors(gpt)), "gpt", config, tok)
 
     cmlm_module = load_module("poet_nat_model", os.path.join(REPO, "models", "poet-nat", "model.py"))
-    cmlm = cmlm_module.CMLM(cmlm_module.CMLMConfig(vocab_size=v, d_model=8, n_layers=1, n_heads=2, d_ff=16,
-                                                   context=24, max_len=20, max_len_fixed=16))
+    cmlm = cmlm_module.CMLM(
+        cmlm_module.CMLMConfig(
+            vocab_size=v, d_model=8, n_layers=1, n_heads=2, d_ff=16, context=24, max_len=20, max_len_fixed=16
+        )
+    )
     t = transformer_tensors(cmlm)
     t["length_head"] = cmlm.length_head.weight
     config = {k: getattr(cmlm.cfg, k) for k in TEXT_CONFIG_KEYS + ("max_len", "max_len_fixed")}
     config["causal"] = False
     safetensors_io.write(os.path.join(out, "cmlm.safetensors"), to_numpy(t), "cmlm", config, tok)
 
-    pixelcnn = GatedPixelCNN(PixelCNNConfig(levels=4, channels=4, layers=2, first_kernel=3, head_channels=4,
-                                            n_classes=2, height=4, width=4)).eval()
+    pixelcnn = GatedPixelCNN(
+        PixelCNNConfig(levels=4, channels=4, layers=2, first_kernel=3, head_channels=4, n_classes=2, height=4, width=4)
+    ).eval()
     t, config = pixelcnn_tensors(pixelcnn)
     safetensors_io.write(os.path.join(out, "pixelcnn.safetensors"), t, "pixelcnn", config)
 
@@ -92,8 +99,18 @@ def weights(out):
     safetensors_io.write(os.path.join(out, "pixnat.safetensors"), t, "pixnat", config)
 
     g2p_export = load_module("g2p_export", os.path.join(REPO, "models", "g2p", "export.py"))
-    g2p = g2p_export.G2P(g2p_export.G2PConfig(vocab_size=len(g2p_tokenizer()["tokens"]), d_model=8, n_heads=2,
-                                              d_ff=16, enc_layers=1, dec_layers=1, max_letters=8, max_phonemes=8))
+    g2p = g2p_export.G2P(
+        g2p_export.G2PConfig(
+            vocab_size=len(g2p_tokenizer()["tokens"]),
+            d_model=8,
+            n_heads=2,
+            d_ff=16,
+            enc_layers=1,
+            dec_layers=1,
+            max_letters=8,
+            max_phonemes=8,
+        )
+    )
     g2p_export.export(g2p, os.path.join(out, "g2p.safetensors"))
 
     shutil.copy(os.path.join(REPO, "tests", "fixtures", "weights", "good.safetensors"), out)
@@ -105,9 +122,19 @@ def json_documents(out):
         header = f.read(n)
     docs = {
         "header.json": header,
-        "request.json": json.dumps({"prompt": "春风", "form": "wuyan-jueju", "strategy": "sample", "temperature": 0.7,
-                                    "top_k": 40, "top_p": 0.9, "seed": 7, "constraints": [{"position": 3, "text": "山"}]},
-                                   ensure_ascii=False).encode(),
+        "request.json": json.dumps(
+            {
+                "prompt": "春风",
+                "form": "wuyan-jueju",
+                "strategy": "sample",
+                "temperature": 0.7,
+                "top_k": 40,
+                "top_p": 0.9,
+                "seed": 7,
+                "constraints": [{"position": 3, "text": "山"}],
+            },
+            ensure_ascii=False,
+        ).encode(),
         "escapes.json": b'{"a":"\\u0000\\ud83d\\ude00\\n\\"","b":[1e308,-0.0,12345678901234567890,true,false,null]}',
         "depth-64.json": b"[" * 64 + b"]" * 64,
         "depth-65.json": b"[" * 65 + b"]" * 65,
@@ -119,8 +146,13 @@ def json_documents(out):
 
 def tokenizer_pairs(out):
     poet = json.dumps(poet_tokenizer(), ensure_ascii=False).encode()
-    word = json.dumps({"type": "word", "tokens": ["<pad>", "<bos>", "<eos>", "<unk>", "AA", "B", "K"],
-                       "specials": {"pad": 0, "bos": 1, "eos": 2, "unk": 3}}).encode()
+    word = json.dumps(
+        {
+            "type": "word",
+            "tokens": ["<pad>", "<bos>", "<eos>", "<unk>", "AA", "B", "K"],
+            "specials": {"pad": 0, "bos": 1, "eos": 2, "unk": 3},
+        }
+    ).encode()
     write(os.path.join(out, "poet.bin"), poet + b"\0" + "春风山月\n花<eos>人\xff".encode("utf-8", "surrogateescape"))
     write(os.path.join(out, "poet-invalid-utf8.bin"), poet + b"\0\xe6\x98\xa5\xe6\x98\xc3\x28\xed\xa0\x80")
     write(os.path.join(out, "word.bin"), word + b"\0AA B  K <unk> ZZ")
@@ -129,20 +161,60 @@ def tokenizer_pairs(out):
 
 def requests(out):
     docs = {
-        "generate-sample.json": {"prompt": "春风", "form": "wuyan-jueju", "strategy": "sample", "temperature": 0.7,
-                                 "top_k": 40, "top_p": 0.9, "repetition_penalty": 1.2, "seed": 18446744073709551615,
-                                 "max_tokens": 24, "top_n": 3, "constraints": [{"position": 6, "text": "山"}]},
-        "generate-beam.json": {"prompt": "月", "strategy": "beam", "beam": 8, "length_penalty": 0.6,
-                               "max_memory": 256},
-        "poem.json": {"prompt": "", "form": "qiyan-jueju", "mode": "length", "length": "form", "acrostic": "春夏秋冬",
-                      "layout": True},
-        "nat.json": {"strategy": "nat", "blank_text": "春眠不觉晓，处处闻啼□。", "length": 12, "length_beam": 3,
-                     "iterations": 10, "decoding": "sample", "temperature": 0.9, "seed": 7, "top_n": 5},
+        "generate-sample.json": {
+            "prompt": "春风",
+            "form": "wuyan-jueju",
+            "strategy": "sample",
+            "temperature": 0.7,
+            "top_k": 40,
+            "top_p": 0.9,
+            "repetition_penalty": 1.2,
+            "seed": 18446744073709551615,
+            "max_tokens": 24,
+            "top_n": 3,
+            "constraints": [{"position": 6, "text": "山"}],
+        },
+        "generate-beam.json": {"prompt": "月", "strategy": "beam", "beam": 8, "length_penalty": 0.6, "max_memory": 256},
+        "poem.json": {
+            "prompt": "",
+            "form": "qiyan-jueju",
+            "mode": "length",
+            "length": "form",
+            "acrostic": "春夏秋冬",
+            "layout": True,
+        },
+        "nat.json": {
+            "strategy": "nat",
+            "blank_text": "春眠不觉晓，处处闻啼□。",
+            "length": 12,
+            "length_beam": 3,
+            "iterations": 10,
+            "decoding": "sample",
+            "temperature": 0.9,
+            "seed": 7,
+            "top_n": 5,
+        },
         "hybrid.json": {"strategy": "hybrid", "prompt": "山", "mode": "fixed", "length": "auto", "iterations": 4},
-        "image.json": {"class": 7, "seed": 3, "temperature": 1.5, "greedy": False, "method": "naive", "steps": 8,
-                       "gumbel": 0.5, "max_memory": 512},
-        "pronounce.json": {"word": "o'brien", "strategy": "nat", "iterations": 4, "length_beam": 2,
-                           "decoding": "argmax", "beam": 4, "length_penalty": 1.0, "top_n": 2},
+        "image.json": {
+            "class": 7,
+            "seed": 3,
+            "temperature": 1.5,
+            "greedy": False,
+            "method": "naive",
+            "steps": 8,
+            "gumbel": 0.5,
+            "max_memory": 512,
+        },
+        "pronounce.json": {
+            "word": "o'brien",
+            "strategy": "nat",
+            "iterations": 4,
+            "length_beam": 2,
+            "decoding": "argmax",
+            "beam": 4,
+            "length_penalty": 1.0,
+            "top_n": 2,
+        },
         "refused-key.json": {"prompt": "春", "colour": "red"},
         "refused-range.json": {"beam": 9, "temperature": 1e300, "max_memory": 0, "top_k": -1},
         "refused-constraint.json": {"constraints": [{"position": -1, "text": 5, "extra": True}]},
@@ -152,8 +224,12 @@ def requests(out):
 
 
 def main():
-    for sub, make in (("weights", weights), ("json", json_documents), ("tokenizer", tokenizer_pairs),
-                      ("request", requests)):
+    for sub, make in (
+        ("weights", weights),
+        ("json", json_documents),
+        ("tokenizer", tokenizer_pairs),
+        ("request", requests),
+    ):
         path = os.path.join(OUT, sub)
         shutil.rmtree(path, ignore_errors=True)
         os.makedirs(path)

@@ -17,13 +17,19 @@ export function el(tag, attributes = {}, ...children) {
 // Fills a <dl> with metric rows: { key, value, cls? }. The label is the catalogue's "metric.KEY", with an ⓘ
 // for "help.metric.KEY"; dt and dd carry data-key=KEY (the tests read them so).
 export function setStats(dl, rows) {
-  dl.replaceChildren(...rows.flatMap(({ key, value, cls }) => {
-    const dt = el('dt', { 'data-key': key }, el('span', { text: t(`metric.${key}`) }),
-                  helpButton(`metric.${key}`, () => t(`metric.${key}`)));
-    const dd = el('dd', { 'data-key': key, text: String(value) });
-    if (cls) dd.className = cls;
-    return [dt, dd];
-  }));
+  dl.replaceChildren(
+    ...rows.flatMap(({ key, value, cls }) => {
+      const dt = el(
+        'dt',
+        { 'data-key': key },
+        el('span', { text: t(`metric.${key}`) }),
+        helpButton(`metric.${key}`, () => t(`metric.${key}`)),
+      );
+      const dd = el('dd', { 'data-key': key, text: String(value) });
+      if (cls) dd.className = cls;
+      return [dt, dd];
+    }),
+  );
 }
 
 export function formatMs(ms) {
@@ -41,8 +47,13 @@ export function checkNumbers(form) {
     if (input.closest('[hidden]') || input.disabled) continue;
     const x = Number(input.value);
     const integer = input.step === '1';
-    if (input.value.trim() === '' || !Number.isFinite(x) || x < Number(input.min) || x > Number(input.max)
-        || (integer && !Number.isInteger(x))) {
+    if (
+      input.value.trim() === '' ||
+      !Number.isFinite(x) ||
+      x < Number(input.min) ||
+      x > Number(input.max) ||
+      (integer && !Number.isInteger(x))
+    ) {
       const name = document.querySelector(`label[for="${input.id}"]`).textContent;
       input.focus();
       return t('err.range', { name, min: input.min, max: input.max });
@@ -71,9 +82,17 @@ export async function loadModel(atnat, name, line) {
   line.textContent = t('common.loading', { name });
   const info = await atnat.load(name, weightsUrl(name), {
     onProgress: (loaded, total) => {
-      line.textContent = t('common.progress', { name, mb: (loaded / 1e6).toFixed(1), total: total ? (total / 1e6).toFixed(1) : '' });
+      line.textContent = t('common.progress', {
+        name,
+        mb: (loaded / 1e6).toFixed(1),
+        total: total ? (total / 1e6).toFixed(1) : '',
+      });
     },
   });
-  line.textContent = t('common.loaded', { name, millions: (info.parameters / 1e6).toFixed(2), mb: (info.bytes / 1e6).toFixed(1) });
+  line.textContent = t('common.loaded', {
+    name,
+    millions: (info.parameters / 1e6).toFixed(2),
+    mb: (info.bytes / 1e6).toFixed(1),
+  });
   return info;
 }
