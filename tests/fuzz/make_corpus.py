@@ -13,7 +13,6 @@ corpus/request/    requests as the page and the CLI send them (generate, poem, N
                    every field of every request type at least once, and a few that must be refused
 The fuzzers grow their own scratch corpus under build/native-fuzz/ (scripts/fuzz.sh); this one stays small.
 """
-import importlib.util
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, "models"))
 from models.common import safetensors_io  # noqa: E402
+from models.common.modules import load_script  # noqa: E402
 from models.common.text import to_numpy, transformer_tensors  # noqa: E402
 from models.pixelcnn.export import tensors_and_config as pixelcnn_tensors  # noqa: E402
 from models.pixelcnn.model import GatedPixelCNN, PixelCNNConfig  # noqa: E402
@@ -34,13 +34,6 @@ from models.pixnat.model import PixNAT, PixNATConfig  # noqa: E402
 
 OUT = os.path.join(HERE, "corpus")
 TEXT_CONFIG_KEYS = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "context", "rope_theta", "norm_eps")
-
-
-def load_module(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def poet_tokenizer():
@@ -71,12 +64,12 @@ def weights(out):
     torch.manual_seed(0)
     tok = poet_tokenizer()
     v = len(tok["tokens"])
-    gpt_module = load_module("poet_at_model", os.path.join(REPO, "models", "poet-at", "model.py"))
+    gpt_module = load_script(os.path.join(REPO, "models", "poet-at", "model.py"), "poet_at_model")
     gpt = gpt_module.GPT(gpt_module.GPTConfig(vocab_size=v, d_model=8, n_layers=1, n_heads=2, d_ff=16, context=24))
     config = {k: getattr(gpt.cfg, k) for k in TEXT_CONFIG_KEYS}
     safetensors_io.write(os.path.join(out, "gpt.safetensors"), to_numpy(transformer_tensors(gpt)), "gpt", config, tok)
 
-    cmlm_module = load_module("poet_nat_model", os.path.join(REPO, "models", "poet-nat", "model.py"))
+    cmlm_module = load_script(os.path.join(REPO, "models", "poet-nat", "model.py"), "poet_nat_model")
     cmlm = cmlm_module.CMLM(
         cmlm_module.CMLMConfig(
             vocab_size=v, d_model=8, n_layers=1, n_heads=2, d_ff=16, context=24, max_len=20, max_len_fixed=16
@@ -98,7 +91,7 @@ def weights(out):
     t, config = pixnat_tensors(pixnat)
     safetensors_io.write(os.path.join(out, "pixnat.safetensors"), t, "pixnat", config)
 
-    g2p_export = load_module("g2p_export", os.path.join(REPO, "models", "g2p", "export.py"))
+    g2p_export = load_script(os.path.join(REPO, "models", "g2p", "export.py"), "g2p_export")
     g2p = g2p_export.G2P(
         g2p_export.G2PConfig(
             vocab_size=len(g2p_tokenizer()["tokens"]),
