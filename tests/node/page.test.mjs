@@ -149,6 +149,7 @@ test('the page loads the int8 weights where shipped, f32 with ?weights=f32, and 
   assert.equal(weightsUrl('poet-at', ''), 'models/poet-at/model-int8.safetensors');
   assert.equal(weightsUrl('poet-at', '?lang=en&weights=f32'), 'models/poet-at/model.safetensors');
   assert.equal(weightsUrl('poet-nat', ''), 'models/poet-nat/model-int8.safetensors');
+  assert.equal(weightsUrl('g2p', ''), 'models/g2p/model-int8.safetensors');
   assert.equal(weightsUrl('pixelcnn', ''), 'models/pixelcnn/model.safetensors');
   for (const name of ['poet-at', 'poet-nat', 'g2p', 'pixelcnn', 'pixnat']) {
     for (const search of ['', '?weights=f32']) {

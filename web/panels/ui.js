@@ -70,7 +70,7 @@ export function showMessage(node, text) {
 
 // Models whose int8 weights the page loads (model-int8.safetensors: a quarter of the bytes, faster decoding; the
 // quality loss is measured in the models' cards). `?weights=f32` in the page's URL loads every model's f32 file.
-const INT8_MODELS = new Set(['poet-at', 'poet-nat']);
+const INT8_MODELS = new Set(['poet-at', 'poet-nat', 'g2p']);
 
 export function weightsUrl(name, search = globalThis.location?.search ?? '') {
   const int8 = INT8_MODELS.has(name) && new URLSearchParams(search).get('weights') !== 'f32';
