@@ -51,7 +51,7 @@ def attend(q, k, v, past_k, past_v, cos_table, sin_table, n_heads):
     -> (y [1, T, d], present_k [1, H, P+T, hd] (rotated keys), present_v [1, H, P+T, hd])."""
     T, P, H = q.shape[1], past_k.shape[2], n_heads
     hd = q.shape[2] // H
-    cos, sin = cos_table[P:P + T], sin_table[P:P + T]  # [T, hd/2]
+    cos, sin = cos_table[P : P + T], sin_table[P : P + T]  # [T, hd/2]
     # reshape(1, -1, ...) rather than view(B, T, ...): constant shapes, no shape arithmetic in the graph
     q = apply_rope(q.reshape(1, -1, H, hd).transpose(1, 2), cos, sin)  # [1, H, T, hd]
     k = torch.cat([past_k, apply_rope(k.reshape(1, -1, H, hd).transpose(1, 2), cos, sin)], dim=2)
@@ -119,9 +119,23 @@ class GroupQueryAttention(torch.autograd.Function):
 
     @staticmethod
     def symbolic(g, q, k, v, past_k, past_v, seqlens_k, total_length, cos_table, sin_table, n_heads):
-        return g.op("com.microsoft::GroupQueryAttention", q, k, v, past_k, past_v, seqlens_k, total_length,
-                    cos_table, sin_table, num_heads_i=n_heads, kv_num_heads_i=n_heads, do_rotary_i=1,
-                    rotary_interleaved_i=0, outputs=3)
+        return g.op(
+            "com.microsoft::GroupQueryAttention",
+            q,
+            k,
+            v,
+            past_k,
+            past_v,
+            seqlens_k,
+            total_length,
+            cos_table,
+            sin_table,
+            num_heads_i=n_heads,
+            kv_num_heads_i=n_heads,
+            do_rotary_i=1,
+            rotary_interleaved_i=0,
+            outputs=3,
+        )
 
 
 class FusedCachedGPT(CachedGPT):
@@ -144,8 +158,9 @@ class FusedCachedGPT(CachedGPT):
         present = []
         for i, layer in enumerate(g.layers):
             q, k, v = F.linear(layer.attn_norm(h), self.wqkv[i]).split(d, dim=-1)
-            y, k, v = GroupQueryAttention.apply(q, k, v, past[2 * i], past[2 * i + 1], seqlens_k, total,
-                                                g.rope_cos, g.rope_sin, self.n_heads)
+            y, k, v = GroupQueryAttention.apply(
+                q, k, v, past[2 * i], past[2 * i + 1], seqlens_k, total, g.rope_cos, g.rope_sin, self.n_heads
+            )
             present += [k, v]
             h = h + layer.attn.wo(y)
             gate, up = F.linear(layer.mlp_norm(h), self.w_gate_up[i]).split(f, dim=-1)
@@ -166,8 +181,10 @@ def export_onnx(gpt, path, fused=False, opset=17):
     model = (FusedCachedGPT if fused else CachedGPT)(gpt).eval()
     inputs, outputs = io_names(model.n_layers)
     # trace with P > 0 and T > 1 so that neither axis is specialised to a constant
-    example = (torch.zeros(1, 3, dtype=torch.long),
-               *[torch.zeros(1, model.n_heads, 5, model.hd) for _ in range(2 * model.n_layers)])
+    example = (
+        torch.zeros(1, 3, dtype=torch.long),
+        *[torch.zeros(1, model.n_heads, 5, model.hd) for _ in range(2 * model.n_layers)],
+    )
     axes = {"tokens": {1: "T"}, "logits": {}}
     axes.update({n: {2: "P"} for n in inputs[1:]})
     axes.update({n: {2: "P_plus_T"} for n in outputs[1:]})
@@ -176,6 +193,14 @@ def export_onnx(gpt, path, fused=False, opset=17):
         # Runtime infers the shapes itself), and g.op's deprecation notice
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message=".*(GroupQueryAttention|_graph_op).*")
-        torch.onnx.export(model, example, path, input_names=inputs, output_names=outputs, dynamic_axes=axes,
-                          opset_version=opset, do_constant_folding=True,
-                          custom_opsets={"com.microsoft": 1} if fused else None)
+        torch.onnx.export(
+            model,
+            example,
+            path,
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=axes,
+            opset_version=opset,
+            do_constant_folding=True,
+            custom_opsets={"com.microsoft": 1} if fused else None,
+        )

@@ -43,17 +43,26 @@ def main():
     eos = meta["tokenizer"]["specials"]["eos"]
     inputs, outputs = io_names(gpt.cfg.n_layers)
     info = {
-        "files": files, "weights": os.path.relpath(args.weights, REPO),
-        "config": meta["config"], "inputs": inputs, "outputs": outputs,
-        "check": {"tokens": check, "logits": [float(x) for x in logits],
-                  "greedy": cached.generate_greedy(check, 20, eos), "eos": eos,
-                  "max_abs_diff_vs_full_forward": float((logits - full).abs().max())},
+        "files": files,
+        "weights": os.path.relpath(args.weights, REPO),
+        "config": meta["config"],
+        "inputs": inputs,
+        "outputs": outputs,
+        "check": {
+            "tokens": check,
+            "logits": [float(x) for x in logits],
+            "greedy": cached.generate_greedy(check, 20, eos),
+            "eos": eos,
+            "max_abs_diff_vs_full_forward": float((logits - full).abs().max()),
+        },
     }
     with open(os.path.join(args.out_dir, "poet-at.json"), "w") as f:
         json.dump(info, f)
     sizes = ", ".join(f"{n} ({os.path.getsize(os.path.join(args.out_dir, n))} bytes)" for n in files.values())
-    print(f"wrote {sizes} and poet-at.json to {args.out_dir}; cached vs full forward: max |diff| "
-          f"{info['check']['max_abs_diff_vs_full_forward']:.2e}")
+    print(
+        f"wrote {sizes} and poet-at.json to {args.out_dir}; cached vs full forward: max |diff| "
+        f"{info['check']['max_abs_diff_vs_full_forward']:.2e}"
+    )
 
 
 if __name__ == "__main__":

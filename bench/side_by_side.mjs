@@ -36,7 +36,7 @@ const WEIGHTS_INT8 = path.join(ROOT, 'models/poet-at/model-int8.safetensors');
 const ONNX_DIR = path.join(ROOT, 'build/onnx');
 const WASM = path.join(ROOT, 'build/wasm');
 const NATIVE_LOOP = path.join(ROOT, 'build/native-release/atnat_forward_loop');
-const PYTHON = '/usr/bin/python3';  // Debian's, which has torch
+const PYTHON = '/usr/bin/python3'; // Debian's, which has torch
 
 const FORM = 'qiyan-lvshi';
 const DECODE_TEXT = '春';
@@ -47,20 +47,25 @@ const PREFILL_TEXT = [
   '春眠不觉晓，处处闻啼鸟。\n夜来风雨声，花落知多少。\n',
   '千山鸟飞绝，万径人踪灭。\n孤舟蓑笠翁，独钓寒江雪。\n',
   '红豆生南国，春来发几枝。\n愿君多采撷，此物最相思。\n',
-].join('').slice(0, 125);
+]
+  .join('')
+  .slice(0, 125);
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 const ROUNDS = Number(option('rounds', 12));
-const WARMUP = Number(option('warmup', 8));  // ONNX Runtime's wasm reaches full speed after ~5 rounds
+const WARMUP = Number(option('warmup', 8)); // ONNX Runtime's wasm reaches full speed after ~5 rounds
 const BASELINE = option('baseline', null) && path.resolve(option('baseline'));
 const INT8 = process.argv.includes('--int8');
-const ENGINES = option('engines', `api,loop,ort,ort-gqa,native,torch${BASELINE ? ',loop-base,native-base' : ''}` +
-                                  `${INT8 ? ',api-int8,loop-int8,native-int8' : ''}`).split(',');
+const ENGINES = option(
+  'engines',
+  `api,loop,ort,ort-gqa,native,torch${BASELINE ? ',loop-base,native-base' : ''}` +
+    `${INT8 ? ',api-int8,loop-int8,native-int8' : ''}`,
+).split(',');
 const JSON_OUT = option('json', null);
-const VERBOSE = process.argv.includes('--verbose');  // every call's rates, warm-up included
+const VERBOSE = process.argv.includes('--verbose'); // every call's rates, warm-up included
 
 function need(file, how) {
   if (!fs.existsSync(file)) {
@@ -95,7 +100,8 @@ const cpuMs = () => {
 
 // Times an async call in this process: { value, cpu, wall } in ms.
 async function timed(f) {
-  const c0 = cpuMs(), w0 = performance.now();
+  const c0 = cpuMs(),
+    w0 = performance.now();
   const value = await f();
   return { value, cpu: cpuMs() - c0, wall: performance.now() - w0 };
 }
@@ -110,7 +116,8 @@ async function apiEngine(weights = WEIGHTS, label = '') {
   const engine = new Engine(await create({ wasmBinary: fs.readFileSync(path.join(WASM, 'atnat.wasm')) }));
   engine.load('poet-at', new Uint8Array(fs.readFileSync(weights)));
   let runId = 0;
-  const run = (request) => engine.run(++runId, 'generate', { model: 'poet-at', form: FORM, strategy: 'greedy', ...request }, () => {});
+  const run = (request) =>
+    engine.run(++runId, 'generate', { model: 'poet-at', form: FORM, strategy: 'greedy', ...request }, () => {});
   const ids = (result) => result.tokens.map((t) => t.id);
   return {
     name: `atnat wasm, the page's JS API (Engine)${label}`,
@@ -136,7 +143,8 @@ async function loopEngine(config, dir = WASM, label = '', file = WEIGHTS) {
   m.HEAPU8.set(weights, w);
   if (m._fl_load(w, weights.length) !== 0) throw new Error('atnat_forward_loop: the model did not load');
   m._free(w);
-  const ids = m._malloc(4 * config.context), out = m._malloc(4 * config.context);
+  const ids = m._malloc(4 * config.context),
+    out = m._malloc(4 * config.context);
   const put = (tokens) => m.HEAP32.set(tokens, ids / 4);
   return {
     name: `atnat wasm, forward loop only${label}`,
@@ -164,11 +172,17 @@ async function ortEngine(config, variant) {
   ort.env.wasm.proxy = false;
   const info = JSON.parse(fs.readFileSync(path.join(ONNX_DIR, 'poet-at.json'), 'utf8'));
   const session = await ort.InferenceSession.create(fs.readFileSync(path.join(ONNX_DIR, info.files[variant])), {
-    executionProviders: ['wasm'], graphOptimizationLevel: 'all',
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
   });
   const hd = config.d_model / config.n_heads;
-  const empty = Object.fromEntries(info.inputs.slice(1).map((n) => [n, new ort.Tensor('float32', new Float32Array(0), [1, config.n_heads, 0, hd])]));
-  const feed = (tokens, past) => ({ tokens: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]), ...past });
+  const empty = Object.fromEntries(
+    info.inputs.slice(1).map((n) => [n, new ort.Tensor('float32', new Float32Array(0), [1, config.n_heads, 0, hd])]),
+  );
+  const feed = (tokens, past) => ({
+    tokens: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
+    ...past,
+  });
   const presentAsPast = (out) => Object.fromEntries(info.inputs.slice(1).map((n, i) => [n, out[info.outputs[i + 1]]]));
   const argmax = (x) => {
     let best = 0;
@@ -197,7 +211,9 @@ async function ortEngine(config, variant) {
   // the export against PyTorch: the check prompt's last logits (bench/export_onnx.py wrote them)
   const out = await session.run(feed(info.check.tokens, empty));
   let diff = 0;
-  out.logits.data.forEach((x, i) => { diff = Math.max(diff, Math.abs(x - info.check.logits[i])); });
+  out.logits.data.forEach((x, i) => {
+    diff = Math.max(diff, Math.abs(x - info.check.logits[i]));
+  });
   engine.note = `ONNX (${variant}) vs PyTorch logits on a ${info.check.tokens.length}-token check prompt: max |diff| ${diff.toExponential(1)}`;
   if (!(diff < 1e-3)) throw new Error(engine.note);
   return engine;
@@ -210,7 +226,8 @@ function childEngine(name, command, args) {
   const ask = async (line) => {
     child.stdin.write(`${line}\n`);
     const { value, done } = await lines.next();
-    if (done || value.startsWith('error')) throw new Error(`${name}: no answer to "${line.slice(0, 40)}..." (${value})`);
+    if (done || value.startsWith('error'))
+      throw new Error(`${name}: no answer to "${line.slice(0, 40)}..." (${value})`);
     return value.split(' ').map(Number);
   };
   return {
@@ -245,16 +262,22 @@ const median = (xs) => {
 async function main() {
   const tok = readTokenizer(WEIGHTS);
   const { config } = tok;
-  const decodeIds = tok.encode(FORM, DECODE_TEXT), prefillIds = tok.encode(FORM, PREFILL_TEXT);
+  const decodeIds = tok.encode(FORM, DECODE_TEXT),
+    prefillIds = tok.encode(FORM, PREFILL_TEXT);
   const maxNew = config.context - decodeIds.length;
   const makers = {
-    api: () => apiEngine(), loop: loopEngine, ort: (c) => ortEngine(c, 'plain'), 'ort-gqa': (c) => ortEngine(c, 'gqa'),
-    native: () => nativeEngine(), torch: torchEngine,
+    api: () => apiEngine(),
+    loop: loopEngine,
+    ort: (c) => ortEngine(c, 'plain'),
+    'ort-gqa': (c) => ortEngine(c, 'gqa'),
+    native: () => nativeEngine(),
+    torch: torchEngine,
     'api-int8': () => apiEngine(WEIGHTS_INT8, ', int8'),
     'loop-int8': (c) => loopEngine(c, WASM, ', int8', WEIGHTS_INT8),
     'native-int8': () => nativeEngine(NATIVE_LOOP, ', int8', WEIGHTS_INT8),
   };
-  if (BASELINE) {  // another build of the forward loop, e.g. before a kernel change
+  if (BASELINE) {
+    // another build of the forward loop, e.g. before a kernel change
     const label = ` [${path.relative(ROOT, BASELINE)}]`;
     makers['loop-base'] = (c) => loopEngine(c, BASELINE, label);
     makers['native-base'] = () => nativeEngine(path.join(BASELINE, 'atnat_forward_loop'), label);
@@ -263,7 +286,9 @@ async function main() {
   for (const key of ENGINES) {
     if (!makers[key]) throw new Error(`unknown engine "${key}" (known: ${Object.keys(makers).join(', ')})`);
     const weights = key.endsWith('-int8') ? 'int8' : 'f32';
-    engines.push(Object.assign(await makers[key](config), { key, weights, rates: { decode: [], prefill: [], core: [] } }));
+    engines.push(
+      Object.assign(await makers[key](config), { key, weights, rates: { decode: [], prefill: [], core: [] } }),
+    );
   }
 
   // per weight file, the first engine's tokens: every other engine on those weights must produce the same
@@ -273,12 +298,16 @@ async function main() {
     const g = await e.generate(decodeIds, maxNew, tok.eos, DECODE_TEXT);
     const expected = (expectedBy[e.weights] ??= { argmax: p.argmax, tokens: g.tokens, by: e.name });
     if (p.argmax !== expected.argmax || g.tokens.join() !== expected.tokens.join()) {
-      throw new Error(`${e.name} differs from ${expected.by}:\n prefill argmax ${p.argmax} vs ${expected.argmax}\n` +
-                      ` tokens ${g.tokens.join(' ')}\n vs     ${expected.tokens.join(' ')}`);
+      throw new Error(
+        `${e.name} differs from ${expected.by}:\n prefill argmax ${p.argmax} vs ${expected.argmax}\n` +
+          ` tokens ${g.tokens.join(' ')}\n vs     ${expected.tokens.join(' ')}`,
+      );
     }
     if (VERBOSE) {
-      console.log(`${record ? 'round ' : 'warm-up'} ${e.key.padEnd(8)} decode ${(g.tokens.length / (g.cpu / 1000)).toFixed(0).padStart(5)}` +
-                  ` prefill ${(prefillIds.length / (p.cpu / 1000)).toFixed(0).padStart(6)} tok/s (CPU)`);
+      console.log(
+        `${record ? 'round ' : 'warm-up'} ${e.key.padEnd(8)} decode ${(g.tokens.length / (g.cpu / 1000)).toFixed(0).padStart(5)}` +
+          ` prefill ${(prefillIds.length / (p.cpu / 1000)).toFixed(0).padStart(6)} tok/s (CPU)`,
+      );
     }
     if (record) {
       e.rates.prefill.push({ cpu: prefillIds.length / (p.cpu / 1000), wall: prefillIds.length / (p.wall / 1000) });
@@ -300,32 +329,42 @@ async function main() {
   const ratio = (e, what, clock) => (orts.length ? `${(stat(e, what, clock) / anchor(what, clock)).toFixed(2)}×` : '–');
   const fmt = (x) => Math.round(x).toLocaleString('en-US');
   const expected = expectedBy.f32 ?? expectedBy.int8;
-  console.log(`poet-at (${config.n_layers} layers, d ${config.d_model}, d_ff ${config.d_ff}, vocab ${config.vocab_size}), ` +
-              `greedy tokens identical in every engine on the same weights (${expected.tokens.length} decoded, ` +
-              `prefill ${prefillIds.length}); ` +
-              `medians of ${ROUNDS} rotated rounds after ${WARMUP} warm-up rounds; node ${process.version}, ` +
-              `${os.cpus()[0].model}, load average ${load0.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}`);
+  console.log(
+    `poet-at (${config.n_layers} layers, d ${config.d_model}, d_ff ${config.d_ff}, vocab ${config.vocab_size}), ` +
+      `greedy tokens identical in every engine on the same weights (${expected.tokens.length} decoded, ` +
+      `prefill ${prefillIds.length}); ` +
+      `medians of ${ROUNDS} rotated rounds after ${WARMUP} warm-up rounds; node ${process.version}, ` +
+      `${os.cpus()[0].model}, load average ${load0.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}`,
+  );
   for (const e of engines) if (e.note) console.log(e.note);
   if (expectedBy.f32 && expectedBy.int8) {
     const same = expectedBy.f32.tokens.join() === expectedBy.int8.tokens.join();
-    console.log(`int8 weights (${path.relative(ROOT, WEIGHTS_INT8)}): greedy tokens ` +
-                `${same ? 'identical to' : 'differ from'} f32's (${expectedBy.int8.tokens.length} decoded)`);
+    console.log(
+      `int8 weights (${path.relative(ROOT, WEIGHTS_INT8)}): greedy tokens ` +
+        `${same ? 'identical to' : 'differ from'} f32's (${expectedBy.int8.tokens.length} decoded)`,
+    );
   }
   for (const clock of ['cpu', 'wall']) {
-    console.log(`\n${clock === 'cpu' ? 'CPU time' : 'wall-clock time (includes waiting on the loaded machine)'}; ` +
-                '× ORT Web = speed / the faster ONNX Runtime Web export in that column:\n');
+    console.log(
+      `\n${clock === 'cpu' ? 'CPU time' : 'wall-clock time (includes waiting on the loaded machine)'}; ` +
+        '× ORT Web = speed / the faster ONNX Runtime Web export in that column:\n',
+    );
     console.log(`| engine | decode tok/s | × ORT Web | prefill tok/s (${prefillIds.length}) | × ORT Web |`);
     console.log('|---|---:|---:|---:|---:|');
     for (const e of engines) {
-      console.log(`| ${e.name} | ${fmt(stat(e, 'decode', clock))} | ${ratio(e, 'decode', clock)} | ` +
-                  `${fmt(stat(e, 'prefill', clock))} | ${ratio(e, 'prefill', clock)} |`);
+      console.log(
+        `| ${e.name} | ${fmt(stat(e, 'decode', clock))} | ${ratio(e, 'decode', clock)} | ` +
+          `${fmt(stat(e, 'prefill', clock))} | ${ratio(e, 'prefill', clock)} |`,
+      );
     }
   }
   for (const e of engines.filter((x) => x.rates.core.length)) {
     const share = median(e.rates.core.map((x) => x.core / x.page));
-    console.log(`\n${e.name}: decode tok/s as the page sees it (the call's wall clock) = ` +
-                `${(100 * share).toFixed(0)}% of the core's own (its result's tokens_per_s: time inside its step ` +
-                'calls), median of the rounds');
+    console.log(
+      `\n${e.name}: decode tok/s as the page sees it (the call's wall clock) = ` +
+        `${(100 * share).toFixed(0)}% of the core's own (its result's tokens_per_s: time inside its step ` +
+        'calls), median of the rounds',
+    );
   }
   if (JSON_OUT) {
     const raw = engines.map(({ key, name, rates }) => ({ key, name, ...rates }));

@@ -9,11 +9,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const PEAK_GFLOPS = 47;
 const SIZES = [64, 128, 256, 512, 1024];
-const TARGET_MS = 300;  // time budget per measurement
+const TARGET_MS = 300; // time budget per measurement
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = path.resolve(process.argv[2] ?? path.join(repo, 'build', 'wasm'));
-const mjs = path.join(dir, 'atnat.mjs'), wasm = path.join(dir, 'atnat.wasm');
+const mjs = path.join(dir, 'atnat.mjs'),
+  wasm = path.join(dir, 'atnat.wasm');
 for (const f of [mjs, wasm]) {
   if (!fs.existsSync(f)) {
     console.error(`missing ${f}: build the release module first (scripts/build.sh or the wasm preset)`);
@@ -38,7 +39,8 @@ function run(kind, n, reps) {
 
 function measure(kind, n) {
   // warm up: a few calls for V8 to tier up, then grow reps until a batch takes ~50 ms
-  let reps = 1, t = run(kind, n, reps);
+  let reps = 1,
+    t = run(kind, n, reps);
   for (let i = 0; i < 4; i++) t = run(kind, n, reps);
   while (t.wall < 50 && reps < 100000) {
     reps = Math.min(100000, reps * 2);
@@ -46,7 +48,8 @@ function measure(kind, n) {
   }
   // time: enough reps for TARGET_MS, best of 3
   reps = Math.max(1, Math.min(100000, Math.round((reps * TARGET_MS) / Math.max(t.wall, 1e-3))));
-  let wall = Infinity, cpu = Infinity;
+  let wall = Infinity,
+    cpu = Infinity;
   for (let i = 0; i < 3; i++) {
     const r = run(kind, n, reps);
     wall = Math.min(wall, r.wall / reps);

@@ -16,13 +16,21 @@ const SHOTS = [
 ];
 
 function hasPngquant() {
-  try { execFileSync('pngquant', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('pngquant', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const quantize = hasPngquant();
 for (const { lang, width, height } of SHOTS) {
-  const site = await openSite({ query: `?lang=${lang}&prompt=%E6%9C%88&strategy=greedy`, viewport: { width, height },
-                                locale: lang === 'zh' ? 'zh-CN' : 'en-US' });
+  const site = await openSite({
+    query: `?lang=${lang}&prompt=%E6%9C%88&strategy=greedy`,
+    viewport: { width, height },
+    locale: lang === 'zh' ? 'zh-CN' : 'en-US',
+  });
   const { page } = site;
   await page.waitForSelector('#tab-text[data-ready="true"]', { timeout: 120000 });
   await page.click('#text-generate');
@@ -31,14 +39,22 @@ for (const { lang, width, height } of SHOTS) {
   await page.waitForSelector('#text-generate:not([disabled])');
   const file = path.join(out, `screenshot-${lang}-${width}.png`);
   if (width > 600) {
-    await page.click('#nat-stats dt[data-key="repetition"] button.info');  // one explanation, open
-    const bottom = await page.evaluate(() => Math.max(...['.side-by-side', '#help-bubble']
-      .map((s) => document.querySelector(s).getBoundingClientRect().bottom + window.scrollY + 16)));
+    await page.click('#nat-stats dt[data-key="repetition"] button.info'); // one explanation, open
+    const bottom = await page.evaluate(() =>
+      Math.max(
+        ...['.side-by-side', '#help-bubble'].map(
+          (s) => document.querySelector(s).getBoundingClientRect().bottom + window.scrollY + 16,
+        ),
+      ),
+    );
     await page.screenshot({ path: file, clip: { x: 0, y: 0, width, height: Math.ceil(bottom) }, fullPage: true });
   } else {
     await page.screenshot({ path: file });
   }
   if (quantize) execFileSync('pngquant', ['--force', '--skip-if-larger', '--quality', '60-90', '--output', file, file]);
-  console.log(`screenshot: ${file} (${(fs.statSync(file).size / 1024).toFixed(0)} KB)`, site.problems.length ? site.problems : '');
+  console.log(
+    `screenshot: ${file} (${(fs.statSync(file).size / 1024).toFixed(0)} KB)`,
+    site.problems.length ? site.problems : '',
+  );
   await site.close();
 }

@@ -10,11 +10,18 @@ import { pipeline } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm',
-  '.json': 'application/json; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon', '.safetensors': 'application/octet-stream',
-  '.txt': 'text/plain; charset=utf-8', '.md': 'text/plain; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.safetensors': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
 };
 
 // What the page (static ES modules, web/index.html has no inline script or style) and the Emscripten 3.1.6
@@ -54,8 +61,12 @@ function isInside(root, file) {
 }
 
 function sendText(res, status, text, headers = {}) {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8',
-                          'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -83,16 +94,31 @@ async function handle(req, res, base, prefix) {
     return;
   }
   const pathname = decodePath(req.url);
-  if (pathname === null) { sendText(res, 400, 'bad request\n'); return; }
-  if (`${pathname}/` === prefix) { sendText(res, 301, '', { Location: `${path.posix.basename(prefix)}/` }); return; }
-  if (!pathname.startsWith(prefix)) { sendText(res, 404, 'not found\n'); return; }
+  if (pathname === null) {
+    sendText(res, 400, 'bad request\n');
+    return;
+  }
+  if (`${pathname}/` === prefix) {
+    sendText(res, 301, '', { Location: `${path.posix.basename(prefix)}/` });
+    return;
+  }
+  if (!pathname.startsWith(prefix)) {
+    sendText(res, 404, 'not found\n');
+    return;
+  }
 
   // Lexical check first, then again on the real path so that a symlink cannot lead out of the folder.
   const root = await fs.promises.realpath(base);
   const requested = path.join(root, pathname.slice(prefix.length));
-  if (!isInside(root, requested)) { sendText(res, 404, 'not found\n'); return; }
+  if (!isInside(root, requested)) {
+    sendText(res, 404, 'not found\n');
+    return;
+  }
   let file = await fs.promises.realpath(requested);
-  if (!isInside(root, file)) { sendText(res, 404, 'not found\n'); return; }
+  if (!isInside(root, file)) {
+    sendText(res, 404, 'not found\n');
+    return;
+  }
   let name = requested;
   let stat = await fs.promises.stat(file);
   if (stat.isDirectory()) {
@@ -103,10 +129,16 @@ async function handle(req, res, base, prefix) {
     }
     name = path.join(file, 'index.html');
     file = await fs.promises.realpath(name);
-    if (!isInside(root, file)) { sendText(res, 404, 'not found\n'); return; }
+    if (!isInside(root, file)) {
+      sendText(res, 404, 'not found\n');
+      return;
+    }
     stat = await fs.promises.stat(file);
   }
-  if (!stat.isFile()) { sendText(res, 404, 'not found\n'); return; }
+  if (!stat.isFile()) {
+    sendText(res, 404, 'not found\n');
+    return;
+  }
 
   const etag = `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
   const headers = {
@@ -115,10 +147,18 @@ async function handle(req, res, base, prefix) {
     'Cache-Control': HASHED_NAME.test(path.basename(name)) ? 'public, max-age=31536000, immutable' : 'no-cache',
     ETag: etag,
   };
-  if (etagMatches(req.headers['if-none-match'], etag)) { res.writeHead(304, headers).end(); return; }
+  if (etagMatches(req.headers['if-none-match'], etag)) {
+    res.writeHead(304, headers).end();
+    return;
+  }
   res.writeHead(200, { ...headers, 'Content-Length': stat.size });
-  if (req.method === 'HEAD') { res.end(); return; }
-  pipeline(fs.createReadStream(file), res, (error) => { if (error) res.destroy(); });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  pipeline(fs.createReadStream(file), res, (error) => {
+    if (error) res.destroy();
+  });
 }
 
 // prefix: the URL path the site is mounted at ('/' or e.g. '/atnat/'); other paths get 404.
@@ -129,21 +169,33 @@ export function serve(dir, listenPort, prefix = '/') {
   const server = http.createServer((req, res) => {
     handle(req, res, base, mount).catch((error) => {
       if (!NOT_FOUND_CODES.has(error?.code)) console.error(`atnat serve: ${req.method} ${req.url}: ${error}`);
-      if (res.headersSent) { res.destroy(); return; }
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
       if (NOT_FOUND_CODES.has(error?.code)) sendText(res, 404, 'not found\n');
       else sendText(res, 500, 'internal server error\n');
     });
   });
   // Unparseable requests (a raw NUL or space in the target, oversized headers...) never reach the handler.
   server.on('clientError', (error, socket) => {
-    if (!socket.writable || error.code === 'ECONNRESET') { socket.destroy(); return; }
-    const headers = Object.entries(SECURITY_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-    socket.end(`HTTP/1.1 400 Bad Request\r\n${headers}Content-Length: 0\r\nConnection: close\r\n\r\n`,
-               () => socket.destroy());
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const headers = Object.entries(SECURITY_HEADERS)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.end(`HTTP/1.1 400 Bad Request\r\n${headers}Content-Length: 0\r\nConnection: close\r\n\r\n`, () =>
+      socket.destroy(),
+    );
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listenPort, '127.0.0.1', () => { server.off('error', reject); resolve(server); });
+    server.listen(listenPort, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
 }
 
@@ -155,5 +207,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.exit(2);
   }
   const server = await serve(root, port);
-  console.log(`atnat: serving ${path.relative(process.cwd(), root) || '.'} at http://localhost:${server.address().port}/`);
+  console.log(
+    `atnat: serving ${path.relative(process.cwd(), root) || '.'} at http://localhost:${server.address().port}/`,
+  );
 }

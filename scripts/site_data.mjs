@@ -37,7 +37,10 @@ function t2sTable() {
     const out = path.join(tmp, 'ts.txt');
     execFileSync('opencc_dict', ['-i', OPENCC_TABLE, '-o', out, '-f', 'ocd2', '-t', 'text']);
     const pairs = parseOpenccText(fs.readFileSync(out, 'utf8'));
-    return { source: 'OpenCC TSCharacters (Debian opencc), first candidate per character', pairs: pairs.flat().join('') };
+    return {
+      source: 'OpenCC TSCharacters (Debian opencc), first candidate per character',
+      pairs: pairs.flat().join(''),
+    };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -49,14 +52,24 @@ export function parseCompare(markdown) {
   const section = markdown.split(/^## Result\s*$/m)[1] ?? '';
   const rows = [];
   for (const line of section.split('\n')) {
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells.length < 7 || !/^\d/.test(cells[1])) continue;
     const [label, ms, passes, cps, ppl, repetition, form] = cells;
-    rows.push({ label, ms: Number(ms), passes: Number(passes), cps: Number(cps), ppl: Number(ppl),
-                repetition: parseFloat(repetition) / 100, form: parseFloat(form) / 100 });
+    rows.push({
+      label,
+      ms: Number(ms),
+      passes: Number(passes),
+      cps: Number(cps),
+      ppl: Number(ppl),
+      repetition: parseFloat(repetition) / 100,
+      form: parseFloat(form) / 100,
+    });
   }
-  const series = (pattern) => rows.filter((r) => pattern.test(r.label))
-    .map((r) => ({ T: Number(pattern.exec(r.label)[1]), ...r }));
+  const series = (pattern) =>
+    rows.filter((r) => pattern.test(r.label)).map((r) => ({ T: Number(pattern.exec(r.label)[1]), ...r }));
   return {
     length: series(/^NAT T=(\d+)$/),
     fixed: series(/^NAT fixed T=(\d+)$/),
@@ -77,7 +90,13 @@ export function parseQuality(rows) {
 // `atnat eval --json` of the g2p model -> what the Pronounce tab shows: every decoder's WER, PER, passes and
 // ms per word, and the teacher-forced vs free-running accuracy (exposure bias).
 export function parseG2pEval(evaluation) {
-  const decoders = evaluation.decoders.map(({ decoder, wer, per, passes_per_word, ms_per_word }) => ({ decoder, wer, per, passes_per_word, ms_per_word }));
+  const decoders = evaluation.decoders.map(({ decoder, wer, per, passes_per_word, ms_per_word }) => ({
+    decoder,
+    wer,
+    per,
+    passes_per_word,
+    ms_per_word,
+  }));
   return { words: evaluation.words, decoders, exposure_bias: evaluation.exposure_bias };
 }
 
@@ -85,10 +104,13 @@ function curves() {
   const compare = parseCompare(fs.readFileSync(path.join(ROOT, 'models/poet-nat/compare.md'), 'utf8'));
   const quality = parseQuality(JSON.parse(fs.readFileSync(path.join(ROOT, 'models/pixnat/quality.json'), 'utf8')));
   const pronounce = parseG2pEval(JSON.parse(fs.readFileSync(path.join(ROOT, 'models/g2p/test500.json'), 'utf8')));
-  if (!compare.length.length || !compare.at_greedy) throw new Error('models/poet-nat/compare.md: no NAT T=… rows in "## Result"');
-  return { text: { source: 'models/poet-nat/compare.md', ...compare },
-           images: { source: 'models/pixnat/quality.json', ...quality },
-           pronounce: { source: 'models/g2p/test500.json', ...pronounce } };
+  if (!compare.length.length || !compare.at_greedy)
+    throw new Error('models/poet-nat/compare.md: no NAT T=… rows in "## Result"');
+  return {
+    text: { source: 'models/poet-nat/compare.md', ...compare },
+    images: { source: 'models/pixnat/quality.json', ...quality },
+    pronounce: { source: 'models/g2p/test500.json', ...pronounce },
+  };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

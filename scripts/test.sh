@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: the C++ formatting check, native (release + ASan/UBSan) and wasm GoogleTest
-# binaries via ctest, a 32-second libFuzzer smoke run from the seed corpus (scripts/fuzz.sh), the node
+# Runs the whole test suite: the formatting check (scripts/format.sh: C++, JS, Python), native (release +
+# ASan/UBSan) and wasm GoogleTest binaries via ctest, a 32-second libFuzzer smoke run from the seed corpus (scripts/fuzz.sh), the node
 # tests of the JS API, the Python tests, and the browser tests against the built site.
 # Ends with one line: "N passed, N failed" (totals over all suites). Exit code 0 only if all passed.
 set -uo pipefail
@@ -32,14 +32,7 @@ ctest_preset() {
   ctest --preset "$preset" --timeout 900 -j "$JOBS"
 }
 
-# format_check: the C++ sources are as clang-format writes them (.clang-format; Debian's clang-format 14).
-# Fix with the same file list and clang-format -i.
-format_check() {
-  { find core cli bench tests/cpp tests/fuzz -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.inc' \) -print0
-    printf '%s\0' wasm/bindings.cpp; } | xargs -0 clang-format --dry-run -Werror
-}
-
-stage "format: clang-format"        format_check
+stage "format: clang-format, prettier, black, pyflakes" bash scripts/format.sh
 stage "native: build + ctest"       ctest_preset native-release
 stage "native ASan+UBSan: build + ctest" ctest_preset native-sanitize
 stage "fuzz: 32-second smoke (libFuzzer)" bash scripts/fuzz.sh 8

@@ -16,7 +16,9 @@ function reports(dir) {
 // Counts <testcase> elements: failed if they hold <failure> or <error>, skipped if <skipped>
 // (GoogleTest marks skipped cases with result="skipped").
 function count(xml) {
-  let passed = 0, failed = 0, skipped = 0;
+  let passed = 0,
+    failed = 0,
+    skipped = 0;
   const cases = xml.match(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g) ?? [];
   for (const c of cases) {
     if (/<failure\b|<error\b/.test(c)) failed++;
@@ -27,11 +29,17 @@ function count(xml) {
 }
 
 const dir = process.argv[2] ?? 'build';
-let passed = 0, failed = Number(process.argv[3] ?? 0), skipped = 0;
+let passed = 0,
+  failed = Number(process.argv[3] ?? 0),
+  skipped = 0;
 for (const file of reports(dir)) {
   const c = count(fs.readFileSync(file, 'utf8'));
-  console.log(`   ${path.relative(dir, file)}: ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`);
-  passed += c.passed; failed += c.failed; skipped += c.skipped;
+  console.log(
+    `   ${path.relative(dir, file)}: ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`,
+  );
+  passed += c.passed;
+  failed += c.failed;
+  skipped += c.skipped;
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -6,8 +6,9 @@
 // Errors from C++ arrive as rejected promises carrying the core's message.
 
 // A 1-function module using an f32x4 instruction: validates only where WebAssembly SIMD is supported.
-const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1,
-                                   8, 0, 65, 0, 253, 15, 253, 98, 11]);
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
 
 export function supportsWasmSimd() {
   return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
@@ -16,7 +17,9 @@ export function supportsWasmSimd() {
 export class Atnat {
   static async start(workerUrl = new URL('./worker.js', import.meta.url)) {
     if (!supportsWasmSimd()) {
-      throw new Error('This browser lacks WebAssembly SIMD, which atnat needs. Use a current Chrome, Edge, Firefox or Safari (16.4 or later).');
+      throw new Error(
+        'This browser lacks WebAssembly SIMD, which atnat needs. Use a current Chrome, Edge, Firefox or Safari (16.4 or later).',
+      );
     }
     const atnat = new Atnat(new Worker(workerUrl, { type: 'module' }));
     atnat.info = await atnat.request({ type: 'init' }, { ready: (m) => m.info });
@@ -26,7 +29,7 @@ export class Atnat {
   constructor(worker) {
     this.worker = worker;
     this.nextId = 1;
-    this.pending = new Map();  // id -> { resolve, reject, handlers }
+    this.pending = new Map(); // id -> { resolve, reject, handlers }
     worker.onmessage = ({ data }) => this.receive(data);
     worker.onerror = (e) => {
       const error = new Error(`atnat: the engine worker failed: ${e.message ?? 'could not start'}`);
@@ -63,10 +66,13 @@ export class Atnat {
   // onProgress(loaded, total, stored): bytes so far and in all (0 when unknown); stored: read from this
   // browser's cache, not the network.
   load(name, url, { onProgress } = {}) {
-    return this.request({ type: 'load', name, url: new URL(url, document.baseURI).href }, {
-      progress: (m) => onProgress?.(m.loaded, m.total, m.stored),
-      loaded: (m) => m.info,
-    });
+    return this.request(
+      { type: 'load', name, url: new URL(url, document.baseURI).href },
+      {
+        progress: (m) => onProgress?.(m.loaded, m.total, m.stored),
+        loaded: (m) => m.info,
+      },
+    );
   }
 
   // The weights kept in this browser's cache for later visits and offline use: [{url, bytes}].
@@ -81,10 +87,13 @@ export class Atnat {
 
   // Returns { result: Promise (last event, or {type:'cancelled'}), cancel() }.
   run(task, request, { onEvent } = {}) {
-    const result = this.request({ type: 'run', task, request }, {
-      events: (m) => m.events.forEach((event) => onEvent?.(event)),
-      done: (m) => m.result,
-    });
+    const result = this.request(
+      { type: 'run', task, request },
+      {
+        events: (m) => m.events.forEach((event) => onEvent?.(event)),
+        done: (m) => m.result,
+      },
+    );
     return { result, cancel: () => this.worker.postMessage({ type: 'cancel', target: result.id }) };
   }
 

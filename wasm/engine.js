@@ -17,10 +17,10 @@ export class Engine {
     this.module = checked(module);
     this.createModule = createModule;
     this.maxMemory = MAX_MEMORY_MIB;
-    this.models = new Map();     // name -> { weights, info, ...task-specific handles }
-    this.sources = new Map();    // name -> the bytes it was loaded from, to load it again after a restart
-    this.restarting = null;      // the restart in progress, which run() waits for
-    this.cancelled = new Set();  // run ids asked to stop
+    this.models = new Map(); // name -> { weights, info, ...task-specific handles }
+    this.sources = new Map(); // name -> the bytes it was loaded from, to load it again after a restart
+    this.restarting = null; // the restart in progress, which run() waits for
+    this.cancelled = new Set(); // run ids asked to stop
     this.tasks = new Map(Object.entries(builtinTasks));
   }
 
@@ -132,7 +132,7 @@ export class Engine {
 // Resolves after one turn of the event loop, where a waiting message (a cancel) is handled first. Not
 // setTimeout(0): browsers hold a nested one back for 4 ms, which idled the worker once per batch.
 function nextTurn() {
-  if (globalThis.setImmediate) return new Promise((resolve) => setImmediate(resolve));  // node
+  if (globalThis.setImmediate) return new Promise((resolve) => setImmediate(resolve)); // node
   const { port1, port2 } = new MessageChannel();
   return new Promise((resolve) => {
     port1.onmessage = () => {
@@ -171,7 +171,9 @@ function checked(module) {
     for (const key of Object.getOwnPropertyNames(value.prototype)) {
       const method = value.prototype[key];
       if (key === 'constructor' || typeof method !== 'function') continue;
-      value.prototype[key] = function (...args) { return check(method.apply(this, args)); };
+      value.prototype[key] = function (...args) {
+        return check(method.apply(this, args));
+      };
     }
     module[name] = new Proxy(value, { construct: (target, args) => check(new target(...args)) });
   }
@@ -200,7 +202,7 @@ const HANDLES = {
 // asks for one event per batch. Returning early (a cancel) runs the finally block, which frees the session.
 function* stepSession(session, maxEvents = 2 ** 31 - 1) {
   try {
-    for (let done = false; !done; ) {
+    for (let done = false; !done;) {
       const events = JSON.parse(session.steps(maxEvents, SLICE_MS));
       const image = session.image();
       if (image.length && events.length) events.at(-1).image = image.slice();
@@ -223,7 +225,7 @@ const builtinTasks = {
   // gumbel) + model and delay_ms (0..2000: a pause after each row or pass so a person can watch the painting;
   // timings exclude it).
   async *paint(engine, { model, delay_ms: delay = 0, ...request }) {
-    const pixels = engine.model(model, 'pixels');  // a clear error if this model cannot paint
+    const pixels = engine.model(model, 'pixels'); // a clear error if this model cannot paint
     if (!(delay >= 0 && delay <= 2000)) throw new Error('atnat: delay_ms must be between 0 and 2000');
     for (const events of stepSession(pixels.start(engine.budgeted(request)), 1)) {
       yield events;
@@ -237,7 +239,8 @@ const builtinTasks = {
   // core/decode/report.hpp.
   async *generate(engine, { model, ...request }) {
     const loaded = engine.model(model);
-    if (!loaded.text && !loaded.nat) throw new Error(`atnat: model "${model}" (${loaded.info.arch}) does not write text`);
+    if (!loaded.text && !loaded.nat)
+      throw new Error(`atnat: model "${model}" (${loaded.info.arch}) does not write text`);
     yield* stepSession((loaded.text ?? loaded.nat).start(engine.budgeted(request)));
   },
 

@@ -7,7 +7,9 @@ import createModule from './atnat.mjs';
 import { createEngine } from './engine.js';
 
 let engine = null;
-const ready = createEngine(createModule).then((created) => { engine = created; });
+const ready = createEngine(createModule).then((created) => {
+  engine = created;
+});
 
 async function fetchWithProgress(url, onProgress) {
   const response = await fetch(url);
@@ -25,7 +27,10 @@ async function fetchWithProgress(url, onProgress) {
   }
   const bytes = new Uint8Array(loaded);
   let offset = 0;
-  for (const chunk of chunks) { bytes.set(chunk, offset); offset += chunk.length; }
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
   return bytes;
 }
 
@@ -73,7 +78,10 @@ self.onmessage = async ({ data }) => {
   const { id, type } = data;
   const post = (message) => self.postMessage({ id, ...message });
   try {
-    if (type === 'cancel') { engine?.cancel(data.target); return; }
+    if (type === 'cancel') {
+      engine?.cancel(data.target);
+      return;
+    }
     await ready;
     if (type === 'init') {
       post({ type: 'ready', info: engine.info() });

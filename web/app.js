@@ -32,7 +32,9 @@ function startShare(urlState) {
       note.textContent = `${t('share.manual')} ${location.href}`;
     }
   });
-  document.addEventListener('atnat:language', () => { note.textContent = ''; });
+  document.addEventListener('atnat:language', () => {
+    note.textContent = '';
+  });
 }
 
 async function main() {
@@ -64,10 +66,17 @@ async function main() {
       tab.dataset.ready = 'true';
     } catch (error) {
       tab.dataset.error = error.message;
-      tab.querySelector('.intro')?.after(Object.assign(document.createElement('p'), { className: 'error', textContent: error.message }));
+      tab
+        .querySelector('.intro')
+        ?.after(Object.assign(document.createElement('p'), { className: 'error', textContent: error.message }));
     }
   };
-  const tabs = startTabs({ onSelect: (name) => { urlState.setTab(name); mount(name); } });
+  const tabs = startTabs({
+    onSelect: (name) => {
+      urlState.setTab(name);
+      mount(name);
+    },
+  });
   if (urlState.tab) tabs.select(urlState.tab);
 
   try {

@@ -12,8 +12,7 @@ import struct
 import numpy as np
 
 DATA_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
-CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
@@ -27,7 +26,7 @@ def read_idx(path):
     zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
     if zero != 0 or dtype_code != 0x08:
         raise ValueError(f"{path}: not an unsigned-byte IDX file (code {dtype_code:#x})")
-    shape = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
         raise ValueError(f"{path}: {data.size} bytes of data, header says {shape}")
@@ -50,9 +49,13 @@ def train_val_split(levels, val_images=1000):
     """-> (train images, train labels), (val images, val labels) as int64 torch tensors of levels: the first
     VAL_SPLIT training images, and `val_images` of the rest (early stopping; the 10k test set stays unseen)."""
     import torch
+
     x, y = load("train")
     x, y = torch.from_numpy(quantise(x, levels)), torch.from_numpy(y)
-    return (x[:VAL_SPLIT], y[:VAL_SPLIT]), (x[VAL_SPLIT:VAL_SPLIT + val_images], y[VAL_SPLIT:VAL_SPLIT + val_images])
+    return (x[:VAL_SPLIT], y[:VAL_SPLIT]), (
+        x[VAL_SPLIT : VAL_SPLIT + val_images],
+        y[VAL_SPLIT : VAL_SPLIT + val_images],
+    )
 
 
 def quantise(images, levels):

@@ -13,7 +13,7 @@ def write_png(path, img):
     """img: uint8 [H, W] grey."""
     img = np.ascontiguousarray(img, dtype=np.uint8)
     H, W = img.shape
-    raw = b"".join(b"\0" + img[y].tobytes() for y in range(H))       # filter type 0 per row
+    raw = b"".join(b"\0" + img[y].tobytes() for y in range(H))  # filter type 0 per row
 
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
@@ -38,8 +38,8 @@ def read_png(path):
         raise ValueError(f"{path}: not a PNG")
     pos, idat = 8, b""
     while pos < len(data):
-        (n,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        (n,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n]
         if kind == b"IHDR":
             W, H, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
@@ -79,14 +79,14 @@ def read_pgm(path):
     with open(path, "rb") as f:
         data = f.read()
     tokens, pos = [], 0
-    while len(tokens) < 4:                                   # magic, width, height, maxval (comments skipped)
-        while data[pos:pos + 1].isspace():
+    while len(tokens) < 4:  # magic, width, height, maxval (comments skipped)
+        while data[pos : pos + 1].isspace():
             pos += 1
-        if data[pos:pos + 1] == b"#":
+        if data[pos : pos + 1] == b"#":
             pos = data.index(b"\n", pos) + 1
             continue
         end = pos
-        while end < len(data) and not data[end:end + 1].isspace():
+        while end < len(data) and not data[end : end + 1].isspace():
             end += 1
         tokens.append(data[pos:end])
         pos = end
@@ -94,7 +94,7 @@ def read_pgm(path):
     if magic == b"P5":
         img = np.frombuffer(data, dtype=np.uint8, count=W * H, offset=pos + 1).reshape(H, W)
     elif magic == b"P2":
-        img = np.array(data[pos:].split()[:W * H], dtype=np.int64).reshape(H, W)
+        img = np.array(data[pos:].split()[: W * H], dtype=np.int64).reshape(H, W)
     else:
         raise ValueError(f"{path}: not a P5/P2 PGM")
     if maxval > 255:
@@ -109,13 +109,16 @@ def tile(images, cols, pad=2, pad_value=255):
     grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), pad_value, dtype=np.uint8)
     for i in range(N):
         r, c = divmod(i, cols)
-        grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = images[i]
+        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = images[i]
     return grid
 
 
 def untile(grid, h=28, w=28, pad=0):
     """inverse of `tile` (every full tile, raster order) -> uint8 [N, h, w]."""
     rows, cols = (grid.shape[0] - pad) // (h + pad), (grid.shape[1] - pad) // (w + pad)
-    out = [grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w]
-           for r in range(rows) for c in range(cols)]
+    out = [
+        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w]
+        for r in range(rows)
+        for c in range(cols)
+    ]
     return np.stack(out)

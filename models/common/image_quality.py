@@ -33,8 +33,10 @@ def judge():
     global _judge
     if _judge is None:
         import importlib.util
-        spec = importlib.util.spec_from_file_location("fmnist_classifier_model",
-                                                      os.path.join(ROOT, "fmnist-classifier", "model.py"))
+
+        spec = importlib.util.spec_from_file_location(
+            "fmnist_classifier_model", os.path.join(ROOT, "fmnist-classifier", "model.py")
+        )
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         ckpt = torch.load(CLASSIFIER, map_location="cpu")
@@ -50,7 +52,7 @@ def features_and_predictions(images):
     model = judge()
     feats, preds = [], []
     for i in range(0, len(images), 500):
-        x = torch.from_numpy(np.asarray(images[i:i + 500], dtype=np.float32)[:, None] / 255)
+        x = torch.from_numpy(np.asarray(images[i : i + 500], dtype=np.float32)[:, None] / 255)
         f = model.features(x)
         feats.append(f.double().numpy())
         preds.append(model.fc2(f).argmax(1).numpy())
@@ -108,8 +110,10 @@ def class_geometry(images, classes):
     for c in np.unique(classes):
         gc = g[classes == c]
         gc_box = gc[gc[:, 2] >= 0]  # blank images have no box
-        out[int(c)] = {"com": [round(float(v), 2) for v in gc[:, :2].mean(0)],
-                       "bbox": [round(float(v), 2) for v in gc_box[:, 2:].mean(0)] if len(gc_box) else None}
+        out[int(c)] = {
+            "com": [round(float(v), 2) for v in gc[:, :2].mean(0)],
+            "bbox": [round(float(v), 2) for v in gc_box[:, 2:].mean(0)] if len(gc_box) else None,
+        }
     return out
 
 
@@ -130,10 +134,13 @@ def evaluate(images, classes, levels=None):
     mu, s = _stats(feats)
     geometry, real = class_geometry(images, classes), real_geometry(levels)
     offsets = [float(np.hypot(*(np.subtract(g["com"], real[c]["com"])))) for c, g in geometry.items()]
-    return {"n": int(len(images)), "class_match": float((preds == classes).mean()),
-            "fid": frechet(mu, s, *reference_stats(levels)),
-            "com_max_offset": round(max(offsets), 2),
-            "geometry": {c: {**g, "real_com": real[c]["com"], "real_bbox": real[c]["bbox"]} for c, g in geometry.items()}}
+    return {
+        "n": int(len(images)),
+        "class_match": float((preds == classes).mean()),
+        "fid": frechet(mu, s, *reference_stats(levels)),
+        "com_max_offset": round(max(offsets), 2),
+        "geometry": {c: {**g, "real_com": real[c]["com"], "real_bbox": real[c]["bbox"]} for c, g in geometry.items()},
+    }
 
 
 def real_baseline(n, levels=None, seed=0):

@@ -54,7 +54,7 @@ def dequantize_tensors(tensors):
     """Inverse layout of quantize_tensors: every int8 NAME with its NAME.scale becomes one float32 NAME."""
     out = {}
     for name, array in tensors.items():
-        if name.endswith(SCALE_SUFFIX) and tensors.get(name[:-len(SCALE_SUFFIX)], array).dtype == np.int8:
+        if name.endswith(SCALE_SUFFIX) and tensors.get(name[: -len(SCALE_SUFFIX)], array).dtype == np.int8:
             continue
         out[name] = dequantize(array, tensors[name + SCALE_SUFFIX]) if array.dtype == np.int8 else array
     return out

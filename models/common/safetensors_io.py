@@ -36,8 +36,11 @@ def write(path, tensors, arch, config, tokenizer=None):
             blobs.append(b"\0" * pad)
             offset += pad
         data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": DTYPES[array.dtype], "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}
+        header[name] = {
+            "dtype": DTYPES[array.dtype],
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + len(data)],
+        }
         blobs.append(data)
         offset += len(data)
     header_bytes = json.dumps(header, ensure_ascii=False).encode("utf-8")
@@ -59,6 +62,7 @@ class Loader:
 
     def put(self, param, name, view=None):
         import torch
+
         value = torch.from_numpy(self.tensors.pop(name).copy())
         value = view(value) if view else value
         if value.shape != param.shape:
@@ -85,13 +89,13 @@ def read(path):
     with open(path, "rb") as f:
         raw = f.read()
     (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    header = json.loads(raw[8 : 8 + n].decode("utf-8"))
     metadata = header.pop("__metadata__", {})
     for key in ("config", "tokenizer"):
         if key in metadata:
             metadata[key] = json.loads(metadata[key])
     inverse = {v: k for k, v in DTYPES.items()}
-    data = raw[8 + n:]
+    data = raw[8 + n :]
     tensors = {}
     for name, info in header.items():
         begin, end = info["data_offsets"]

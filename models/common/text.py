@@ -85,8 +85,8 @@ def length_bucketed_batches(lengths, batch_size, gen):
     window = 50 * batch_size
     batches = []
     for w in range(0, len(perm), window):
-        chunk = sorted(perm[w:w + window], key=lambda i: lengths[i])
-        batches += [chunk[b:b + batch_size] for b in range(0, len(chunk), batch_size)]
+        chunk = sorted(perm[w : w + window], key=lambda i: lengths[i])
+        batches += [chunk[b : b + batch_size] for b in range(0, len(chunk), batch_size)]
     order = torch.randperm(len(batches), generator=gen).tolist()
     return [batches[i] for i in order]
 
@@ -214,6 +214,7 @@ def load_tensors(params, arrays):
 
 def sha256_file(path):
     import hashlib
+
     h = hashlib.sha256()
     with open(path, "rb") as f:
         h.update(f.read())
@@ -224,4 +225,3 @@ def f32_list(t):
     """float32 tensor -> flat list of Python floats rounded to 7 significant digits (relative error <= 5e-7,
     i.e. a few float32 ulps); written as plain JSON numbers to keep the fixtures small."""
     return [float(f"{x:.7g}") for x in t.detach().float().reshape(-1).tolist()]
-

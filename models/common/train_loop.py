@@ -37,7 +37,7 @@ CACHE_DIR = os.path.join(MODELS_DIR, "data", "cache")
 
 @dataclass
 class TrainConfig:
-    steps: int = 10000          # total optimiser steps of the schedule (cosine ends here)
+    steps: int = 10000  # total optimiser steps of the schedule (cosine ends here)
     batch_size: int = 32
     lr: float = 1.5e-3
     min_lr: float = 1e-4
@@ -48,8 +48,8 @@ class TrainConfig:
     eval_every: int = 500
     ckpt_every: int = 250
     log_every: int = 50
-    patience: int = 4           # evaluations without a new best "val" before stopping
-    resume_warmup: int = 100    # LR ramp after resuming without optimiser moments
+    patience: int = 4  # evaluations without a new best "val" before stopping
+    resume_warmup: int = 100  # LR ramp after resuming without optimiser moments
     threads: int = 1
     device: str = "cpu"
 
@@ -57,8 +57,7 @@ class TrainConfig:
 def add_arguments(ap, defaults):
     """One flag per TrainConfig field (--steps, --lr, ...), defaulting to the model's own `defaults`."""
     for f in dataclasses.fields(TrainConfig):
-        ap.add_argument("--" + f.name.replace("_", "-"), type=f.type,
-                        default=getattr(defaults, f.name))
+        ap.add_argument("--" + f.name.replace("_", "-"), type=f.type, default=getattr(defaults, f.name))
     ap.add_argument("--resume", action="store_true", help="continue from the checkpoint or the committed weights")
     ap.add_argument("--time-steps", type=int, default=0, help="time this many steps, then exit (no checkpoint)")
 
@@ -76,7 +75,7 @@ def shuffled_batches(n, batch_size):
         if state["perm"] is None or state["pos"] + batch_size > n:
             state["perm"], state["pos"] = torch.randperm(n, generator=gen), 0
         state["pos"] += batch_size
-        return state["perm"][state["pos"] - batch_size:state["pos"]]
+        return state["perm"][state["pos"] - batch_size : state["pos"]]
 
     return next_indices
 
@@ -93,8 +92,11 @@ def make_optimizer(model, tc):
     """AdamW; weight decay on matrices and embeddings (dim >= 2), not on norms, biases or 1-d vectors."""
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=tc.lr, betas=(0.9, 0.95))
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": tc.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=tc.lr,
+        betas=(0.9, 0.95),
+    )
 
 
 def save_atomic(obj, path):
@@ -145,12 +147,20 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         gen.set_state(ck["gen"])
-        step, best, history, wall, best_state = ck["step"], ck["best"], ck["history"], ck["wall_seconds"], ck["best_model"]
+        step, best, history, wall, best_state = (
+            ck["step"],
+            ck["best"],
+            ck["history"],
+            ck["wall_seconds"],
+            ck["best_model"],
+        )
         log(f"resumed from {ckpt_path} at step {step} (best val {best:.4f})")
         if ck["train_config"]["steps"] != tc.steps:  # another schedule: its learning rate here differs
             ramp_from = step
-            log(f"warm restart: schedule {ck['train_config']['steps']} -> {tc.steps} steps; "
-                f"learning rate ramps up over {tc.resume_warmup} steps")
+            log(
+                f"warm restart: schedule {ck['train_config']['steps']} -> {tc.steps} steps; "
+                f"learning rate ramps up over {tc.resume_warmup} steps"
+            )
     elif resume:
         with open(state_path, encoding="utf-8") as f:
             st = json.load(f)
@@ -164,13 +174,28 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
     t0, wall0 = time.time(), wall
 
     def summary():
-        return {"step": step, "best": best, "wall_seconds": round(wall0 + time.time() - t0, 1),
-                "train_config": dataclasses.asdict(tc), "device": tc.device, "history": history}
+        return {
+            "step": step,
+            "best": best,
+            "wall_seconds": round(wall0 + time.time() - t0, 1),
+            "train_config": dataclasses.asdict(tc),
+            "device": tc.device,
+            "history": history,
+        }
 
     def checkpoint():
         model_config = dataclasses.asdict(model.cfg) if dataclasses.is_dataclass(getattr(model, "cfg", None)) else None
-        save_atomic({"model": cpu_state(model), "best_model": best_state, "model_config": model_config,
-                     "optimizer": opt.state_dict(), "gen": gen.get_state(), **summary()}, ckpt_path)
+        save_atomic(
+            {
+                "model": cpu_state(model),
+                "best_model": best_state,
+                "model_config": model_config,
+                "optimizer": opt.state_dict(),
+                "gen": gen.get_state(),
+                **summary(),
+            },
+            ckpt_path,
+        )
         write_json_atomic(summary(), state_path)
 
     model.train()
@@ -192,8 +217,10 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
         run_loss, run_n = run_loss + value.item(), run_n + 1
         if step % tc.log_every == 0 or time_steps:
             el = time.time() - t0
-            log(f"step {step} loss {run_loss / run_n:.4f} lr {lr:.2e} {el / (step - first):.3f}s/step "
-                f"elapsed {el / 60:.1f}min")
+            log(
+                f"step {step} loss {run_loss / run_n:.4f} lr {lr:.2e} {el / (step - first):.3f}s/step "
+                f"elapsed {el / 60:.1f}min"
+            )
             run_loss, run_n = 0.0, 0
         if time_steps:
             continue

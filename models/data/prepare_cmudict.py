@@ -29,9 +29,47 @@ SRC = os.path.join(HERE, "node_modules", "cmu-pronouncing-dictionary", "index.js
 OUT = os.path.join(HERE, "cmudict")
 CACHE = os.path.join(HERE, "cache")
 LETTERS = list("abcdefghijklmnopqrstuvwxyz'")
-PHONEMES = ["AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY",
-            "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z",
-            "ZH"]
+PHONEMES = [
+    "AA",
+    "AE",
+    "AH",
+    "AO",
+    "AW",
+    "AY",
+    "B",
+    "CH",
+    "D",
+    "DH",
+    "EH",
+    "ER",
+    "EY",
+    "F",
+    "G",
+    "HH",
+    "IH",
+    "IY",
+    "JH",
+    "K",
+    "L",
+    "M",
+    "N",
+    "NG",
+    "OW",
+    "OY",
+    "P",
+    "R",
+    "S",
+    "SH",
+    "T",
+    "TH",
+    "UH",
+    "UW",
+    "V",
+    "W",
+    "Y",
+    "Z",
+    "ZH",
+]
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<mask>", "<unk>"]
 ENTRY = re.compile(r'^\s*"([^"]+)":\s*"([^"]*)",?\s*$')
 
@@ -73,25 +111,39 @@ def main():
     os.makedirs(CACHE, exist_ok=True)
     with open(os.path.join(CACHE, "cmudict.json"), "w", encoding="utf-8") as f:
         json.dump(splits, f)
-    tokenizer = {"type": "word", "tokens": SPECIALS + LETTERS + PHONEMES,
-                 "specials": {name.strip("<>"): i for i, name in enumerate(SPECIALS)},
-                 "letters": LETTERS, "phonemes": PHONEMES}
+    tokenizer = {
+        "type": "word",
+        "tokens": SPECIALS + LETTERS + PHONEMES,
+        "specials": {name.strip("<>"): i for i, name in enumerate(SPECIALS)},
+        "letters": LETTERS,
+        "phonemes": PHONEMES,
+    }
     with open(os.path.join(OUT, "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(tokenizer, f, indent=1)
     digest = {s: hashlib.sha256("\n".join(w for w, _ in v).encode()).hexdigest() for s, v in splits.items()}
     with open(os.path.join(OUT, "split.json"), "w", encoding="utf-8") as f:
-        json.dump({"rule": "sha1(word) mod 100: <85 train, 85-89 val, 90-99 test",
-                   "counts": {s: len(v) for s, v in splits.items()}, "words_sha256": digest}, f, indent=1)
+        json.dump(
+            {
+                "rule": "sha1(word) mod 100: <85 train, 85-89 val, 90-99 test",
+                "counts": {s: len(v) for s, v in splits.items()},
+                "words_sha256": digest,
+            },
+            f,
+            indent=1,
+        )
     # every 10th test word in alphabetical order, the first 500: a fixed, spread-out subset
     with open(os.path.join(OUT, "test500.txt"), "w", encoding="utf-8") as f:
         for word, ps in splits["test"][::10][:500]:
             f.write(word + "\t" + "\t".join(ps) + "\n")
     lengths = [len(w) for v in splits.values() for w, _ in v]
-    stats = {"words": len(prons), "dropped": dict(dropped),
-             "words_with_alternates": sum(len(p) > 1 for p in prons.values()),
-             "pronunciations": sum(len(p) for p in prons.values()),
-             "max_letters": max(lengths),
-             "max_phonemes": max(len(p.split()) for ps in prons.values() for p in ps)}
+    stats = {
+        "words": len(prons),
+        "dropped": dict(dropped),
+        "words_with_alternates": sum(len(p) > 1 for p in prons.values()),
+        "pronunciations": sum(len(p) for p in prons.values()),
+        "max_letters": max(lengths),
+        "max_phonemes": max(len(p.split()) for ps in prons.values() for p in ps),
+    }
     with open(os.path.join(OUT, "stats.json"), "w", encoding="utf-8") as f:
         json.dump(stats, f, indent=1)
     print(json.dumps({"counts": {s: len(v) for s, v in splits.items()}, **stats}))

@@ -53,8 +53,14 @@ def load_raw():
     for path in files:
         with open(path, encoding="utf-8") as f:
             for p in json.load(f):
-                poems.append({"id": p["id"], "author": p.get("author", ""), "title": p.get("title", ""),
-                              "text": "".join(p.get("paragraphs", []))})
+                poems.append(
+                    {
+                        "id": p["id"],
+                        "author": p.get("author", ""),
+                        "title": p.get("title", ""),
+                        "text": "".join(p.get("paragraphs", [])),
+                    }
+                )
     return poems
 
 
@@ -145,20 +151,29 @@ def main():
             final.append(p)
 
     tokens = SPECIALS + [f"<{f}>" for f in FORMS] + PUNCT + chars
-    tokenizer = {"type": "char", "tokens": tokens,
-                 "specials": {"pad": 0, "bos": 1, "eos": 2, "mask": 3, "unk": 4, "newline": 5, "len": 6, "fixed": 7},
-                 "forms": {f: f"<{f}>" for f in FORMS}}
+    tokenizer = {
+        "type": "char",
+        "tokens": tokens,
+        "specials": {"pad": 0, "bos": 1, "eos": 2, "mask": 3, "unk": 4, "newline": 5, "len": 6, "fixed": 7},
+        "forms": {f: f"<{f}>" for f in FORMS},
+    }
     splits = {s: [p for p in final if p["split"] == s] for s in ("train", "val", "test")}
     lengths = sorted(len(p["text"]) for p in final)
     stats = {
         "source": "npm chinese-poetry dist/quantangshi/poet.tang.*.json, opencc t2s",
-        "raw_poems": len(raw), "kept_poems": len(final),
+        "raw_poems": len(raw),
+        "kept_poems": len(final),
         "dropped": dict(sorted(dropped.items())),
-        "vocab_size": len(tokens), "n_chars": len(chars), "min_char_freq": MIN_FREQ,
+        "vocab_size": len(tokens),
+        "n_chars": len(chars),
+        "min_char_freq": MIN_FREQ,
         "counts": {s: dict(collections.Counter(p["form"] for p in v), total=len(v)) for s, v in splits.items()},
-        "poem_tokens": {"max": lengths[-1], "p50": lengths[len(lengths) // 2],
-                        "p99": lengths[int(0.99 * (len(lengths) - 1))],
-                        "frac_le_72": sum(n <= 72 for n in lengths) / len(lengths)},
+        "poem_tokens": {
+            "max": lengths[-1],
+            "p50": lengths[len(lengths) // 2],
+            "p99": lengths[int(0.99 * (len(lengths) - 1))],
+            "frac_le_72": sum(n <= 72 for n in lengths) / len(lengths),
+        },
         "train_chars": sum(len(p["text"]) for p in splits["train"]),
     }
     os.makedirs(OUT, exist_ok=True)
@@ -168,9 +183,11 @@ def main():
     split_info = {
         "rule": "sha1(utf-8 canonical simplified text) mod 100: <96 train, 96-97 val, 98-99 test",
         "counts": {s: len(v) for s, v in splits.items()},
-        "ids_sha256": {s: hashlib.sha256("\n".join(p["id"] for p in v).encode()).hexdigest()
-                       for s, v in splits.items()},
-        "val_ids": [p["id"] for p in splits["val"]], "test_ids": [p["id"] for p in splits["test"]],
+        "ids_sha256": {
+            s: hashlib.sha256("\n".join(p["id"] for p in v).encode()).hexdigest() for s, v in splits.items()
+        },
+        "val_ids": [p["id"] for p in splits["val"]],
+        "test_ids": [p["id"] for p in splits["test"]],
     }
     with open(os.path.join(OUT, "split.json"), "w", encoding="utf-8") as f:
         json.dump(split_info, f, ensure_ascii=False, indent=1)
@@ -180,8 +197,11 @@ def main():
         for p in splits["test"][:200]:
             f.write(f"{p['form']}\t{p['text'].split('，')[0]}，\n")
     with open(os.path.join(CACHE, "poetry.json"), "w", encoding="utf-8") as f:
-        json.dump({s: [{"id": p["id"], "form": p["form"], "text": p["text"]} for p in v] for s, v in splits.items()},
-                  f, ensure_ascii=False)
+        json.dump(
+            {s: [{"id": p["id"], "form": p["form"], "text": p["text"]} for p in v] for s, v in splits.items()},
+            f,
+            ensure_ascii=False,
+        )
     print(json.dumps(stats, ensure_ascii=False, indent=1))
 
 

@@ -41,7 +41,7 @@ def requantise_table(levels):
 @torch.no_grad()
 def accuracy(model, x, y):
     model.eval()
-    pred = torch.cat([model(x[i:i + 1000].float()[:, None] / 255).argmax(1) for i in range(0, len(x), 1000)])
+    pred = torch.cat([model(x[i : i + 1000].float()[:, None] / 255).argmax(1) for i in range(0, len(x), 1000)])
     model.train()
     return (pred == y).float().mean().item()
 
@@ -64,12 +64,12 @@ def main():
     for epoch in range(tc.epochs):
         perm = torch.randperm(len(xtr), generator=gen)
         for i in range(0, len(xtr) - tc.batch_size + 1, tc.batch_size):
-            idx = perm[i:i + tc.batch_size]
+            idx = perm[i : i + tc.batch_size]
             x = xtr[idx]
-            pick = torch.randint(0, 4, (len(idx),), generator=gen)      # 0: 16 levels, 1: 32 levels, else raw
+            pick = torch.randint(0, 4, (len(idx),), generator=gen)  # 0: 16 levels, 1: 32 levels, else raw
             x = torch.where((pick == 0)[:, None, None], tables[0][x], x)
             x = torch.where((pick == 1)[:, None, None], tables[1][x], x)
-            flip = torch.rand(len(idx), generator=gen) < 0.5             # horizontal flip (clothes are ~symmetric)
+            flip = torch.rand(len(idx), generator=gen) < 0.5  # horizontal flip (clothes are ~symmetric)
             x = torch.where(flip[:, None, None], x.flip(2), x)
             loss = F.cross_entropy(model(x.float()[:, None] / 255), ytr[idx])
             opt.zero_grad(set_to_none=True)
@@ -78,14 +78,24 @@ def main():
             sched.step()
             step += 1
             if step % 100 == 0:
-                print(f"epoch {epoch} step {step}/{steps} loss {loss.item():.4f} {(time.time() - t0) / 60:.1f}min",
-                      flush=True)
+                print(
+                    f"epoch {epoch} step {step}/{steps} loss {loss.item():.4f} {(time.time() - t0) / 60:.1f}min",
+                    flush=True,
+                )
         print(f"epoch {epoch} test_acc {accuracy(model, xte, yte):.4f}", flush=True)
     acc = accuracy(model, xte, yte)
     acc16 = accuracy(model, tables[0][xte], yte)
     print(f"final test_acc {acc:.4f} (raw 256 levels), {acc16:.4f} (16 levels); {(time.time() - t0) / 60:.1f} min")
-    torch.save({"config": dataclasses.asdict(cfg), "train_config": dataclasses.asdict(tc), "model": model.state_dict(),
-                "test_acc": acc, "test_acc_16": acc16}, tc.out)
+    torch.save(
+        {
+            "config": dataclasses.asdict(cfg),
+            "train_config": dataclasses.asdict(tc),
+            "model": model.state_dict(),
+            "test_acc": acc,
+            "test_acc_16": acc16,
+        },
+        tc.out,
+    )
 
 
 if __name__ == "__main__":

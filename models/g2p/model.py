@@ -39,14 +39,14 @@ from common.text import MLP, RMSNorm  # noqa: E402  (the poets' blocks: SwiGLU, 
 
 @dataclass
 class G2PConfig:
-    vocab_size: int = 71      # 5 specials + 27 letters + 39 phonemes (models/data/cmudict/tokenizer.json)
+    vocab_size: int = 71  # 5 specials + 27 letters + 39 phonemes (models/data/cmudict/tokenizer.json)
     d_model: int = 192
     n_heads: int = 4
     d_ff: int = 512
     enc_layers: int = 3
-    dec_layers: int = 3       # per decoder
-    max_letters: int = 32     # encoder positions (longest word: 28 letters)
-    max_phonemes: int = 32    # decoder positions: AT <bos> + phonemes, NAT phonemes (longest: 28)
+    dec_layers: int = 3  # per decoder
+    max_letters: int = 32  # encoder positions (longest word: 28 letters)
+    max_phonemes: int = 32  # decoder positions: AT <bos> + phonemes, NAT phonemes (longest: 28)
     norm_eps: float = 1e-5
     dropout: float = 0.0
 
@@ -70,9 +70,9 @@ class Attention(nn.Module):
         q = self.wq(x).view(B, T, self.n_heads, self.hd).transpose(1, 2)  # [B, H, T, hd]
         k = self.wk(m).view(B, S, self.n_heads, self.hd).transpose(1, 2)  # [B, H, S, hd]
         v = self.wv(m).view(B, S, self.n_heads, self.hd).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.hd))     # [B, H, T, S]
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.hd))  # [B, H, T, S]
         att = att.masked_fill(~mask, float("-inf")).softmax(-1)
-        self.last_weights = att.detach()                                  # for the cross-attention heatmap
+        self.last_weights = att.detach()  # for the cross-attention heatmap
         att = F.dropout(att, self.dropout, self.training)
         return self.wo((att @ v).transpose(1, 2).reshape(B, T, d))
 
@@ -115,8 +115,8 @@ class G2P(nn.Module):
     def __init__(self, cfg: G2PConfig):
         super().__init__()
         self.cfg = cfg
-        self.emb = nn.Embedding(cfg.vocab_size, cfg.d_model)                      # [V, d], tied outputs
-        self.enc_pos = nn.Parameter(torch.zeros(cfg.max_letters, cfg.d_model))   # [S_max, d]
+        self.emb = nn.Embedding(cfg.vocab_size, cfg.d_model)  # [V, d], tied outputs
+        self.enc_pos = nn.Parameter(torch.zeros(cfg.max_letters, cfg.d_model))  # [S_max, d]
         self.enc_blocks = nn.ModuleList(EncoderBlock(cfg) for _ in range(cfg.enc_layers))
         self.enc_norm = RMSNorm(cfg.d_model, cfg.norm_eps)
         self.at = Decoder(cfg)
@@ -175,7 +175,7 @@ def at_greedy(model, letters, letter_valid, bos, eos, max_len=None):
             break
     out = []
     for row in y[:, 1:].tolist():
-        out.append(row[:row.index(eos)] if eos in row else row)
+        out.append(row[: row.index(eos)] if eos in row else row)
     return out
 
 
@@ -192,7 +192,7 @@ def nat_mask_predict(model, letters, letter_valid, mask, iterations, allowed):
         conf = torch.zeros(L, device=letters.device)
         remask = torch.arange(L, device=letters.device)
         for t in range(iterations):
-            logits = model.decode(model.nat, y, memory[b:b + 1], letter_valid[b:b + 1], causal=False)[0]
+            logits = model.decode(model.nat, y, memory[b : b + 1], letter_valid[b : b + 1], causal=False)[0]
             p = logits.masked_fill(~allowed, float("-inf")).softmax(-1)[remask]
             best = p.max(-1)
             y[0, remask] = best.indices

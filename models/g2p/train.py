@@ -33,8 +33,17 @@ NAME = "g2p"
 DATA = os.path.join(os.path.dirname(HERE), "data")
 VAL_DECODE = 500
 LENGTH_WEIGHT = 0.1
-DEFAULTS = train_loop.TrainConfig(steps=20000, batch_size=128, lr=1e-3, min_lr=5e-5, warmup=500, weight_decay=0.05,
-                                  seed=2024, eval_every=1000, patience=5)
+DEFAULTS = train_loop.TrainConfig(
+    steps=20000,
+    batch_size=128,
+    lr=1e-3,
+    min_lr=5e-5,
+    warmup=500,
+    weight_decay=0.05,
+    seed=2024,
+    eval_every=1000,
+    patience=5,
+)
 
 
 class Vocab:
@@ -64,7 +73,7 @@ def pad(rows, value):
     T = max(len(r) for r in rows)
     out = torch.full((len(rows), T), value, dtype=torch.long)
     for i, r in enumerate(rows):
-        out[i, :len(r)] = torch.tensor(r, dtype=torch.long)
+        out[i, : len(r)] = torch.tensor(r, dtype=torch.long)
     return out
 
 
@@ -79,8 +88,14 @@ def make_batch(pairs, vocab, gen):
         masked = set(torch.randperm(len(y), generator=gen)[:k].tolist())
         nat_in.append([vocab.mask if i in masked else t for i, t in enumerate(y)])
         nat_out.append([t if i in masked else -100 for i, t in enumerate(y)])
-    return (letters, at_in, at_out, pad(nat_in, vocab.pad), pad(nat_out, -100),
-            torch.tensor([len(y) for _, y in pairs]))
+    return (
+        letters,
+        at_in,
+        at_out,
+        pad(nat_in, vocab.pad),
+        pad(nat_out, -100),
+        torch.tensor([len(y) for _, y in pairs]),
+    )
 
 
 def losses(model, batch, vocab):
@@ -123,11 +138,15 @@ def evaluate(model, words, vocab, decode=VAL_DECODE):
     pairs = [(x, prons[0]) for x, prons in words]
     at_sum = nat_sum = 0.0
     for i in range(0, len(pairs), 256):
-        batch = tuple(t.to(device) for t in make_batch(pairs[i:i + 256], vocab, gen))
+        batch = tuple(t.to(device) for t in make_batch(pairs[i : i + 256], vocab, gen))
         at_ce, nat_ce, _ = losses(model, batch, vocab)
         at_sum += at_ce.item() * len(batch[0])
         nat_sum += nat_ce.item() * len(batch[0])
-    report = {"val": (at_sum + nat_sum) / len(pairs), "val_at_ce": at_sum / len(pairs), "val_nat_ce": nat_sum / len(pairs)}
+    report = {
+        "val": (at_sum + nat_sum) / len(pairs),
+        "val_at_ce": at_sum / len(pairs),
+        "val_nat_ce": nat_sum / len(pairs),
+    }
     if decode:
         sub = words[:decode]
         letters = pad([x for x, _ in sub], vocab.pad).to(device)
@@ -137,7 +156,8 @@ def evaluate(model, words, vocab, decode=VAL_DECODE):
         refs = [prons for _, prons in sub]
         report["at_wer"], report["at_per"] = wer_per(at_greedy(model, letters, valid, vocab.bos, vocab.eos), refs)
         report["nat4_wer"], report["nat4_per"] = wer_per(
-            nat_mask_predict(model, letters, valid, vocab.mask, 4, allowed), refs)
+            nat_mask_predict(model, letters, valid, vocab.mask, 4, allowed), refs
+        )
     return report
 
 
@@ -165,8 +185,18 @@ def main():
         raise NotImplementedError("g2p has no exported weights yet: resume from the cache checkpoint")
 
     print(f"model {cfg}\ntrain pairs {len(pairs)}", flush=True)
-    train_loop.train(NAME, model, tc, next_batch, loss, lambda m: evaluate(m, data["val"], vocab), load_committed,
-                     resume=args.resume, time_steps=args.time_steps, log=lambda m: print(m, flush=True))
+    train_loop.train(
+        NAME,
+        model,
+        tc,
+        next_batch,
+        loss,
+        lambda m: evaluate(m, data["val"], vocab),
+        load_committed,
+        resume=args.resume,
+        time_steps=args.time_steps,
+        log=lambda m: print(m, flush=True),
+    )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ GOLDEN_SAMPLE_CLASS = 7
 
 def conv_weight(conv):
     w = conv.weight if conv.mask is None else conv.weight * conv.mask
-    return w.detach().permute(2, 3, 0, 1).contiguous().numpy()      # [C_out, C_in, kh, kw] -> [kh, kw, C_out, C_in]
+    return w.detach().permute(2, 3, 0, 1).contiguous().numpy()  # [C_out, C_in, kh, kw] -> [kh, kw, C_out, C_in]
 
 
 def tensors_and_config(model):
@@ -63,21 +63,37 @@ def tensors_and_config(model):
     for j, conv in enumerate(model.head):
         t[f"head.{j}.weight"] = f(conv.weight[:, :, 0, 0])
         t[f"head.{j}.bias"] = f(conv.bias)
-    config = {"levels": cfg.levels, "channels": cfg.channels, "layers": cfg.layers,
-              "first_kernel": cfg.first_kernel, "kernel": 3, "head_channels": cfg.head_channels,
-              "n_classes": cfg.n_classes, "height": cfg.height, "width": cfg.width,
-              "input_channels": cfg.input_channels, "v_pad": v_pad, "h_pad": h_pad,
-              "input": ("level / (levels - 1), (y + 1) / height, (x + 1) / width" if cfg.input_channels == 3
-                        else "level / (levels - 1)"),
-              "gate": "tanh(pre[:C]) * sigmoid(pre[C:])", "head_activation": "gelu",
-              "residual": "horizontal stack, layers 1..N-1",
-              "quantisation": "level = floor(byte * levels / 256); byte = round(level * 255 / (levels - 1))"}
+    config = {
+        "levels": cfg.levels,
+        "channels": cfg.channels,
+        "layers": cfg.layers,
+        "first_kernel": cfg.first_kernel,
+        "kernel": 3,
+        "head_channels": cfg.head_channels,
+        "n_classes": cfg.n_classes,
+        "height": cfg.height,
+        "width": cfg.width,
+        "input_channels": cfg.input_channels,
+        "v_pad": v_pad,
+        "h_pad": h_pad,
+        "input": (
+            "level / (levels - 1), (y + 1) / height, (x + 1) / width"
+            if cfg.input_channels == 3
+            else "level / (levels - 1)"
+        ),
+        "gate": "tanh(pre[:C]) * sigmoid(pre[C:])",
+        "head_activation": "gelu",
+        "residual": "horizontal stack, layers 1..N-1",
+        "quantisation": "level = floor(byte * levels / 256); byte = round(level * 255 / (levels - 1))",
+    }
     return t, config
 
 
 def load_best():
     """The best weights (by validation) of the training checkpoint models/data/cache/pixelcnn.pt."""
-    return train_loop.load_best("pixelcnn", lambda mc: GatedPixelCNN(PixelCNNConfig(**mc) if mc else PixelCNNConfig()))[0]
+    return train_loop.load_best("pixelcnn", lambda mc: GatedPixelCNN(PixelCNNConfig(**mc) if mc else PixelCNNConfig()))[
+        0
+    ]
 
 
 @torch.no_grad()
@@ -117,7 +133,7 @@ def greedy_completion(model, x, y):
     all-black image: background is every pixel's argmax, so it checks little beyond the background path)."""
     L = model.cfg.levels
     idx = int(np.nonzero(y == GOLDEN_SAMPLE_CLASS)[0][0])
-    img = torch.from_numpy(fashion_mnist.quantise(x[idx:idx + 1], L))
+    img = torch.from_numpy(fashion_mnist.quantise(x[idx : idx + 1], L))
     img[:, COMPLETION_ROWS:] = 0
     cls, gap = torch.tensor([GOLDEN_SAMPLE_CLASS]), math.inf
     for yy in range(COMPLETION_ROWS, model.cfg.height):
@@ -146,18 +162,23 @@ def inverse_cdf_sample(model):
             level = min(int((cdf <= ui).sum()), model.cfg.levels - 1)
             margin = min(margin, float((cdf[:-1] - ui).abs().min()))
             img[0, yy, xx] = level
-    return {"class": GOLDEN_SAMPLE_CLASS, "start": "all zeros", "uniforms_row_major": u.tolist(),
-            "rule": "level = number of l with cdf[l] <= u (clamped to levels-1); cdf = cumsum(softmax(logits))",
-            "levels_row_major": img[0].flatten().tolist(), "min_abs_u_minus_cdf": margin}
+    return {
+        "class": GOLDEN_SAMPLE_CLASS,
+        "start": "all zeros",
+        "uniforms_row_major": u.tolist(),
+        "rule": "level = number of l with cdf[l] <= u (clamped to levels-1); cdf = cumsum(softmax(logits))",
+        "levels_row_major": img[0].flatten().tolist(),
+        "min_abs_u_minus_cdf": margin,
+    }
 
 
 @torch.no_grad()
 def golden(model):
     L = model.cfg.levels
     x, y = fashion_mnist.load("test")
-    img = torch.from_numpy(fashion_mnist.quantise(x[GOLDEN_TEST_INDEX:GOLDEN_TEST_INDEX + 1], L))
+    img = torch.from_numpy(fashion_mnist.quantise(x[GOLDEN_TEST_INDEX : GOLDEN_TEST_INDEX + 1], L))
     c = torch.tensor([int(y[GOLDEN_TEST_INDEX])])
-    logits = model(img, c)[0]                                         # [L, H, W]
+    logits = model(img, c)[0]  # [L, H, W]
     # greedy raster sample, class 7, from an all-zero image, a full forward per pixel
     cls = torch.tensor([GOLDEN_SAMPLE_CLASS])
     sample = torch.zeros(1, model.cfg.height, model.cfg.width, dtype=torch.long)
@@ -176,22 +197,34 @@ def golden(model):
         "arch": "pixelcnn",
         "weights": "models/pixelcnn/model.safetensors",
         "tolerance_logits_abs": 1e-4,
-        "input": {"source": f"Fashion-MNIST test image {GOLDEN_TEST_INDEX}, quantised to {L} levels",
-                  "class": int(c[0]), "levels_row_major": img[0].flatten().tolist()},
-        "logits_at": [{"y": yy, "x": xx, "logits": [round(float(v), 6) for v in logits[:, yy, xx]]}
-                      for yy, xx in GOLDEN_POSITIONS],
+        "input": {
+            "source": f"Fashion-MNIST test image {GOLDEN_TEST_INDEX}, quantised to {L} levels",
+            "class": int(c[0]),
+            "levels_row_major": img[0].flatten().tolist(),
+        },
+        "logits_at": [
+            {"y": yy, "x": xx, "logits": [round(float(v), 6) for v in logits[:, yy, xx]]} for yy, xx in GOLDEN_POSITIONS
+        ],
         "argmax_row_major": logits.argmax(0).flatten().tolist(),
         "argmax_min_top2_gap": teacher_gap,
-        "greedy_sample": {"class": GOLDEN_SAMPLE_CLASS, "start": "all zeros", "order": "raster",
-                          "rule": "img[y,x] = argmax(logits[y,x]) with a full forward per pixel",
-                          "levels_row_major": sample[0].flatten().tolist(),
-                          "min_top2_logit_gap": min_gap},
+        "greedy_sample": {
+            "class": GOLDEN_SAMPLE_CLASS,
+            "start": "all zeros",
+            "order": "raster",
+            "rule": "img[y,x] = argmax(logits[y,x]) with a full forward per pixel",
+            "levels_row_major": sample[0].flatten().tolist(),
+            "min_top2_logit_gap": min_gap,
+        },
         "python_seconds_for_naive_greedy": round(time.time() - t0, 1),
-        "greedy_completion": {"class": GOLDEN_SAMPLE_CLASS, "source": completion_src,
-                              "given_rows": COMPLETION_ROWS,
-                              "rule": "rows 0..given_rows-1 fixed from the source image; the rest argmax in "
-                                      "raster order, full forward per pixel",
-                              "levels_row_major": completion, "min_top2_logit_gap": completion_gap},
+        "greedy_completion": {
+            "class": GOLDEN_SAMPLE_CLASS,
+            "source": completion_src,
+            "given_rows": COMPLETION_ROWS,
+            "rule": "rows 0..given_rows-1 fixed from the source image; the rest argmax in "
+            "raster order, full forward per pixel",
+            "levels_row_major": completion,
+            "min_top2_logit_gap": completion_gap,
+        },
         "inverse_cdf_sample": inv_cdf,
     }
 
@@ -209,10 +242,14 @@ def main():
     path = os.path.join(ROOT, "tests", "fixtures", "pixelcnn-golden.json")
     with open(path, "w") as f:
         json.dump(g, f)
-    print(f"completion min gap {g['greedy_completion']['min_top2_logit_gap']:.2e}, inverse-cdf min margin "
-          f"{g['inverse_cdf_sample']['min_abs_u_minus_cdf']:.2e}")
-    print(f"wrote {path}; greedy min top-2 gap {g['greedy_sample']['min_top2_logit_gap']:.2e}, "
-          f"teacher-forced argmax min gap {g['argmax_min_top2_gap']:.2e}")
+    print(
+        f"completion min gap {g['greedy_completion']['min_top2_logit_gap']:.2e}, inverse-cdf min margin "
+        f"{g['inverse_cdf_sample']['min_abs_u_minus_cdf']:.2e}"
+    )
+    print(
+        f"wrote {path}; greedy min top-2 gap {g['greedy_sample']['min_top2_logit_gap']:.2e}, "
+        f"teacher-forced argmax min gap {g['argmax_min_top2_gap']:.2e}"
+    )
 
 
 if __name__ == "__main__":

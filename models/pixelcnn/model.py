@@ -74,12 +74,12 @@ class PixelCNNConfig:
     levels: int = 16
     channels: int = 48
     layers: int = 8
-    first_kernel: int = 7      # k0: layer 0 is a (k0//2+1) x k0 vertical and 1 x (k0//2+1) horizontal kernel
+    first_kernel: int = 7  # k0: layer 0 is a (k0//2+1) x k0 vertical and 1 x (k0//2+1) horizontal kernel
     head_channels: int = 96
     n_classes: int = 10
     height: int = 28
     width: int = 28
-    input_channels: int = 3    # level, (y + 1) / H, (x + 1) / W   (1 = level only: position-blind)
+    input_channels: int = 3  # level, (y + 1) / H, (x + 1) / W   (1 = level only: position-blind)
 
 
 class CausalConv(nn.Module):
@@ -90,7 +90,7 @@ class CausalConv(nn.Module):
         self.pad = pad  # (top, bottom, left, right)
         self.weight = nn.Parameter(torch.empty(c_out, c_in, kh, kw))
         self.bias = nn.Parameter(torch.zeros(c_out))
-        nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
+        nn.init.kaiming_uniform_(self.weight, a=5**0.5)
         if mask is None:
             self.mask = None
         else:
@@ -104,7 +104,7 @@ class CausalConv(nn.Module):
         w = self.weight if self.mask is None else self.weight * self.mask
         t, b, l, r = self.pad
         y = F.conv2d(F.pad(x, (l, r, t, b)), w, self.bias)
-        if extra_bias is not None:              # [B, C_out] per-image class vector
+        if extra_bias is not None:  # [B, C_out] per-image class vector
             y = y + extra_bias[:, :, None, None]
         return y
 
@@ -123,15 +123,15 @@ class GatedLayer(nn.Module):
             r = cfg.first_kernel // 2
             k0 = cfg.first_kernel
             v_mask = torch.ones(r + 1, k0)
-            v_mask[r, :] = 0                      # rows y-r..y-1 only (mask A for the vertical stack)
+            v_mask[r, :] = 0  # rows y-r..y-1 only (mask A for the vertical stack)
             h_mask = torch.ones(1, r + 1)
-            h_mask[0, r] = 0                      # columns x-r..x-1 only (mask A: not the current pixel)
+            h_mask[0, r] = 0  # columns x-r..x-1 only (mask A: not the current pixel)
             c_in = cfg.input_channels
             self.v_conv = CausalConv(c_in, 2 * C, r + 1, k0, (r, 0, r, r), v_mask)
             self.h_conv = CausalConv(c_in, 2 * C, 1, r + 1, (0, 0, r, 0), h_mask)
         else:
-            self.v_conv = CausalConv(C, 2 * C, 2, 3, (1, 0, 1, 1))   # rows y-1..y (of v, which sees rows < y)
-            self.h_conv = CausalConv(C, 2 * C, 1, 2, (0, 0, 1, 0))   # columns x-1..x (mask B)
+            self.v_conv = CausalConv(C, 2 * C, 2, 3, (1, 0, 1, 1))  # rows y-1..y (of v, which sees rows < y)
+            self.h_conv = CausalConv(C, 2 * C, 1, 2, (0, 0, 1, 0))  # columns x-1..x (mask B)
         self.v2h = nn.Conv2d(2 * C, 2 * C, 1)
         self.h_out = nn.Conv2d(C, C, 1)
         self.v_class = nn.Embedding(cfg.n_classes, 2 * C)
@@ -154,8 +154,9 @@ class GatedPixelCNN(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.layers = nn.ModuleList(GatedLayer(cfg, i == 0) for i in range(cfg.layers))
-        self.head = nn.ModuleList([nn.Conv2d(cfg.channels, cfg.head_channels, 1),
-                                   nn.Conv2d(cfg.head_channels, cfg.levels, 1)])
+        self.head = nn.ModuleList(
+            [nn.Conv2d(cfg.channels, cfg.head_channels, 1), nn.Conv2d(cfg.head_channels, cfg.levels, 1)]
+        )
 
     def input(self, img):
         """img: int64 [B, H, W] levels -> x [B, input_channels, H, W]: level / (L - 1), then (y + 1) / H, (x + 1) / W."""

@@ -20,8 +20,9 @@ from models.pixelcnn.model import GatedPixelCNN, PixelCNNConfig  # noqa: E402
 
 NAME = "pixelcnn"
 VAL_IMAGES = 1000
-DEFAULTS = train_loop.TrainConfig(steps=8000, batch_size=32, lr=2e-3, min_lr=1e-4, warmup=100, weight_decay=0.0,
-                                  seed=1234, eval_every=500, patience=4)
+DEFAULTS = train_loop.TrainConfig(
+    steps=8000, batch_size=32, lr=2e-3, min_lr=1e-4, warmup=100, weight_decay=0.0, seed=1234, eval_every=500, patience=4
+)
 
 
 @torch.no_grad()
@@ -29,7 +30,7 @@ def bits_per_dim(model, images, labels, batch=100):
     device = next(model.parameters()).device
     total = 0.0
     for i in range(0, len(images), batch):
-        x, c = images[i:i + batch].to(device), labels[i:i + batch].to(device)
+        x, c = images[i : i + batch].to(device), labels[i : i + batch].to(device)
         total += model.nll(x, c).item() * len(x)
     return total / len(images) / math.log(2)
 
@@ -56,11 +57,22 @@ def main():
 
     def load_committed(model):
         from models.pixelcnn.export import load_exported
+
         model.load_state_dict(load_exported().state_dict())
 
     torch.manual_seed(tc.seed)  # the initial weights
-    train_loop.train(NAME, GatedPixelCNN(mc), tc, next_batch, loss, validate, load_committed, resume=args.resume,
-                     time_steps=args.time_steps, log=lambda m: print(m, flush=True))
+    train_loop.train(
+        NAME,
+        GatedPixelCNN(mc),
+        tc,
+        next_batch,
+        loss,
+        validate,
+        load_committed,
+        resume=args.resume,
+        time_steps=args.time_steps,
+        log=lambda m: print(m, flush=True),
+    )
 
 
 if __name__ == "__main__":

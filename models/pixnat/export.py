@@ -47,13 +47,23 @@ def tensors_and_config(model):
         t[p + "proj.weight"], t[p + "proj.bias"] = f(b.proj.weight[:, :, 0, 0]), f(b.proj.bias)
     t["norm_out.weight"], t["norm_out.bias"] = f(model.norm_out.weight), f(model.norm_out.bias)
     t["head.weight"], t["head.bias"] = f(model.head.weight[:, :, 0, 0]), f(model.head.bias)
-    config = {"levels": cfg.levels, "mask_id": cfg.levels, "channels": cfg.channels, "blocks": len(cfg.dilations),
-              "dilations": list(cfg.dilations), "kernel": 3, "n_classes": cfg.n_classes, "height": cfg.height,
-              "width": cfg.width, "layernorm_eps": 1e-5, "activation": "gelu",
-              "schedule": "masked after step k of K: floor(H*W*cos(pi/2*k/K))",
-              "confidence": "log_softmax (double precision) of the chosen level + gumbel_temp*(1-k/K)*Gumbel",
-              "default_gumbel_temp": 4.5,
-              "quantisation": "level = floor(byte * levels / 256); byte = round(level * 255 / (levels - 1))"}
+    config = {
+        "levels": cfg.levels,
+        "mask_id": cfg.levels,
+        "channels": cfg.channels,
+        "blocks": len(cfg.dilations),
+        "dilations": list(cfg.dilations),
+        "kernel": 3,
+        "n_classes": cfg.n_classes,
+        "height": cfg.height,
+        "width": cfg.width,
+        "layernorm_eps": 1e-5,
+        "activation": "gelu",
+        "schedule": "masked after step k of K: floor(H*W*cos(pi/2*k/K))",
+        "confidence": "log_softmax (double precision) of the chosen level + gumbel_temp*(1-k/K)*Gumbel",
+        "default_gumbel_temp": 4.5,
+        "quantisation": "level = floor(byte * levels / 256); byte = round(level * 255 / (levels - 1))",
+    }
     return t, config
 
 
@@ -114,10 +124,15 @@ def greedy_trace(model, c, K):
         top2 = torch.topk(logits[0][tokens[0] == L], 2, dim=-1).values
         tokens = tokens.clone()
         tokens.scatter_(1, order, choice.gather(1, order))
-        steps.append({"k": k, "unmasked_now": sorted(order[0].tolist()),
-                      "tokens_after_row_major": tokens[0].tolist(),
-                      "boundary_conf_gap": gap,
-                      "min_top2_logit_gap_over_masked": (top2[:, 0] - top2[:, 1]).min().item()})
+        steps.append(
+            {
+                "k": k,
+                "unmasked_now": sorted(order[0].tolist()),
+                "tokens_after_row_major": tokens[0].tolist(),
+                "boundary_conf_gap": gap,
+                "min_top2_logit_gap_over_masked": (top2[:, 0] - top2[:, 1]).min().item(),
+            }
+        )
     return tokens.view(H, W), steps
 
 
@@ -126,34 +141,42 @@ def golden(model):
     cfg = model.cfg
     L, P = cfg.levels, cfg.height * cfg.width
     x, y = fashion_mnist.load("test")
-    img = torch.from_numpy(fashion_mnist.quantise(x[GOLDEN_TEST_INDEX:GOLDEN_TEST_INDEX + 1], L))
+    img = torch.from_numpy(fashion_mnist.quantise(x[GOLDEN_TEST_INDEX : GOLDEN_TEST_INDEX + 1], L))
     c = torch.tensor([int(y[GOLDEN_TEST_INDEX])])
     gen = torch.Generator().manual_seed(GOLDEN_MASK_SEED)
-    masked = torch.randperm(P, generator=gen)[:P // 2]
+    masked = torch.randperm(P, generator=gen)[: P // 2]
     tokens = img.clone().view(1, P)
     tokens[0, masked] = L
     tokens = tokens.view(1, cfg.height, cfg.width)
-    logits = model(tokens, c)[0]                                       # [L, H, W]
+    logits = model(tokens, c)[0]  # [L, H, W]
     top2 = torch.topk(logits, 2, dim=0).values
     sample, steps = greedy_trace(model, torch.tensor([GOLDEN_SAMPLE_CLASS]), GOLDEN_K)
     return {
         "arch": "pixnat",
         "weights": "models/pixnat/model.safetensors",
         "tolerance_logits_abs": 1e-4,
-        "input": {"source": f"Fashion-MNIST test image {GOLDEN_TEST_INDEX}, quantised to {L} levels, "
-                            f"{P // 2} pixels set to MASK (= {L})",
-                  "class": int(c[0]), "tokens_row_major": tokens[0].flatten().tolist()},
-        "logits_at": [{"y": yy, "x": xx, "logits": [round(float(v), 6) for v in logits[:, yy, xx]]}
-                      for yy, xx in GOLDEN_POSITIONS],
+        "input": {
+            "source": f"Fashion-MNIST test image {GOLDEN_TEST_INDEX}, quantised to {L} levels, "
+            f"{P // 2} pixels set to MASK (= {L})",
+            "class": int(c[0]),
+            "tokens_row_major": tokens[0].flatten().tolist(),
+        },
+        "logits_at": [
+            {"y": yy, "x": xx, "logits": [round(float(v), 6) for v in logits[:, yy, xx]]} for yy, xx in GOLDEN_POSITIONS
+        ],
         "argmax_row_major": logits.argmax(0).flatten().tolist(),
         "argmax_min_top2_gap": (top2[0] - top2[1]).min().item(),
-        "greedy_sample": {"class": GOLDEN_SAMPLE_CLASS, "K": GOLDEN_K, "start": "all MASK",
-                          "rule": "each step: level = argmax; conf = log_softmax(logits)[level] in double; keep the "
-                                  "(masked_before - n[k]) most confident masked pixels (ties: lower index); "
-                                  "no noise",
-                          "n_masked_after_step": mask_schedule(GOLDEN_K, P),
-                          "levels_row_major": sample.flatten().tolist(),
-                          "steps": steps},
+        "greedy_sample": {
+            "class": GOLDEN_SAMPLE_CLASS,
+            "K": GOLDEN_K,
+            "start": "all MASK",
+            "rule": "each step: level = argmax; conf = log_softmax(logits)[level] in double; keep the "
+            "(masked_before - n[k]) most confident masked pixels (ties: lower index); "
+            "no noise",
+            "n_masked_after_step": mask_schedule(GOLDEN_K, P),
+            "levels_row_major": sample.flatten().tolist(),
+            "steps": steps,
+        },
         "mask_schedules": {str(K): mask_schedule(K, P) for K in range(1, 17)},
     }
 
@@ -172,8 +195,10 @@ def main():
     with open(path, "w") as f:
         json.dump(g, f)
     for s in g["greedy_sample"]["steps"]:
-        print(f"step {s['k']}: boundary gap {s['boundary_conf_gap']}, "
-              f"min top-2 logit gap {s['min_top2_logit_gap_over_masked']:.2e}")
+        print(
+            f"step {s['k']}: boundary gap {s['boundary_conf_gap']}, "
+            f"min top-2 logit gap {s['min_top2_logit_gap_over_masked']:.2e}"
+        )
     print(f"wrote {path}; half-masked argmax min gap {g['argmax_min_top2_gap']:.2e}")
 
 

@@ -81,7 +81,7 @@ class PixNAT(nn.Module):
     def forward(self, tokens, c):
         """tokens: int64 [B, H, W] in 0..L (L = MASK); c: int64 [B] -> logits [B, L, H, W]."""
         B, H, W = tokens.shape
-        h = self.tok_emb(tokens.view(B, H * W)) + self.pos_emb            # [B, P, C]
+        h = self.tok_emb(tokens.view(B, H * W)) + self.pos_emb  # [B, P, C]
         h = h.transpose(1, 2).reshape(B, -1, H, W)
         for block in self.blocks:
             h = block(h, c)
@@ -100,9 +100,9 @@ def random_mask(B, H, W, generator=None):
     """MaskGIT training mask: per image r ~ U(0,1), ceil(cos(pi/2 r) * P) random pixels (>= 1) -> bool [B, H, W]."""
     P = H * W
     r = torch.rand(B, generator=generator)
-    n_mask = torch.clamp(torch.ceil(torch.cos(math.pi / 2 * r) * P), min=1).long()     # [B]
+    n_mask = torch.clamp(torch.ceil(torch.cos(math.pi / 2 * r) * P), min=1).long()  # [B]
     scores = torch.rand(B, P, generator=generator)
-    rank = scores.argsort(dim=1).argsort(dim=1)                 # random permutation rank per pixel
+    rank = scores.argsort(dim=1).argsort(dim=1)  # random permutation rank per pixel
     return (rank < n_mask[:, None]).view(B, H, W)
 
 
@@ -130,7 +130,7 @@ def sample(model, c, K, greedy=False, gumbel_temp=0.0, temperature=1.0, generato
     tokens = torch.full((B, P), L, dtype=torch.long)
     sched = mask_schedule(K, P)
     for k in range(1, K + 1):
-        logits = model(tokens.view(B, H, W), c).view(B, L, P).transpose(1, 2).double()   # [B, P, L]
+        logits = model(tokens.view(B, H, W), c).view(B, L, P).transpose(1, 2).double()  # [B, P, L]
         logp = torch.log_softmax(logits, dim=-1)
         if greedy:
             choice = logits.argmax(dim=-1)
@@ -144,7 +144,7 @@ def sample(model, c, K, greedy=False, gumbel_temp=0.0, temperature=1.0, generato
         is_masked = tokens == L
         conf = torch.where(is_masked, conf, torch.full_like(conf, -math.inf))
         n_keep = sched[k - 1] - sched[k]
-        order = torch.sort(conf, dim=1, descending=True, stable=True).indices[:, :n_keep]    # [B, n_keep]
+        order = torch.sort(conf, dim=1, descending=True, stable=True).indices[:, :n_keep]  # [B, n_keep]
         new = tokens.clone()
         new.scatter_(1, order, choice.gather(1, order))
         tokens = new

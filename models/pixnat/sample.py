@@ -32,8 +32,11 @@ def main():
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=os.path.join(HERE, "quality.json"), help="'' = do not write")
-    ap.add_argument("--checkpoint", action="store_true",
-                    help="measure the training checkpoint's best weights instead of the shipped model.safetensors")
+    ap.add_argument(
+        "--checkpoint",
+        action="store_true",
+        help="measure the training checkpoint's best weights instead of the shipped model.safetensors",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     model = load_best() if args.checkpoint else load_exported()
@@ -44,8 +47,12 @@ def main():
         for K in args.steps:
             gen = torch.Generator().manual_seed(args.seed)
             t0 = time.time()
-            out = torch.cat([sample(model, classes[i:i + args.batch], K, gumbel_temp=tau, generator=gen)
-                             for i in range(0, len(classes), args.batch)]).numpy()
+            out = torch.cat(
+                [
+                    sample(model, classes[i : i + args.batch], K, gumbel_temp=tau, generator=gen)
+                    for i in range(0, len(classes), args.batch)
+                ]
+            ).numpy()
             sec = (time.time() - t0) / len(classes)
             pix = fashion_mnist.dequantise(out, L)
             r = image_quality.evaluate(pix, classes.numpy(), L)
@@ -54,10 +61,11 @@ def main():
             print(json.dumps(r), flush=True)
             per = args.n // 10
             if per >= 10:
-                grid = np.concatenate([pix[k * per:k * per + 10] for k in range(10)])
+                grid = np.concatenate([pix[k * per : k * per + 10] for k in range(10)])
                 tag = "" if tau == 0 else f"_g{tau:g}"
-                image_io.write_png(os.path.join(HERE, f"samples_K{K}{tag}.png"),
-                                   image_io.tile(grid, 10, pad=2, pad_value=128))
+                image_io.write_png(
+                    os.path.join(HERE, f"samples_K{K}{tag}.png"), image_io.tile(grid, 10, pad=2, pad_value=128)
+                )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -25,8 +25,9 @@ from models.pixnat.model import PixNAT, PixNATConfig, random_mask  # noqa: E402
 NAME = "pixnat"
 VAL_IMAGES = 1000
 VAL_MASK_SEED = 0
-DEFAULTS = train_loop.TrainConfig(steps=2400, batch_size=32, lr=2e-3, min_lr=1e-4, warmup=100, weight_decay=0.0,
-                                  seed=1234, eval_every=500, patience=4)
+DEFAULTS = train_loop.TrainConfig(
+    steps=2400, batch_size=32, lr=2e-3, min_lr=1e-4, warmup=100, weight_decay=0.0, seed=1234, eval_every=500, patience=4
+)
 
 
 @torch.no_grad()
@@ -36,7 +37,7 @@ def masked_nll(model, images, labels, batch=100):
     gen = torch.Generator().manual_seed(VAL_MASK_SEED)
     total, count = 0.0, 0
     for i in range(0, len(images), batch):
-        x, c = images[i:i + batch], labels[i:i + batch]
+        x, c = images[i : i + batch], labels[i : i + batch]
         masked = random_mask(*x.shape, generator=gen)
         n = int(masked.sum())
         total += model.loss(x.to(device), c.to(device), masked.to(device)).item() * n
@@ -72,8 +73,18 @@ def main():
             raise ValueError(f"model.safetensors holds {committed.cfg}, not {model.cfg}")
         model.load_state_dict(committed.state_dict())
 
-    train_loop.train(NAME, model, tc, next_batch, loss, validate, load_committed, resume=args.resume,
-                     time_steps=args.time_steps, log=lambda m: print(m, flush=True))
+    train_loop.train(
+        NAME,
+        model,
+        tc,
+        next_batch,
+        loss,
+        validate,
+        load_committed,
+        resume=args.resume,
+        time_steps=args.time_steps,
+        log=lambda m: print(m, flush=True),
+    )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ class WittenBell:
             for i in range(2, len(s)):  # targets after <bos> <form>, as in training
                 for k in range(order):
                     if i - k >= 0:
-                        self.counts[k][tuple(s[i - k:i])][s[i]] += 1
+                        self.counts[k][tuple(s[i - k : i])][s[i]] += 1
         self.totals = [{h: (sum(c.values()), len(c)) for h, c in ck.items()} for ck in self.counts]
 
     def prob(self, history, w):
@@ -46,7 +46,7 @@ class WittenBell:
         for k in range(self.order):  # from the unigram (k = 0 history tokens) up
             if k > len(history):
                 break
-            h = tuple(history[len(history) - k:]) if k else ()
+            h = tuple(history[len(history) - k :]) if k else ()
             total = self.totals[k].get(h)
             if total is None:
                 continue
@@ -63,8 +63,12 @@ def evaluate(model, seqs):
             nll, n = nll + lp, n + 1
             if s[i] >= FIRST_CHAR_ID:
                 nll_c, n_c = nll_c + lp, n_c + 1
-    return {"ppl_per_token": round(math.exp(nll / n), 1), "ppl_per_char": round(math.exp(nll_c / n_c), 1),
-            "tokens": n, "chars": n_c}
+    return {
+        "ppl_per_token": round(math.exp(nll / n), 1),
+        "ppl_per_char": round(math.exp(nll_c / n_c), 1),
+        "tokens": n,
+        "chars": n_c,
+    }
 
 
 def main():

@@ -10,8 +10,6 @@ The weights are the best (by validation) of the training checkpoint models/data/
 The fixture is computed from the EXPORTED file (weights read back into a fresh GPT), with the no-cache
 full-sequence forward, so it checks exactly what the C++ core loads.
 """
-import argparse
-import json
 import os
 import sys
 
@@ -21,15 +19,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from common import quantize, train_loop  # noqa: E402
+from common import exporting, train_loop  # noqa: E402
 from common.safetensors_io import read, write  # noqa: E402
-from common.text import (CharTokenizer, f32_list, load_splits, load_tensors, sha256_file,  # noqa: E402
-                         to_numpy, transformer_tensors)
+from common.text import (
+    CharTokenizer,
+    f32_list,
+    load_splits,
+    load_tensors,
+    sha256_file,  # noqa: E402
+    to_numpy,
+    transformer_tensors,
+)
 from model import GPT, GPTConfig  # noqa: E402
 
 NAME = "poet-at"
 OUT = os.path.join(HERE, "model.safetensors")
-INT8_OUT = os.path.join(HERE, "model-int8.safetensors")
 GOLDEN = os.path.join(REPO, "tests", "fixtures", "poet-at-golden.json")
 CONFIG_KEYS = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "context", "rope_theta", "norm_eps")
 
@@ -37,7 +41,9 @@ CONFIG_KEYS = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "context"
 def load_best():
     """The best weights (by validation) of the training checkpoint, in a GPT built from the checkpoint's model
     config (the trainer's default config if it has none). -> (model in eval mode, the checkpoint's summary)."""
-    return train_loop.load_best(NAME, lambda mc: GPT(GPTConfig(**mc) if mc else GPTConfig(vocab_size=len(CharTokenizer.load()))))
+    return train_loop.load_best(
+        NAME, lambda mc: GPT(GPTConfig(**mc) if mc else GPTConfig(vocab_size=len(CharTokenizer.load())))
+    )
 
 
 def export(model, out_path):
@@ -54,11 +60,6 @@ def load_exported(path):
     return model, tensors, meta
 
 
-def best_step(summary):
-    """The step whose evaluation gave the checkpoint's best "val" (the step of the exported weights)."""
-    return next((h["step"] for h in summary["history"] if h["val"] == summary["best"]), summary["step"])
-
-
 @torch.no_grad()
 def golden(path, tok):
     model, tensors, meta = load_exported(path)
@@ -70,42 +71,46 @@ def golden(path, tok):
     for name, seq, positions in (("short", prompt, [2]), ("test_poem_40", long_seq, [5, 21, 39])):
         logits = model(torch.tensor([seq]))[0]  # [T, V]
         top = logits.topk(5, dim=-1)
-        cases.append({"name": name, "tokens": seq, "text": tok.decode(seq),
-                      "argmax": logits.argmax(-1).tolist(),
-                      "top5_ids": top.indices.tolist(), "top5_logits": [f32_list(r) for r in top.values],
-                      "logits": {str(p): f32_list(logits[p]) for p in positions}})
+        cases.append(
+            {
+                "name": name,
+                "tokens": seq,
+                "text": tok.decode(seq),
+                "argmax": logits.argmax(-1).tolist(),
+                "top5_ids": top.indices.tolist(),
+                "top5_logits": [f32_list(r) for r in top.values],
+                "logits": {str(p): f32_list(logits[p]) for p in positions},
+            }
+        )
     cont = model.generate_greedy(prompt, 30, tok.eos)
     return {
-        "model": "models/poet-at/model.safetensors", "sha256": sha256_file(path),
+        "model": "models/poet-at/model.safetensors",
+        "sha256": sha256_file(path),
         "n_params": int(sum(t.size for t in tensors.values())),
         "note": "logits[p] = full vocab logits at position p (predicting token p+1); floats rounded to 7 "
-                "significant digits: compare with rtol ~1e-4 / atol ~1e-4. argmax and top5 at every position.",
+        "significant digits: compare with rtol ~1e-4 / atol ~1e-4. argmax and top5 at every position.",
         "cases": cases,
-        "greedy": {"prompt": prompt, "prompt_text": tok.decode(prompt), "max_new": 30, "stop": "eos (included)",
-                   "tokens": cont, "text": tok.decode(cont)},
+        "greedy": {
+            "prompt": prompt,
+            "prompt_text": tok.decode(prompt),
+            "max_new": 30,
+            "stop": "eos (included)",
+            "tokens": cont,
+            "text": tok.decode(cont),
+        },
     }
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=OUT)
-    ap.add_argument("--golden", default=GOLDEN)
-    ap.add_argument("--int8", action="store_true", help=f"quantise --out into {INT8_OUT} instead of exporting")
-    args = ap.parse_args()
-    if args.int8:
-        return quantize.quantize_file(args.out, INT8_OUT)
-    torch.set_num_threads(1)
-    model, summary = load_best()
-    export(model, args.out)
     tok = CharTokenizer.load()
-    g = golden(args.out, tok)
-    g["checkpoint_step"] = best_step(summary)
-    os.makedirs(os.path.dirname(args.golden), exist_ok=True)
-    with open(args.golden, "w", encoding="utf-8") as f:
-        json.dump(g, f, ensure_ascii=False, separators=(",", ":"))
-    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes, {g['n_params']} params, "
-          f"step {g['checkpoint_step']}) and {args.golden} ({os.path.getsize(args.golden)} bytes)\n"
-          f"greedy: {g['greedy']['text']!r}")
+    exporting.export_main(
+        out=OUT,
+        golden_path=GOLDEN,
+        load_best=load_best,
+        export=export,
+        golden=lambda path: golden(path, tok),
+        describe=lambda g: f"greedy: {g['greedy']['text']!r}",
+    )
 
 
 if __name__ == "__main__":

@@ -48,17 +48,17 @@ class GPT(nn.Module):
         """No-cache reference: re-run the full sequence for every new token; stops after emitting eos."""
         seq = list(prompt)
         for _ in range(max_new):
-            nxt = int(self(torch.tensor([seq[-self.cfg.context:]]))[0, -1].argmax())
+            nxt = int(self(torch.tensor([seq[-self.cfg.context :]]))[0, -1].argmax())
             seq.append(nxt)
             if nxt == eos:
                 break
-        return seq[len(prompt):]
+        return seq[len(prompt) :]
 
     @torch.no_grad()
     def sample(self, prompt, max_new, eos, temperature=1.0, top_k=0, gen=None):
         seq = list(prompt)
         for _ in range(max_new):
-            logits = self(torch.tensor([seq[-self.cfg.context:]]))[0, -1] / temperature
+            logits = self(torch.tensor([seq[-self.cfg.context :]]))[0, -1] / temperature
             if top_k:
                 kth = logits.topk(top_k).values[-1]
                 logits = logits.masked_fill(logits < kth, float("-inf"))
@@ -66,4 +66,4 @@ class GPT(nn.Module):
             seq.append(nxt)
             if nxt == eos:
                 break
-        return seq[len(prompt):]
+        return seq[len(prompt) :]

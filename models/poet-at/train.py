@@ -23,13 +23,29 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from common import train_loop  # noqa: E402
 from common.safetensors_io import read  # noqa: E402
-from common.text import CACHE_DIR, CharTokenizer, length_bucketed_batches, load_splits, load_tensors, transformer_tensors  # noqa: E402
+from common.text import (
+    CACHE_DIR,
+    CharTokenizer,
+    length_bucketed_batches,
+    load_splits,
+    load_tensors,
+    transformer_tensors,
+)  # noqa: E402
 from export import load_best  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 
 NAME = "poet-at"
-DEFAULTS = train_loop.TrainConfig(steps=12000, batch_size=32, lr=1e-3, min_lr=5e-5, warmup=200, weight_decay=0.1,
-                                  seed=1337, eval_every=500, patience=4)
+DEFAULTS = train_loop.TrainConfig(
+    steps=12000,
+    batch_size=32,
+    lr=1e-3,
+    min_lr=5e-5,
+    warmup=200,
+    weight_decay=0.1,
+    seed=1337,
+    eval_every=500,
+    patience=4,
+)
 
 
 def make_batch(examples, idx, tok):
@@ -39,8 +55,8 @@ def make_batch(examples, idx, tok):
     x = torch.full((len(seqs), T), tok.pad, dtype=torch.long)
     y = torch.full((len(seqs), T), -100, dtype=torch.long)
     for r, s in enumerate(seqs):
-        x[r, :len(s) - 1] = torch.tensor(s[:-1])
-        y[r, 1:len(s) - 1] = torch.tensor(s[2:])  # position 0 (<bos>) would predict the form: not counted
+        x[r, : len(s) - 1] = torch.tensor(s[:-1])
+        y[r, 1 : len(s) - 1] = torch.tensor(s[2:])  # position 0 (<bos>) would predict the form: not counted
     return x, y
 
 
@@ -52,17 +68,24 @@ def evaluate(model, examples, tok, batch_size=64):
     device = next(model.parameters()).device
     order = sorted(range(len(examples)), key=lambda i: len(examples[i][1]))
     for b in range(0, len(order), batch_size):
-        x, y = (t.to(device) for t in make_batch(examples, order[b:b + batch_size], tok))
-        nll = F.cross_entropy(model(x).flatten(0, 1), y.flatten(), ignore_index=-100,
-                              reduction="none").view(y.shape)  # [B, T]
+        x, y = (t.to(device) for t in make_batch(examples, order[b : b + batch_size], tok))
+        nll = F.cross_entropy(model(x).flatten(0, 1), y.flatten(), ignore_index=-100, reduction="none").view(
+            y.shape
+        )  # [B, T]
         valid = y != -100
         char = valid & (y >= 15)  # ids >= 15 are characters (after specials, forms, '，' '。')
         tot += nll[valid].sum().item()
         n += int(valid.sum())
         tot_c += nll[char].sum().item()
         n_c += int(char.sum())
-    return {"nll": tot / n, "ppl": math.exp(tot / n), "tokens": n,
-            "nll_chars_only": tot_c / n_c, "ppl_chars_only": math.exp(tot_c / n_c), "chars": n_c}
+    return {
+        "nll": tot / n,
+        "ppl": math.exp(tot / n),
+        "tokens": n,
+        "nll_chars_only": tot_c / n_c,
+        "ppl_chars_only": math.exp(tot_c / n_c),
+        "chars": n_c,
+    }
 
 
 def load_committed(model):
@@ -77,13 +100,24 @@ def eval_only(tok, data):
         print(s, report[s], flush=True)
     gen = torch.Generator().manual_seed(7)
     samples = []
-    for form, first in (("wuyan-jueju", "春"), ("qiyan-jueju", "月"), ("wuyan-lvshi", "山"), ("qiyan-lvshi", "秋"),
-                        ("free", "江")):
+    for form, first in (
+        ("wuyan-jueju", "春"),
+        ("qiyan-jueju", "月"),
+        ("wuyan-lvshi", "山"),
+        ("qiyan-lvshi", "秋"),
+        ("free", "江"),
+    ):
         prompt = [tok.bos, tok.forms[form], tok.index[first]]
         greedy = model.generate_greedy(prompt, 125, tok.eos)
         sampled = model.sample(prompt, 125, tok.eos, temperature=0.8, top_k=40, gen=gen)
-        samples.append({"form": form, "prompt": first, "greedy": first + tok.decode(greedy),
-                        "sampled_t0.8_top40_seed7": first + tok.decode(sampled)})
+        samples.append(
+            {
+                "form": form,
+                "prompt": first,
+                "greedy": first + tok.decode(greedy),
+                "sampled_t0.8_top40_seed7": first + tok.decode(sampled),
+            }
+        )
         print(samples[-1], flush=True)
     report["samples"] = samples
     with open(os.path.join(CACHE_DIR, "poet-at-eval.json"), "w", encoding="utf-8") as f:
@@ -117,8 +151,18 @@ def main():
         ev = evaluate(model, data["val"], tok)
         return {"val": ev["nll"], "val_ppl": ev["ppl"], "val_ppl_chars": ev["ppl_chars_only"]}
 
-    train_loop.train(NAME, model, tc, next_batch, loss, validate, load_committed, resume=args.resume,
-                     time_steps=args.time_steps, log=lambda m: print(m, flush=True))
+    train_loop.train(
+        NAME,
+        model,
+        tc,
+        next_batch,
+        loss,
+        validate,
+        load_committed,
+        resume=args.resume,
+        time_steps=args.time_steps,
+        log=lambda m: print(m, flush=True),
+    )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,19 @@ def teacher(prompts, strategy, beam, penalty):
     """[(form, first line), ...] -> the teacher's poems, from one CLI call."""
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", delete=False) as f:
         f.writelines(f"{form}\t{line}\n" for form, line in prompts)
-    args = [CLI, "generate", "--model", "models/poet-at", "--prompts", f.name, "--json", "--strategy", strategy,
-            "--repetition-penalty", str(penalty)]
+    args = [
+        CLI,
+        "generate",
+        "--model",
+        "models/poet-at",
+        "--prompts",
+        f.name,
+        "--json",
+        "--strategy",
+        strategy,
+        "--repetition-penalty",
+        str(penalty),
+    ]
     if strategy == "beam":
         args += ["--beam", str(beam)]
     try:
@@ -71,15 +82,19 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="first N training poems only (0 = all)")
     ap.add_argument("--strategy", choices=("beam", "greedy"), default="beam")
     ap.add_argument("--beam", type=int, default=4)
-    ap.add_argument("--repetition-penalty", type=float, default=1.2,
-                    help="the teacher's (1 = off; without it beam search loops on free-form poems)")
+    ap.add_argument(
+        "--repetition-penalty",
+        type=float,
+        default=1.2,
+        help="the teacher's (1 = off; without it beam search loops on free-form poems)",
+    )
     ap.add_argument("--chunk", type=int, default=500, help="poems per CLI call (and per write of the output)")
     ap.add_argument("--out", default=os.path.join(CACHE, "poetry-distilled.json"))
     args = ap.parse_args()
     with open(os.path.join(CACHE, "poetry.json"), encoding="utf-8") as f:
         train = json.load(f)["train"]
     if args.limit:
-        train = train[:args.limit]
+        train = train[: args.limit]
     done = {}
     if os.path.exists(args.out):
         with open(args.out, encoding="utf-8") as f:
@@ -87,21 +102,32 @@ def main():
     todo = [p for p in train if p["id"] not in done]
     t0, kept = time.time(), 0
     for c in range(0, len(todo), args.chunk):
-        chunk = todo[c:c + args.chunk]
-        texts = teacher([(p["form"], re.split("[，。]", p["text"])[0]) for p in chunk], args.strategy, args.beam,
-                        args.repetition_penalty)
+        chunk = todo[c : c + args.chunk]
+        texts = teacher(
+            [(p["form"], re.split("[，。]", p["text"])[0]) for p in chunk],
+            args.strategy,
+            args.beam,
+            args.repetition_penalty,
+        )
         for poem, text in zip(chunk, texts):
             ok = has_form(text, poem["form"])
             kept += ok
-            done[poem["id"]] = {"id": poem["id"], "form": poem["form"], "text": text if ok else poem["text"],
-                                "distilled": ok}
+            done[poem["id"]] = {
+                "id": poem["id"],
+                "form": poem["form"],
+                "text": text if ok else poem["text"],
+                "distilled": ok,
+            }
         tmp = args.out + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump({"train": [done[p["id"]] for p in train if p["id"] in done]}, f, ensure_ascii=False)
         os.replace(tmp, args.out)
         n, seconds = c + len(chunk), time.time() - t0
-        print(f"{len(train) - len(todo) + n}/{len(train)} poems, {seconds:.0f}s ({n / seconds:.1f} poems/s), "
-              f"form kept in {kept} of {n} new ones", flush=True)
+        print(
+            f"{len(train) - len(todo) + n}/{len(train)} poems, {seconds:.0f}s ({n / seconds:.1f} poems/s), "
+            f"form kept in {kept} of {n} new ones",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ The weights are the best (by validation) of the training checkpoint models/data/
 The fixture is computed from the EXPORTED file (weights read back into a fresh CMLM) with a single full,
 unpadded, bidirectional forward per input.
 """
-import argparse
-import json
 import os
 import sys
 
@@ -21,18 +19,34 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from common import quantize, train_loop  # noqa: E402
+from common import exporting, train_loop  # noqa: E402
 from common.safetensors_io import read, write  # noqa: E402
-from common.text import (CharTokenizer, f32_list, load_splits, load_tensors, sha256_file,  # noqa: E402
-                         to_numpy, transformer_tensors)
+from common.text import (
+    CharTokenizer,
+    f32_list,
+    load_splits,
+    load_tensors,
+    sha256_file,  # noqa: E402
+    to_numpy,
+    transformer_tensors,
+)
 from model import CMLM, CMLMConfig  # noqa: E402
 
 NAME = "poet-nat"
 OUT = os.path.join(HERE, "model.safetensors")
-INT8_OUT = os.path.join(HERE, "model-int8.safetensors")
 GOLDEN = os.path.join(REPO, "tests", "fixtures", "poet-nat-golden.json")
-CONFIG_KEYS = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "context", "rope_theta", "norm_eps",
-               "max_len", "max_len_fixed")
+CONFIG_KEYS = (
+    "vocab_size",
+    "d_model",
+    "n_layers",
+    "n_heads",
+    "d_ff",
+    "context",
+    "rope_theta",
+    "norm_eps",
+    "max_len",
+    "max_len_fixed",
+)
 
 
 def exported_tensors(model):
@@ -44,7 +58,9 @@ def exported_tensors(model):
 def load_best():
     """The best weights (by validation) of the training checkpoint, in a CMLM built from the checkpoint's model
     config (the trainer's default config if it has none). -> (model in eval mode, the checkpoint's summary)."""
-    return train_loop.load_best(NAME, lambda mc: CMLM(CMLMConfig(**mc) if mc else CMLMConfig(vocab_size=len(CharTokenizer.load()))))
+    return train_loop.load_best(
+        NAME, lambda mc: CMLM(CMLMConfig(**mc) if mc else CMLMConfig(vocab_size=len(CharTokenizer.load())))
+    )
 
 
 def export(model, out_path, tokenizer=None):
@@ -67,11 +83,6 @@ def load_exported(path=OUT):
     return model, tensors, meta
 
 
-def best_step(summary):
-    """The step whose evaluation gave the checkpoint's best "val" (the step of the exported weights)."""
-    return next((h["step"] for h in summary["history"] if h["val"] == summary["best"]), summary["step"])
-
-
 @torch.no_grad()
 def golden(path, tok):
     model, tensors, meta = load_exported(path)
@@ -91,10 +102,18 @@ def golden(path, tok):
         logits, len_logits = model(torch.tensor([seq]))
         logits = logits[0]
         top = logits.topk(5, dim=-1)
-        cases.append({"name": name, "tokens": seq, "text": tok.decode(seq), "argmax": logits.argmax(-1).tolist(),
-                      "top5_ids": top.indices.tolist(), "top5_logits": [f32_list(r) for r in top.values],
-                      "logits": {str(p): f32_list(logits[p]) for p in positions},
-                      "length_logits": f32_list(len_logits[0])})
+        cases.append(
+            {
+                "name": name,
+                "tokens": seq,
+                "text": tok.decode(seq),
+                "argmax": logits.argmax(-1).tolist(),
+                "top5_ids": top.indices.tolist(),
+                "top5_logits": [f32_list(r) for r in top.values],
+                "logits": {str(p): f32_list(logits[p]) for p in positions},
+                "length_logits": f32_list(len_logits[0]),
+            }
+        )
     one_pass = {}
     wj = tok.forms["wuyan-jueju"]
     seq = [tok.len, wj] + [M] * 25
@@ -103,52 +122,60 @@ def golden(path, tok):
     prefix = [tok.len, wj]
     len_logits = model(torch.tensor([prefix]))[1][0]  # the length is read from the 2-token forward
     top = len_logits.log_softmax(-1).topk(5)
-    one_pass["length_mode"] = {"tokens": seq, "fill_argmax": fill, "fill_text": tok.decode(fill),
-                               "length_prefix": prefix, "length_logits": f32_list(len_logits),
-                               "top5_lengths": top.indices.tolist(), "top5_length_logprobs": f32_list(top.values)}
+    one_pass["length_mode"] = {
+        "tokens": seq,
+        "fill_argmax": fill,
+        "fill_text": tok.decode(fill),
+        "length_prefix": prefix,
+        "length_logits": f32_list(len_logits),
+        "top5_lengths": top.indices.tolist(),
+        "top5_length_logprobs": f32_list(top.values),
+    }
     free_prefix = [tok.len, tok.forms["free"]]
     top = model(torch.tensor([free_prefix]))[1][0].log_softmax(-1).topk(5)
-    one_pass["length_free"] = {"length_prefix": free_prefix, "top5_lengths": top.indices.tolist(),
-                               "top5_length_logprobs": f32_list(top.values)}
+    one_pass["length_free"] = {
+        "length_prefix": free_prefix,
+        "top5_lengths": top.indices.tolist(),
+        "top5_length_logprobs": f32_list(top.values),
+    }
     seq = [tok.fixed, wj] + [M] * N
     logits, _ = model(torch.tensor([seq]))
     fill = logits[0, 2:].argmax(-1).tolist()
     cut = fill.index(tok.eos) if tok.eos in fill else len(fill)
     one_pass["fixed_mode"] = {"tokens": seq, "fill_argmax": fill, "text_until_first_eos": tok.decode(fill[:cut])}
     return {
-        "model": "models/poet-nat/model.safetensors", "sha256": sha256_file(path),
+        "model": "models/poet-nat/model.safetensors",
+        "sha256": sha256_file(path),
         "n_params": int(sum(t.size for t in tensors.values())),
         "note": "logits[p] = full vocab logits at position p; length_logits = length head at position 0 of the "
-                "given input (in use, lengths come from the 2-token input <len> <form>: one_pass.length_mode."
-                "length_prefix); floats rounded to 7 "
-                "significant digits: compare with rtol ~1e-4 / atol ~1e-4. argmax and top5 at every position "
-                "(positions 0-1 hold <len>/<fixed> and the form: their argmax is meaningless but deterministic).",
-        "cases": cases, "one_pass": one_pass,
+        "given input (in use, lengths come from the 2-token input <len> <form>: one_pass.length_mode."
+        "length_prefix); floats rounded to 7 "
+        "significant digits: compare with rtol ~1e-4 / atol ~1e-4. argmax and top5 at every position "
+        "(positions 0-1 hold <len>/<fixed> and the form: their argmax is meaningless but deterministic).",
+        "cases": cases,
+        "one_pass": one_pass,
     }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=OUT)
-    ap.add_argument("--golden", default=GOLDEN)
-    ap.add_argument("--int8", action="store_true", help=f"quantise --out into {INT8_OUT} instead of exporting")
-    args = ap.parse_args()
-    if args.int8:
-        return quantize.quantize_file(args.out, INT8_OUT, keep=("length_head",))
-    torch.set_num_threads(1)
-    model, summary = load_best()
-    export(model, args.out)
-    tok = CharTokenizer.load()
-    g = golden(args.out, tok)
-    g["checkpoint_step"] = best_step(summary)
-    os.makedirs(os.path.dirname(args.golden), exist_ok=True)
-    with open(args.golden, "w", encoding="utf-8") as f:
-        json.dump(g, f, ensure_ascii=False, separators=(",", ":"))
+def describe(g):
     op = g["one_pass"]
-    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes, {g['n_params']} params, "
-          f"step {g['checkpoint_step']}) and {args.golden} ({os.path.getsize(args.golden)} bytes)\n"
-          f"length mode: {op['length_mode']['fill_text']!r} lengths {op['length_mode']['top5_lengths']}\n"
-          f"fixed mode: {op['fixed_mode']['text_until_first_eos']!r}")
+    return (
+        f"length mode: {op['length_mode']['fill_text']!r} lengths {op['length_mode']['top5_lengths']}\n"
+        f"fixed mode: {op['fixed_mode']['text_until_first_eos']!r}"
+    )
+
+
+def main():
+    tok = CharTokenizer.load()
+    exporting.export_main(
+        out=OUT,
+        golden_path=GOLDEN,
+        load_best=load_best,
+        export=export,
+        golden=lambda path: golden(path, tok),
+        describe=describe,
+        int8_keep=("length_head",),
+    )
 
 
 if __name__ == "__main__":

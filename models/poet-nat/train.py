@@ -38,8 +38,18 @@ from export import NAME, load_best, load_exported  # noqa: E402
 from model import CMLM, CMLMConfig  # noqa: E402
 
 LENGTH, FIXED = 0, 1
-DEFAULTS = train_loop.TrainConfig(steps=3000, batch_size=32, lr=1.5e-3, min_lr=1e-4, warmup=200, weight_decay=0.1,
-                                  seed=4242, eval_every=500, patience=4, resume_warmup=50)
+DEFAULTS = train_loop.TrainConfig(
+    steps=3000,
+    batch_size=32,
+    lr=1.5e-3,
+    min_lr=1e-4,
+    warmup=200,
+    weight_decay=0.1,
+    seed=4242,
+    eval_every=500,
+    patience=4,
+    resume_warmup=50,
+)
 
 
 def first_line_length(ys, tok):
@@ -57,10 +67,14 @@ def make_batch(examples, idx, mode, cfg, tok, gen, prompt_chars=None):
         form, ys = examples[i]
         lengths.append(min(len(ys), cfg.max_len))
         if mode == LENGTH:
-            rows.append([tok.len, form] + ys[:cfg.max_len])
+            rows.append([tok.len, form] + ys[: cfg.max_len])
         else:
             rows.append([tok.fixed, form] + ys + [tok.eos] * (cfg.max_len_fixed - len(ys)))
-        k = prompt_chars(ys) if prompt_chars else int(torch.randint(0, first_line_length(ys, tok) + 1, (1,), generator=gen))
+        k = (
+            prompt_chars(ys)
+            if prompt_chars
+            else int(torch.randint(0, first_line_length(ys, tok) + 1, (1,), generator=gen))
+        )
         prefixes.append([tok.len, form] + ys[:k])
     T = max(len(r) for r in rows)
     x = torch.full((len(rows), T), tok.pad, dtype=torch.long)
@@ -70,13 +84,13 @@ def make_batch(examples, idx, mode, cfg, tok, gen, prompt_chars=None):
         M = len(row) - 2
         k = int(torch.randint(1, M + 1, (1,), generator=gen))
         pos = 2 + torch.randperm(M, generator=gen)[:k]
-        x[r, :len(row)] = row
+        x[r, : len(row)] = row
         y[r, pos] = row[pos]
         x[r, pos] = tok.mask
     P = max(len(p) for p in prefixes)
     prefix = torch.full((len(rows), P), tok.pad, dtype=torch.long)
     for r, p in enumerate(prefixes):
-        prefix[r, :len(p)] = torch.tensor(p)
+        prefix[r, : len(p)] = torch.tensor(p)
     return x, y, x != tok.pad, torch.tensor(lengths), prefix, prefix != tok.pad
 
 
@@ -119,8 +133,15 @@ def evaluate(model, examples, tok, seed=0, batch_size=64):
         free_exact, free_pm2, n_free = 0, 0, 0
         first_free_exact = 0
         for b in range(0, len(idx), batch_size):
-            batch = make_batch(examples, idx[b:b + batch_size], mode, cfg, tok, gen,
-                               prompt_chars=lambda ys: first_line_length(ys, tok))
+            batch = make_batch(
+                examples,
+                idx[b : b + batch_size],
+                mode,
+                cfg,
+                tok,
+                gen,
+                prompt_chars=lambda ys: first_line_length(ys, tok),
+            )
             x, y, kv, lengths, prefix, prefix_valid = (t.to(device) for t in batch)
             h = model.hidden(x, kv)
             sel = y != -100
@@ -144,10 +165,15 @@ def evaluate(model, examples, tok, seed=0, batch_size=64):
                 n_len += len(lengths)
         out[name] = {"masked_nll": nll / n, "masked_acc": correct / n, "masked_tokens": n, "examples": len(idx)}
         if mode == LENGTH:
-            out[name].update(length_acc=len_exact / n_len, length_acc_pm2=len_pm2 / n_len, length_nll=len_nll / n_len,
-                             free_length_acc=free_exact / max(1, n_free),
-                             free_length_acc_pm2=free_pm2 / max(1, n_free), free_examples=n_free,
-                             free_length_acc_first_line_given=first_free_exact / max(1, n_free))
+            out[name].update(
+                length_acc=len_exact / n_len,
+                length_acc_pm2=len_pm2 / n_len,
+                length_nll=len_nll / n_len,
+                free_length_acc=free_exact / max(1, n_free),
+                free_length_acc_pm2=free_pm2 / max(1, n_free),
+                free_examples=n_free,
+                free_length_acc_first_line_given=first_free_exact / max(1, n_free),
+            )
     return out
 
 
@@ -159,30 +185,51 @@ def samples(model, tok, iterations=10):
 
     def show(ids):
         ids = ids[2:]
-        return tok.decode(ids[:ids.index(tok.eos)] if tok.eos in ids else ids)
+        return tok.decode(ids[: ids.index(tok.eos)] if tok.eos in ids else ids)
 
     for form in ("wuyan-jueju", "qiyan-jueju", "wuyan-lvshi"):
         f = tok.forms[form]
         L = int(model.length_logits(torch.tensor([[tok.len, f]]))[0].argmax())
-        out.append({"mode": "length", "form": form, "predicted_length": L,
-                    "one_pass": show(model.mask_predict([tok.len, f] + [M] * L, M, 1)),
-                    "mask_predict_10": show(model.mask_predict([tok.len, f] + [M] * L, M, iterations))})
+        out.append(
+            {
+                "mode": "length",
+                "form": form,
+                "predicted_length": L,
+                "one_pass": show(model.mask_predict([tok.len, f] + [M] * L, M, 1)),
+                "mask_predict_10": show(model.mask_predict([tok.len, f] + [M] * L, M, iterations)),
+            }
+        )
         seq = [tok.fixed, f] + [M] * model.cfg.max_len_fixed
-        out.append({"mode": "fixed", "form": form, "one_pass": show(model.mask_predict(seq, M, 1)),
-                    "mask_predict_10": show(model.mask_predict(seq, M, iterations))})
+        out.append(
+            {
+                "mode": "fixed",
+                "form": form,
+                "one_pass": show(model.mask_predict(seq, M, 1)),
+                "mask_predict_10": show(model.mask_predict(seq, M, iterations)),
+            }
+        )
     # acrostic (藏头诗): wuyan jueju, heads 春 夏 秋 冬; punctuation and newline given too
     heads = "春夏秋冬"
-    text = "".join(h + "\uff3f" * 4 + ("，" if i % 2 == 0 else "。") + ("\n" if i == 1 else "") for i, h in enumerate(heads))
+    text = "".join(
+        h + "\uff3f" * 4 + ("，" if i % 2 == 0 else "。") + ("\n" if i == 1 else "") for i, h in enumerate(heads)
+    )
     seq = [tok.len, tok.forms["wuyan-jueju"]] + [M if ch == "\uff3f" else tok.index[ch] for ch in text]
-    out.append({"mode": "length", "task": "acrostic 春夏秋冬", "mask_predict_10": show(model.mask_predict(seq, M, iterations))})
+    out.append(
+        {"mode": "length", "task": "acrostic 春夏秋冬", "mask_predict_10": show(model.mask_predict(seq, M, iterations))}
+    )
     # fill in the blank: 静夜思 with the middle of each line masked
     poem = "床前明月光，疑是地上霜。\n举头望明月，低头思故乡。"
     seq, col = [tok.len, tok.forms["wuyan-jueju"]], 0
     for ch in poem:  # mask the 3rd and 4th character of every line
         seq.append(M if col in (2, 3) else tok.index[ch])
         col = 0 if ch in "，。\n" else col + 1
-    out.append({"mode": "length", "task": "fill-in " + show(seq).replace("<mask>", "＿"),
-                "mask_predict_10": show(model.mask_predict(seq, M, iterations))})
+    out.append(
+        {
+            "mode": "length",
+            "task": "fill-in " + show(seq).replace("<mask>", "＿"),
+            "mask_predict_10": show(model.mask_predict(seq, M, iterations)),
+        }
+    )
     for o in out:
         print(o, flush=True)
     return out
@@ -221,8 +268,12 @@ def main():
     ap.add_argument("--d-model", type=int, default=256)
     ap.add_argument("--n-layers", type=int, default=4)
     ap.add_argument("--d-ff", type=int, default=688)
-    ap.add_argument("--data", choices=("raw", "distilled", "mixed"), default="raw",
-                    help="training targets: the poems, poet-at's rewrites of them (distill.py), or both")
+    ap.add_argument(
+        "--data",
+        choices=("raw", "distilled", "mixed"),
+        default="raw",
+        help="training targets: the poems, poet-at's rewrites of them (distill.py), or both",
+    )
     args = ap.parse_args()
     tok = CharTokenizer.load()
     data = load_splits(tok)
@@ -252,12 +303,23 @@ def main():
     def load_committed(model):
         committed = load_exported()[0]
         if committed.cfg != model.cfg:
-            raise ValueError(f"model.safetensors holds {committed.cfg}, not {model.cfg}: pass its --d-model, "
-                             "--n-layers, --d-ff")
+            raise ValueError(
+                f"model.safetensors holds {committed.cfg}, not {model.cfg}: pass its --d-model, " "--n-layers, --d-ff"
+            )
         model.load_state_dict(committed.state_dict())
 
-    train_loop.train(NAME, model, tc, next_batch, loss, validate, load_committed, resume=args.resume,
-                     time_steps=args.time_steps, log=lambda m: print(m, flush=True))
+    train_loop.train(
+        NAME,
+        model,
+        tc,
+        next_batch,
+        loss,
+        validate,
+        load_committed,
+        resume=args.resume,
+        time_steps=args.time_steps,
+        log=lambda m: print(m, flush=True),
+    )
 
 
 if __name__ == "__main__":

@@ -5,13 +5,26 @@ import { chromium } from 'playwright-core';
 import { serve } from '../../scripts/serve.mjs';
 import { ROOT } from '../node/helpers.mjs';
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 // Opens the site (served under a sub-path, to prove the URLs are relative) and returns helpers.
 // query: appended to the URL (e.g. '?lang=zh'); locale: the browser's language (navigator.languages);
 // viewport: { width, height }; hasTouch: a touch screen (page.tap).
-export async function openSite({ query = '', locale = 'en-US', viewport = { width: 1280, height: 720 }, hasTouch = false } = {}) {
+export async function openSite({
+  query = '',
+  locale = 'en-US',
+  viewport = { width: 1280, height: 720 },
+  hasTouch = false,
+} = {}) {
   const server = await serve(path.join(ROOT, 'dist'), 0, '/atnat/');
   const url = `http://127.0.0.1:${server.address().port}/atnat/`;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS });
@@ -19,15 +32,23 @@ export async function openSite({ query = '', locale = 'en-US', viewport = { widt
   const page = await context.newPage();
   const problems = [];
   const watch = (p) => {
-    p.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+    p.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
     p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     p.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-    p.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+    p.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
   };
   watch(page);
   await page.goto(url + query);
   return {
-    page, problems, url, context, server,
+    page,
+    problems,
+    url,
+    context,
+    server,
     // A second tab of the same browser (same storage), watched the same way.
     async newPage(pathAndQuery = '') {
       const other = await context.newPage();
@@ -35,7 +56,10 @@ export async function openSite({ query = '', locale = 'en-US', viewport = { widt
       await other.goto(url + pathAndQuery);
       return other;
     },
-    async close() { await browser.close(); server.close(); },
+    async close() {
+      await browser.close();
+      server.close();
+    },
   };
 }
 
@@ -64,8 +88,12 @@ export async function explanationsByKeyboard(page, panelId, catalogue) {
     await page.keyboard.press('Tab');
     const focused = await page.evaluate((id) => {
       const a = document.activeElement;
-      return { inside: !!a.closest(`#${id}`), info: a.matches('button.info'), key: a.dataset.helpKey ?? null,
-               label: a.getAttribute('aria-label') };
+      return {
+        inside: !!a.closest(`#${id}`),
+        info: a.matches('button.info'),
+        key: a.dataset.helpKey ?? null,
+        label: a.getAttribute('aria-label'),
+      };
     }, panelId);
     if (!focused.inside) {
       if (reached.size) break;
@@ -78,7 +106,8 @@ export async function explanationsByKeyboard(page, panelId, catalogue) {
       return { hidden: b.hidden, text: b.textContent, expanded: document.activeElement.getAttribute('aria-expanded') };
     });
     if (bubble.hidden) throw new Error(`${focused.key}: Enter did not open the explanation`);
-    if (bubble.text !== catalogue[`help.${focused.key}`]) throw new Error(`${focused.key}: "${bubble.text}" is not the catalogue's text`);
+    if (bubble.text !== catalogue[`help.${focused.key}`])
+      throw new Error(`${focused.key}: "${bubble.text}" is not the catalogue's text`);
     if (bubble.expanded !== 'true') throw new Error(`${focused.key}: aria-expanded is not true`);
     if (!/“.+”/.test(focused.label)) throw new Error(`${focused.key}: the button has no name (${focused.label})`);
     await page.keyboard.press('Escape');

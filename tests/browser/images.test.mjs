@@ -12,12 +12,13 @@ const { page } = site;
 const stats = (id) => statsOf(page, id);
 
 // Share of lit (non-black) pixels of a canvas (Fashion-MNIST garments are bright on black), and its size.
-const ink = (id) => page.$eval(`#${id}`, (c) => {
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let dark = 0;
-  for (let i = 0; i < d.length; i += 4) if (d[i] > 8) dark++;
-  return { share: dark / (c.width * c.height), width: c.width };
-});
+const ink = (id) =>
+  page.$eval(`#${id}`, (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let dark = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 8) dark++;
+    return { share: dark / (c.width * c.height), width: c.width };
+  });
 
 test('opening the Images tab loads both image models', async () => {
   await page.waitForSelector('body[data-engine="ready"]', { timeout: 30000 });
@@ -29,7 +30,7 @@ test('opening the Images tab loads both image models', async () => {
 });
 
 test('one Paint: PixelCNN paints row by row, pixnat in K passes, side by side', async () => {
-  await page.selectOption('#image-class', '1');  // trousers
+  await page.selectOption('#image-class', '1'); // trousers
   await page.fill('#image-steps', '4');
   await page.selectOption('#image-view', 'watch');
   await page.click('#image-generate');
@@ -52,14 +53,18 @@ test('one Paint: PixelCNN paints row by row, pixnat in K passes, side by side', 
 });
 
 test('watching: unpainted pixels look unpainted, the painter is marked, and a counter follows', async () => {
-  await page.selectOption('#image-class', '3');  // dresses
+  await page.selectOption('#image-class', '3'); // dresses
   await page.selectOption('#image-view', 'watch');
   await page.click('#image-generate');
   // mid-run PixelCNN: some rows painted, the rest shown in the "not yet" colour, one marker pixel
-  await page.waitForFunction(() => {
-    const m = /^(\d+) \/ 784 pixels painted$/.exec(document.querySelector('#pixelcnn-counter').textContent);
-    return m && Number(m[1]) >= 28 * 5 && Number(m[1]) <= 28 * 20;
-  }, null, { timeout: 30000, polling: 10 });
+  await page.waitForFunction(
+    () => {
+      const m = /^(\d+) \/ 784 pixels painted$/.exec(document.querySelector('#pixelcnn-counter').textContent);
+      return m && Number(m[1]) >= 28 * 5 && Number(m[1]) <= 28 * 20;
+    },
+    null,
+    { timeout: 30000, polling: 10 },
+  );
   const colours = await page.$eval('#pixelcnn-canvas', (c) => {
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     const count = { unpainted: 0, marker: 0, grey: 0 };
@@ -90,8 +95,13 @@ test('the grid mode paints 16 images per generator', async () => {
   await page.selectOption('#image-view', 'grid');
   await page.click('#image-generate');
   await page.waitForSelector('#pixelcnn-stats dt', { timeout: 60000 });
-  await page.waitForFunction(() => document.querySelector('#pixnat-canvas').dataset.done === 'true'
-    && document.querySelector('#pixelcnn-canvas').dataset.done === 'true', null, { timeout: 120000 });
+  await page.waitForFunction(
+    () =>
+      document.querySelector('#pixnat-canvas').dataset.done === 'true' &&
+      document.querySelector('#pixelcnn-canvas').dataset.done === 'true',
+    null,
+    { timeout: 120000 },
+  );
   for (const id of ['pixelcnn-canvas', 'pixnat-canvas']) assert.equal((await ink(id)).width, 4 * 28 + 3);
   assert.equal((await stats('pixnat-stats')).images, '16');
   assert.equal(await page.getAttribute('#pixelcnn-canvas', 'aria-label'), 'pixelcnn: 16 images of Dress');
@@ -102,10 +112,14 @@ test('step by step: one row (PixelCNN) and one pass (pixnat) per click', async (
   await page.selectOption('#image-method', 'cached');
   await page.fill('#image-steps', '8');
   await page.click('#image-generate');
-  await page.waitForFunction(() => {
-    const waiting = (document.querySelector('#image-player').dataset.waiting ?? '').split(' ').map(Number);
-    return waiting.length === 2 && waiting[0] >= 3 && waiting[1] >= 3;
-  }, null, { timeout: 30000 });
+  await page.waitForFunction(
+    () => {
+      const waiting = (document.querySelector('#image-player').dataset.waiting ?? '').split(' ').map(Number);
+      return waiting.length === 2 && waiting[0] >= 3 && waiting[1] >= 3;
+    },
+    null,
+    { timeout: 30000 },
+  );
   assert.equal(await page.textContent('#pixelcnn-counter'), '0 / 784 pixels painted');
   for (let i = 1; i <= 3; i++) await page.click('#image-player [data-act="step"]');
   assert.equal(await page.textContent('#pixelcnn-counter'), `${3 * 28} / 784 pixels painted`, 'three rows');
@@ -120,15 +134,23 @@ test('step by step: one row (PixelCNN) and one pass (pixnat) per click', async (
 
 test('the chart of quality against K is drawn from the committed table, and the sweep adds this browser', async () => {
   await page.click('#images-learn summary');
-  const charts = await page.$$eval('#images-charts svg.chart', (cs) => cs.map((c) => ({
-    label: c.getAttribute('aria-label'), lines: c.querySelectorAll('path.line').length, dots: c.querySelectorAll('circle').length })));
+  const charts = await page.$$eval('#images-charts svg.chart', (cs) =>
+    cs.map((c) => ({
+      label: c.getAttribute('aria-label'),
+      lines: c.querySelectorAll('path.line').length,
+      dots: c.querySelectorAll('circle').length,
+    })),
+  );
   assert.equal(charts.length, 3);
-  assert.match(charts[0].label, /^class match \(%\)\. confidence order: 1 → 80, 2 → 51\.5, 4 → 30\.6, 8 → 20\.9, 16 → 10;/);
+  assert.match(
+    charts[0].label,
+    /^class match \(%\)\. confidence order: 1 → 80, 2 → 51\.5, 4 → 30\.6, 8 → 20\.9, 16 → 10;/,
+  );
   assert.equal(charts[0].lines, 3, 'three orders of unmasking');
   await page.click('#images-sweep');
   await page.waitForSelector('#images-charts[data-sweep="done"]', { timeout: 60000 });
   const time = await page.$eval('#images-charts figure:last-child svg', (c) => c.querySelectorAll('path.line').length);
-  assert.equal(time, 2, 'PyTorch\'s times and this browser\'s');
+  assert.equal(time, 2, "PyTorch's times and this browser's");
 });
 
 test('no console errors or failed requests', () => {

@@ -9,7 +9,10 @@ import zh from '../../web/i18n/zh.js';
 
 const site = await openSite({ locale: 'zh-CN' });
 const phone = await openSite({ locale: 'zh-CN', viewport: { width: 390, height: 844 }, hasTouch: true });
-after(async () => { await site.close(); await phone.close(); });
+after(async () => {
+  await site.close();
+  await phone.close();
+});
 const { page } = site;
 
 async function generate(p = page) {
@@ -22,9 +25,19 @@ async function generate(p = page) {
 test('a Chinese browser gets the page in Chinese, poems marked lang="zh"', async () => {
   await page.waitForSelector('#tab-text[data-ready="true"]', { timeout: 60000 });
   assert.equal(await page.getAttribute('html', 'lang'), 'zh');
-  assert.deepEqual(await page.$$eval('nav [role="tab"]', (ts) => ts.map((t) => t.textContent)), ['文字', '发音', '图像', '引擎']);
-  assert.deepEqual(await page.$$eval('#text-form-select option', (os) => os.map((o) => o.textContent)),
-                   ['五言绝句', '五言律诗', '七言绝句', '七言律诗', '自由']);
+  assert.deepEqual(await page.$$eval('nav [role="tab"]', (ts) => ts.map((t) => t.textContent)), [
+    '文字',
+    '发音',
+    '图像',
+    '引擎',
+  ]);
+  assert.deepEqual(await page.$$eval('#text-form-select option', (os) => os.map((o) => o.textContent)), [
+    '五言绝句',
+    '五言律诗',
+    '七言绝句',
+    '七言律诗',
+    '自由',
+  ]);
   assert.match(await page.textContent('#status'), /^引擎就绪：wasm-simd128/);
   assert.equal(await page.getAttribute('[data-lang="zh"]', 'aria-pressed'), 'true');
   // every catalogue string is in place: nothing empty, nothing left as a key
@@ -34,7 +47,8 @@ test('a Chinese browser gets the page in Chinese, poems marked lang="zh"', async
     if (typeof zh[key] === 'string') assert.equal(text, zh[key]);
   }
   await generate();
-  for (const id of ['at-output', 'nat-output', 'nat-passes']) assert.equal(await page.getAttribute(`#${id}`, 'lang'), 'zh');
+  for (const id of ['at-output', 'nat-output', 'nat-passes'])
+    assert.equal(await page.getAttribute(`#${id}`, 'lang'), 'zh');
   assert.match(await page.textContent('#at-seeing'), /^AT 用 \d+ 次前向计算写了 \d+ 个字/);
   assert.match(await page.textContent('#nat-stats dt[data-key="repetition"]'), /^重复率$/);
 });
@@ -42,7 +56,12 @@ test('a Chinese browser gets the page in Chinese, poems marked lang="zh"', async
 test('switching to English rewrites everything, results included, and is remembered', async () => {
   await page.click('[data-lang="en"]');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
-  assert.deepEqual(await page.$$eval('nav [role="tab"]', (ts) => ts.map((t) => t.textContent)), ['Text', 'Pronounce', 'Images', 'Engine']);
+  assert.deepEqual(await page.$$eval('nav [role="tab"]', (ts) => ts.map((t) => t.textContent)), [
+    'Text',
+    'Pronounce',
+    'Images',
+    'Engine',
+  ]);
   assert.match(await page.textContent('#at-seeing'), /^AT wrote \d+ characters in \d+ forward passes/);
   assert.equal(await page.textContent('#nat-stats dt[data-key="repetition"]'), 'repetition');
   assert.match(await page.textContent('#nat-passes li:first-child'), /^pass 1: 24 predicted at once/);
@@ -56,15 +75,24 @@ test('switching to English rewrites everything, results included, and is remembe
 
 test('every explanation of the Text playground is reached and opened with the keyboard alone', async () => {
   await page.click('[data-lang="zh"]');
-  await generate();  // metrics (and their ⓘ) under both panels
+  await generate(); // metrics (and their ⓘ) under both panels
   let total = 0;
-  for (const [mode, strategy] of [['free', 'greedy'], ['free', 'sample'], ['free', 'beam'], ['acrostic', 'greedy'], ['blank', 'greedy']]) {
+  for (const [mode, strategy] of [
+    ['free', 'greedy'],
+    ['free', 'sample'],
+    ['free', 'beam'],
+    ['acrostic', 'greedy'],
+    ['blank', 'greedy'],
+  ]) {
     await page.selectOption('#text-mode', mode);
     await page.selectOption('#text-strategy', strategy);
     const reached = await explanationsByKeyboard(page, 'tab-text', zh);
-    const expected = await page.$$eval('#tab-text button.info', (bs) => bs.filter((b) => !b.closest('[hidden]')).map((b) => b.dataset.helpKey));
+    const expected = await page.$$eval('#tab-text button.info', (bs) =>
+      bs.filter((b) => !b.closest('[hidden]')).map((b) => b.dataset.helpKey),
+    );
     total += expected.length;
-    for (const key of expected) assert.ok(reached.has(key), `${mode}/${strategy}: help.${key} is reachable by keyboard`);
+    for (const key of expected)
+      assert.ok(reached.has(key), `${mode}/${strategy}: help.${key} is reachable by keyboard`);
   }
   assert.ok(total >= 5 * 20, `${total} explanations checked`);
   await page.selectOption('#text-mode', 'free');
@@ -79,14 +107,19 @@ test('every explanation of the Text playground is reached and opened with the ke
 test('the tabs are ARIA tabs: arrow keys, Home and End move the selection and show the panel', async () => {
   await page.focus('#tab-button-text');
   await page.keyboard.press('ArrowRight');
-  const state = () => page.evaluate(() => ({
-    focused: document.activeElement.id,
-    selected: [...document.querySelectorAll('[role="tab"][aria-selected="true"]')].map((t) => t.id),
-    visible: [...document.querySelectorAll('[role="tabpanel"]')].filter((p) => !p.hidden).map((p) => p.id),
-    tabbable: [...document.querySelectorAll('[role="tab"]')].filter((t) => t.tabIndex === 0).map((t) => t.id),
-  }));
-  assert.deepEqual(await state(), { focused: 'tab-button-pronounce', selected: ['tab-button-pronounce'],
-                                    visible: ['tab-pronounce'], tabbable: ['tab-button-pronounce'] });
+  const state = () =>
+    page.evaluate(() => ({
+      focused: document.activeElement.id,
+      selected: [...document.querySelectorAll('[role="tab"][aria-selected="true"]')].map((t) => t.id),
+      visible: [...document.querySelectorAll('[role="tabpanel"]')].filter((p) => !p.hidden).map((p) => p.id),
+      tabbable: [...document.querySelectorAll('[role="tab"]')].filter((t) => t.tabIndex === 0).map((t) => t.id),
+    }));
+  assert.deepEqual(await state(), {
+    focused: 'tab-button-pronounce',
+    selected: ['tab-button-pronounce'],
+    visible: ['tab-pronounce'],
+    tabbable: ['tab-button-pronounce'],
+  });
   await page.keyboard.press('End');
   assert.deepEqual((await state()).visible, ['tab-engine']);
   await page.keyboard.press('ArrowRight');
@@ -94,10 +127,12 @@ test('the tabs are ARIA tabs: arrow keys, Home and End move the selection and sh
   await page.keyboard.press('ArrowLeft');
   await page.keyboard.press('Home');
   assert.deepEqual((await state()).selected, ['tab-button-text']);
-  const links = await page.$$eval('[role="tab"]', (ts) => ts.map((t) => {
-    const panel = document.getElementById(t.getAttribute('aria-controls'));
-    return panel?.getAttribute('role') === 'tabpanel' && panel.getAttribute('aria-labelledby') === t.id;
-  }));
+  const links = await page.$$eval('[role="tab"]', (ts) =>
+    ts.map((t) => {
+      const panel = document.getElementById(t.getAttribute('aria-controls'));
+      return panel?.getAttribute('role') === 'tabpanel' && panel.getAttribute('aria-labelledby') === t.id;
+    }),
+  );
   assert.deepEqual(links, [true, true, true, true]);
 });
 
@@ -107,11 +142,17 @@ test('settings and prompt go into the URL, and a link restores them (bad values 
   await page.fill('#nat-iterations', '6');
   await page.selectOption('#text-strategy', 'beam');
   const query = new URL(page.url()).searchParams;
-  assert.deepEqual([query.get('prompt'), query.get('form'), query.get('T'), query.get('strategy')], ['月', 'qiyan-jueju', '6', 'beam']);
+  assert.deepEqual(
+    [query.get('prompt'), query.get('form'), query.get('T'), query.get('strategy')],
+    ['月', 'qiyan-jueju', '6', 'beam'],
+  );
   const other = await site.newPage(`?${query}&top_k=-5&length=nonsense&tab=text`);
   await other.waitForSelector('#tab-text[data-ready="true"]', { timeout: 60000 });
-  const values = await other.evaluate(() => ['text-prompt', 'text-form-select', 'nat-iterations', 'text-strategy', 'text-top-k', 'nat-length']
-    .map((id) => document.getElementById(id).value));
+  const values = await other.evaluate(() =>
+    ['text-prompt', 'text-form-select', 'nat-iterations', 'text-strategy', 'text-top-k', 'nat-length'].map(
+      (id) => document.getElementById(id).value,
+    ),
+  );
   assert.deepEqual(values, ['月', 'qiyan-jueju', '6', 'beam', '40', 'form']);
   await other.close();
 });
@@ -120,18 +161,31 @@ test('the Learn section draws quality and time against T from compare.md, and sw
   await page.selectOption('#text-strategy', 'greedy');
   await page.selectOption('#text-form-select', 'wuyan-jueju');
   await page.click('#text-learn summary');
-  const charts = await page.$$eval('#text-charts svg.chart', (cs) => cs.map((c) => ({
-    label: c.getAttribute('aria-label'), lines: c.querySelectorAll('path.line').length, refs: c.querySelectorAll('line.ref').length })));
+  const charts = await page.$$eval('#text-charts svg.chart', (cs) =>
+    cs.map((c) => ({
+      label: c.getAttribute('aria-label'),
+      lines: c.querySelectorAll('path.line').length,
+      refs: c.querySelectorAll('line.ref').length,
+    })),
+  );
   assert.equal(charts.length, 4);
-  assert.match(charts[0].label, /^重复率（%）\. NAT，预测长度: 1 → 17\.9, 2 → 14\.7, 4 → 13\.8, 10 → 12\.6; .*AT 贪心: 0\.9$/);
+  assert.match(
+    charts[0].label,
+    /^重复率（%）\. NAT，预测长度: 1 → 17\.9, 2 → 14\.7, 4 → 13\.8, 10 → 12\.6; .*AT 贪心: 0\.9$/,
+  );
   for (const c of charts) assert.deepEqual([c.lines, c.refs], [2, 1]);
-  assert.deepEqual(await page.$$eval('#text-learn a', (as) => as.map((a) => a.getAttribute('href'))),
-                   ['models/poet-at/README.md', 'models/poet-nat/README.md', 'models/poet-nat/compare.md']);
+  assert.deepEqual(await page.$$eval('#text-learn a', (as) => as.map((a) => a.getAttribute('href'))), [
+    'models/poet-at/README.md',
+    'models/poet-nat/README.md',
+    'models/poet-nat/compare.md',
+  ]);
   const card = await page.request.get(new URL('models/poet-nat/README.md', page.url()).href);
   assert.equal(card.status(), 200, 'the model cards ship with the site');
   await page.click('#text-sweep');
   await page.waitForSelector('#text-charts[data-sweep="done"]', { timeout: 120000 });
-  const swept = await page.$$eval('#text-charts svg.chart', (cs) => cs.map((c) => c.querySelectorAll('circle.s2').length));
+  const swept = await page.$$eval('#text-charts svg.chart', (cs) =>
+    cs.map((c) => c.querySelectorAll('circle.s2').length),
+  );
   assert.deepEqual(swept, [7, 7, 7, 7], 'T = 1, 2, 3, 4, 6, 8, 10 for this prompt');
 });
 
@@ -141,10 +195,12 @@ async function phoneChecks(language) {
   await p.selectOption('#text-form-select', 'qiyan-lvshi');
   await generate(p);
   assert.equal(await overflow(p), 0, `${language}: nor after one`);
-  const verses = await p.$$eval('.poem .verse', (vs) => vs.map((v) => {
-    const lineHeight = Number.parseFloat(getComputedStyle(v.closest('.poem')).lineHeight);
-    return { text: v.textContent, oneLine: v.getBoundingClientRect().height < 1.5 * lineHeight };
-  }));
+  const verses = await p.$$eval('.poem .verse', (vs) =>
+    vs.map((v) => {
+      const lineHeight = Number.parseFloat(getComputedStyle(v.closest('.poem')).lineHeight);
+      return { text: v.textContent, oneLine: v.getBoundingClientRect().height < 1.5 * lineHeight };
+    }),
+  );
   assert.ok(verses.length >= 16, `${verses.length} verses`);
   for (const v of verses) assert.ok(v.oneLine, `${language}: "${v.text}" is not broken`);
   const top = await p.$eval('#at-output', (o) => o.getBoundingClientRect().top + window.scrollY);
@@ -153,7 +209,10 @@ async function phoneChecks(language) {
   await p.tap('#at-output .tok >> nth=2');
   assert.match(await p.textContent('#at-inspector'), language === 'zh' ? /前五个候选/ : /top 5/);
   await p.tap('#text-form .field[data-help="run"] button.info');
-  const box = await p.$eval('#help-bubble', (b) => { const r = b.getBoundingClientRect(); return [r.left, r.right]; });
+  const box = await p.$eval('#help-bubble', (b) => {
+    const r = b.getBoundingClientRect();
+    return [r.left, r.right];
+  });
   assert.ok(box[0] >= 0 && box[1] <= 390, `${language}: the bubble fits (${box})`);
   assert.equal(await overflow(p), 0);
   await p.tap('h1');

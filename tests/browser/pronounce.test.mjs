@@ -19,12 +19,13 @@ async function pronounce(word) {
 }
 
 // The heatmap of one panel: its caption, the cells' opacities (row-major), the row and column labels.
-const heat = (side) => page.$eval(`#pron-${side}-heat`, (h) => ({
-  caption: h.querySelector('figcaption').textContent,
-  cells: [...h.querySelectorAll('rect.cell')].map((r) => Number(r.getAttribute('fill-opacity'))),
-  labels: [...h.querySelectorAll('text.tick')].map((x) => x.textContent),
-  diagonality: h.dataset.diagonality,
-}));
+const heat = (side) =>
+  page.$eval(`#pron-${side}-heat`, (h) => ({
+    caption: h.querySelector('figcaption').textContent,
+    cells: [...h.querySelectorAll('rect.cell')].map((r) => Number(r.getAttribute('fill-opacity'))),
+    labels: [...h.querySelectorAll('text.tick')].map((x) => x.textContent),
+    diagonality: h.dataset.diagonality,
+  }));
 
 test('a word through both decoders: ARPAbet, IPA, passes, and a drawn heatmap with its diagonality', async () => {
   await page.waitForSelector('#tab-pronounce[data-ready="true"]', { timeout: 60000 });
@@ -38,7 +39,7 @@ test('a word through both decoders: ARPAbet, IPA, passes, and a drawn heatmap wi
     const s = await stats(page, `pron-${side}-stats`);
     const phonemes = arpabet.split(' ').length;
     const map = await heat(side);
-    const rows = side === 'at' ? phonemes + 1 : phonemes;  // AT: the END row too
+    const rows = side === 'at' ? phonemes + 1 : phonemes; // AT: the END row too
     assert.equal(map.cells.length, rows * letters.length, `${side}: one cell per phoneme and letter`);
     for (let r = 0; r < rows; r++) {
       const sum = map.cells.slice(r * 7, r * 7 + 7).reduce((a, b) => a + b, 0);
@@ -57,13 +58,17 @@ test('a word through both decoders: ARPAbet, IPA, passes, and a drawn heatmap wi
   assert.equal(passes.length, 4);
   assert.match(passes[0], /^pass 1: \d predicted at once/);
   const [, predicted, changed] = /^pass 4: (\d+) predicted, (\d+) changed/.exec(passes[3]);
-  assert.equal(await page.$$eval('#pron-nat-output .tok.fresh', (ts) => ts.length), Number(predicted), 'what pass 4 re-predicted is marked');
+  assert.equal(
+    await page.$$eval('#pron-nat-output .tok.fresh', (ts) => ts.length),
+    Number(predicted),
+    'what pass 4 re-predicted is marked',
+  );
   assert.equal(await page.$$eval('#pron-nat-output .tok.changed', (ts) => ts.length), Number(changed));
   assert.match(await page.textContent('#pron-at-seeing'), /AT wrote \d phonemes in \d passes/);
   assert.match(await page.textContent('#pron-verdict'), /^AT and NAT (agree|differ)/);
 });
 
-test('another layer and head: a different map with that head\'s diagonality', async () => {
+test("another layer and head: a different map with that head's diagonality", async () => {
   const mean = await heat('at');
   await page.selectOption('#pron-map', '2.3');
   const head = await heat('at');
@@ -82,12 +87,20 @@ test('beam search and the length beam list every candidate with its score; sampl
   const lengths = await page.$$eval('#pron-nat-candidates li', (ls) => ls.map((l) => l.textContent));
   assert.equal(lengths.length, 2, 'NAT: two lengths decoded');
   assert.match(lengths[0], /^L = \d+: [A-Z ]+ {2}\/\S+\/ {2}-?\d+\.\d\d per phoneme$/);
-  assert.equal(lengths[0].split(': ')[1].split('  ')[0], (await page.textContent('#pron-nat-output')).trim(), 'NAT shows the winner');
+  assert.equal(
+    lengths[0].split(': ')[1].split('  ')[0],
+    (await page.textContent('#pron-nat-output')).trim(),
+    'NAT shows the winner',
+  );
   await page.fill('#pron-length-beam', '1');
   const candidates = await page.$$eval('#pron-at-candidates li', (ls) => ls.map((l) => l.textContent));
   assert.ok(candidates.length >= 4, `${candidates.length} candidates`);
   const scores = candidates.map((c) => Number(/score (-?\d+\.\d+)/.exec(c)[1]));
-  assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+  assert.deepEqual(
+    scores,
+    [...scores].sort((a, b) => b - a),
+    'best first',
+  );
   assert.equal(candidates[0].split('  ')[0], (await page.textContent('#pron-at-output')).trim());
   assert.match(await page.textContent('#pron-at-seeing'), /Beam search kept 4 partial pronunciations/);
   await page.selectOption('#pron-strategy', 'sample');
@@ -97,23 +110,25 @@ test('beam search and the length beam list every candidate with its score; sampl
   await page.selectOption('#pron-strategy', 'greedy');
 });
 
-test('bad words are refused with a message in the page\'s language, both panels cleared', async () => {
+test("bad words are refused with a message in the page's language, both panels cleared", async () => {
   const refused = async (word) => {
-    await page.evaluate((w) => { document.getElementById('pron-word').value = w; }, word);  // past maxlength too
+    await page.evaluate((w) => {
+      document.getElementById('pron-word').value = w;
+    }, word); // past maxlength too
     await page.click('#pron-go');
     await page.waitForSelector('#pron-error:not([hidden])');
     return page.textContent('#pron-error');
   };
-  assert.equal(await refused('   '), 'Type a word first (letters a-z and \').');
+  assert.equal(await refused('   '), "Type a word first (letters a-z and ').");
   assert.match(await refused('r2d2'), /remove “2”\.$/);
   assert.match(await refused('café'), /remove “é”\.$/);
   assert.equal(await refused('a'.repeat(100)), 'The word has 100 letters; the model reads at most 32.');
   assert.equal(await page.textContent('#pron-at-output'), '');
   assert.equal(await page.$$eval('#pron-nat-heat rect', (rs) => rs.length), 0);
   await page.click('[data-lang="zh"]');
-  assert.equal(await refused(''), '请先输入一个单词（字母 a-z 和 \'）。');
+  assert.equal(await refused(''), "请先输入一个单词（字母 a-z 和 '）。");
   await pronounce(' Don’t ');
-  assert.equal(await page.inputValue('#pron-word'), "Don't", 'spaces dropped, the typographic apostrophe made \'');
+  assert.equal(await page.inputValue('#pron-word'), "Don't", "spaces dropped, the typographic apostrophe made '");
   assert.equal(await page.isHidden('#pron-error'), true);
   assert.match(await page.textContent('#pron-at-seeing'), /^AT 用 \d+ 次计算写了 \d+ 个音素/);
   assert.match(await page.textContent('#pron-at-heat figcaption'), /^交叉注意力，全部 12 个头的平均：对角程度/);
@@ -122,7 +137,9 @@ test('bad words are refused with a message in the page\'s language, both panels 
 
 test('every explanation of the Pronounce playground opens with the keyboard alone', async () => {
   const reached = await explanationsByKeyboard(page, 'tab-pronounce', en);
-  const expected = await page.$$eval('#tab-pronounce button.info', (bs) => bs.filter((b) => !b.closest('[hidden]')).map((b) => b.dataset.helpKey));
+  const expected = await page.$$eval('#tab-pronounce button.info', (bs) =>
+    bs.filter((b) => !b.closest('[hidden]')).map((b) => b.dataset.helpKey),
+  );
   assert.ok(expected.includes('metric.diagonality') && expected.includes('attention_map'));
   for (const key of expected) assert.ok(reached.has(key), `help.${key} is reachable by keyboard`);
 });

@@ -23,7 +23,9 @@ test('the tabs switch playgrounds', async () => {
 
 test('the kernel benchmark streams rows from the worker, then Stop ends it', async () => {
   await page.click('#bench-run');
-  await page.waitForFunction(() => document.querySelectorAll('#bench-table tbody tr').length >= 2, null, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelectorAll('#bench-table tbody tr').length >= 2, null, {
+    timeout: 30000,
+  });
   const first = await page.$$eval('#bench-table tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));
   assert.equal(first[0], 'gemv');
   assert.equal(first[1], '64');

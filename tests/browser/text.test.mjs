@@ -29,20 +29,26 @@ async function refused() {
 }
 
 async function panelIsEmpty(side) {
-  return page.evaluate((s) => ({
-    poem: document.getElementById(`${s}-output`).textContent,
-    stats: document.getElementById(`${s}-stats`).children.length,
-    seeing: document.getElementById(`${s}-seeing`).textContent,
-    state: document.getElementById(`${s}-panel`).dataset.state,
-    note: document.querySelector(`#${s}-panel .panel-note`).textContent,
-  }), side);
+  return page.evaluate(
+    (s) => ({
+      poem: document.getElementById(`${s}-output`).textContent,
+      stats: document.getElementById(`${s}-stats`).children.length,
+      seeing: document.getElementById(`${s}-seeing`).textContent,
+      state: document.getElementById(`${s}-panel`).dataset.state,
+      note: document.querySelector(`#${s}-panel .panel-note`).textContent,
+    }),
+    side,
+  );
 }
 
 test('the Text playground loads both poets and offers their forms by their Chinese names', async () => {
   await page.waitForSelector('#tab-text[data-ready="true"]', { timeout: 60000 });
   const forms = await page.$$eval('#text-form-select option', (os) => os.map((o) => [o.value, o.textContent]));
   assert.deepEqual(forms.map(([v]) => v).sort(), ['free', 'qiyan-jueju', 'qiyan-lvshi', 'wuyan-jueju', 'wuyan-lvshi']);
-  assert.deepEqual(forms.map(([, text]) => text.split(' ')[0]).sort(), ['七言律诗', '七言绝句', '五言律诗', '五言绝句', '自由'].sort());
+  assert.deepEqual(
+    forms.map(([, text]) => text.split(' ')[0]).sort(),
+    ['七言律诗', '七言绝句', '五言律诗', '五言绝句', '自由'].sort(),
+  );
   assert.match(await page.textContent('#text-load'), /poet-at: 4\.\d+M · poet-nat: 2\.\d+M/);
 });
 
@@ -74,7 +80,15 @@ test('one Generate runs both: AT streams a quatrain, NAT fills it in T passes, e
 
   assert.match(await plainText(page, '#nat-output'), QUATRAIN);
   const passes = await page.$$eval('#nat-passes li', (ls) => ls.map((l) => l.textContent));
-  assert.deepEqual(passes.map((p) => p.match(/^pass (\d+): (\d+) predicted/).slice(1).join('/')), ['1/24', '2/18', '3/12', '4/6']);
+  assert.deepEqual(
+    passes.map((p) =>
+      p
+        .match(/^pass (\d+): (\d+) predicted/)
+        .slice(1)
+        .join('/'),
+    ),
+    ['1/24', '2/18', '3/12', '4/6'],
+  );
   const nat = await stats(page, 'nat-stats');
   assert.equal(nat.passes, '4');
   assert.match(nat.repetition, /^\d+\.\d%$/);
@@ -87,11 +101,16 @@ test('one Generate runs both: AT streams a quatrain, NAT fills it in T passes, e
   } else {
     assert.deepEqual(layout, ['right layout', 'good']);
   }
-  assert.match(await page.textContent('#nat-seeing'), /^NAT wrote all 24 positions in its first pass, then spent 3 more passes/);
+  assert.match(
+    await page.textContent('#nat-seeing'),
+    /^NAT wrote all 24 positions in its first pass, then spent 3 more passes/,
+  );
 });
 
 test('a NAT pass marks what it re-predicted and what it changed', async () => {
-  const changed = await page.$$eval('#nat-passes li', (ls) => ls.map((l) => Number((/(\d+) changed/.exec(l.textContent) ?? [0, -1])[1])));
+  const changed = await page.$$eval('#nat-passes li', (ls) =>
+    ls.map((l) => Number((/(\d+) changed/.exec(l.textContent) ?? [0, -1])[1])),
+  );
   const fresh = await page.$$eval('#nat-output .tok.fresh', (ts) => ts.length);
   const marked = await page.$$eval('#nat-output .tok.changed', (ts) => ts.length);
   assert.equal(fresh, 6, 'the last pass re-predicted 6 positions');
@@ -123,7 +142,10 @@ test('a predicted length shows the length distribution as bars', async () => {
 
 test('the free form uses the predicted length (no "use length auto" error)', async () => {
   await page.selectOption('#text-form-select', 'free');
-  assert.equal(await page.$eval('#nat-length', (s) => [s.value, s.querySelector('[value="form"]').disabled].join()), 'predicted,true');
+  assert.equal(
+    await page.$eval('#nat-length', (s) => [s.value, s.querySelector('[value="form"]').disabled].join()),
+    'predicted,true',
+  );
   await generate('nat');
   assert.ok((await plainText(page, '#nat-output')).length > 4);
   assert.equal(await page.isHidden('#text-error'), true);
@@ -152,18 +174,24 @@ test('AT only, NAT only, hybrid: the panel a run does not use is cleared and say
   assert.match(await plainText(page, '#at-output'), QUATRAIN);
   assert.equal(await page.$$eval('#nat-passes li', (ls) => ls.length), 0);
   assert.match(await page.textContent('#nat-panel .panel-note'), /drafts/);
-  assert.equal(await page.$eval('#nat-stats', (s) => s.children.length), 0, 'the hybrid\'s numbers are under the AT panel only');
+  assert.equal(
+    await page.$eval('#nat-stats', (s) => s.children.length),
+    0,
+    "the hybrid's numbers are under the AT panel only",
+  );
 });
 
-test('the hybrid shows each round\'s draft: accepted, rejected, AT\'s own character', async () => {
+test("the hybrid shows each round's draft: accepted, rejected, AT's own character", async () => {
   const at = await stats(page, 'at-stats');
   const [accepted, drafted] = at.accepted.split(' / ').map(Number);
-  const rounds = await page.$$eval('#hybrid-rounds li', (ls) => ls.map((l) => ({
-    head: l.firstChild.textContent,
-    acc: l.querySelectorAll('.draft .acc').length,
-    rej: l.querySelectorAll('.draft .rej').length,
-    own: l.querySelectorAll('.draft .at-own').length,
-  })));
+  const rounds = await page.$$eval('#hybrid-rounds li', (ls) =>
+    ls.map((l) => ({
+      head: l.firstChild.textContent,
+      acc: l.querySelectorAll('.draft .acc').length,
+      rej: l.querySelectorAll('.draft .rej').length,
+      own: l.querySelectorAll('.draft .at-own').length,
+    })),
+  );
   assert.equal(rounds.length, Number(at.at_passes.split(' ')[0]), 'one round per AT verification pass');
   let sumAccepted = 0;
   let sumDrafted = 0;
@@ -172,7 +200,7 @@ test('the hybrid shows each round\'s draft: accepted, rejected, AT\'s own charac
     sumAccepted += a;
     sumDrafted += d;
     assert.ok(r.acc <= a, 'accepted characters are marked (an accepted END is not drawn)');
-    assert.ok(r.rej <= 1 && r.own <= 1, 'at most one rejected draft character, then AT\'s own');
+    assert.ok(r.rej <= 1 && r.own <= 1, "at most one rejected draft character, then AT's own");
   }
   assert.deepEqual([sumAccepted, sumDrafted], [accepted, drafted]);
   assert.ok(rounds.some((r) => r.rej === 1 && r.own === 1));
@@ -185,10 +213,14 @@ test('step by step: one character (AT) and one pass (NAT) per click, then Play f
   await page.click('#text-generate');
   await page.waitForSelector('#text-player:not([hidden])');
   // Wait until the engine has delivered both poems into the player's queue (it runs at full speed).
-  await page.waitForFunction(() => {
-    const waiting = (document.querySelector('#text-player').dataset.waiting ?? '').split(' ').map(Number);
-    return waiting.length === 2 && waiting.every((n) => n >= 4);
-  }, null, { timeout: 30000 });
+  await page.waitForFunction(
+    () => {
+      const waiting = (document.querySelector('#text-player').dataset.waiting ?? '').split(' ').map(Number);
+      return waiting.length === 2 && waiting.every((n) => n >= 4);
+    },
+    null,
+    { timeout: 30000 },
+  );
   assert.equal(await page.textContent('#at-output'), '月', 'nothing but the prompt before the first step');
   for (let i = 1; i <= 3; i++) {
     await page.click('#text-player [data-act="step"]');
@@ -214,14 +246,21 @@ test('fill in the blanks: NAT and AT keep every given character and fill the bla
   await page.selectOption('#text-mode', 'free');
 });
 
-test('acrostic: both poets start every line with its head (AT through the core\'s plan of the poem)', async () => {
+test("acrostic: both poets start every line with its head (AT through the core's plan of the poem)", async () => {
   await page.selectOption('#text-mode', 'acrostic');
   await page.selectOption('#text-form-select', 'wuyan-jueju');
   await page.fill('#text-prompt', '春夏秋冬');
   await generate();
   for (const id of ['at-output', 'nat-output']) {
-    const lines = (await page.$eval(`#${id}`, (e) => e.innerText)).split(/[，。\n]+/).map((l) => l.trim()).filter(Boolean);
-    assert.deepEqual(lines.map((l) => l[0]), [...'春夏秋冬'], id);
+    const lines = (await page.$eval(`#${id}`, (e) => e.innerText))
+      .split(/[，。\n]+/)
+      .map((l) => l.trim())
+      .filter(Boolean);
+    assert.deepEqual(
+      lines.map((l) => l[0]),
+      [...'春夏秋冬'],
+      id,
+    );
   }
   await page.selectOption('#text-form-select', 'free');
   await page.click('#text-generate');
@@ -245,10 +284,17 @@ test('traditional characters and ASCII punctuation are converted, and the page s
 });
 
 test('unknown characters (emoji, Latin letters) are named in a message; stale poems go', async () => {
-  for (const [prompt, named] of [['春😀', '“😀”'], ['Spring', '“S” “p” “r” “i” “n” “g”'], ['春,A', '“A”']]) {
+  for (const [prompt, named] of [
+    ['春😀', '“😀”'],
+    ['Spring', '“S” “p” “r” “i” “n” “g”'],
+    ['春,A', '“A”'],
+  ]) {
     await page.fill('#text-prompt', prompt);
     const message = await refused();
-    assert.equal(message, `The models do not know ${named}. They know about 5,200 simplified Chinese characters and the marks “，” and “。” only: please replace these.`);
+    assert.equal(
+      message,
+      `The models do not know ${named}. They know about 5,200 simplified Chinese characters and the marks “，” and “。” only: please replace these.`,
+    );
     for (const side of ['at', 'nat']) {
       const panel = await panelIsEmpty(side);
       assert.deepEqual([panel.poem, panel.stats], ['', 0], `${side}: no earlier poem beside the error`);
@@ -260,8 +306,13 @@ test('unknown characters (emoji, Latin letters) are named in a message; stale po
 
 test('a prompt longer than the form, too many line heads, an acrostic without a form, numbers out of range: a message each; 0.33 is a temperature', async () => {
   await page.selectOption('#text-strategy', 'sample');
-  await page.evaluate(() => { document.getElementById('text-prompt').value = '春'.repeat(30); });  // as a shared link could
-  assert.equal(await refused(), 'The prompt has 30 characters and punctuation marks; 五言绝句 holds only 24. Shorten it or pick a longer form.');
+  await page.evaluate(() => {
+    document.getElementById('text-prompt').value = '春'.repeat(30);
+  }); // as a shared link could
+  assert.equal(
+    await refused(),
+    'The prompt has 30 characters and punctuation marks; 五言绝句 holds only 24. Shorten it or pick a longer form.',
+  );
   assert.equal(await page.getAttribute('#text-prompt', 'maxlength'), '24', 'typing stops at what the form holds');
   await page.selectOption('#text-form-select', 'qiyan-lvshi');
   assert.equal(await page.getAttribute('#text-prompt', 'maxlength'), '66');
@@ -270,7 +321,9 @@ test('a prompt longer than the form, too many line heads, an acrostic without a 
   await page.selectOption('#text-mode', 'acrostic');
   await page.fill('#text-prompt', '春夏秋冬夏');
   assert.equal(await page.inputValue('#text-prompt'), '春夏秋冬', 'one head per line: four for a quatrain');
-  await page.evaluate(() => { document.getElementById('text-prompt').value = '春夏秋冬夏'; });
+  await page.evaluate(() => {
+    document.getElementById('text-prompt').value = '春夏秋冬夏';
+  });
   assert.equal(await refused(), '5 line heads, but 五言绝句 has 4 lines.');
   await page.selectOption('#text-form-select', 'free');
   assert.equal(await refused(), 'An acrostic needs a regular form (五言 or 七言, 绝句 or 律诗).');
@@ -291,7 +344,9 @@ test('1,000 rejected Generate clicks later, the page still generates', async () 
   // Each rejection used to leave up to 1.5 KB of the engine's 1 MiB wasm stack behind: ~400 such clicks
   // killed the engine for good. Here 1,000 prompts too long for the models' context (as a link could carry)
   // are rejected by the engine itself.
-  await page.evaluate(() => { document.getElementById('text-prompt').value = '春'.repeat(130); });
+  await page.evaluate(() => {
+    document.getElementById('text-prompt').value = '春'.repeat(130);
+  });
   const shown = await page.evaluate(async (clicks) => {
     const button = document.getElementById('text-generate');
     const error = document.getElementById('text-error');

@@ -11,7 +11,11 @@ import { CLI, ROOT, cliJson } from './helpers.mjs';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'atnat-batch-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const prompts = [['wuyan-jueju', '春风吹落花'], ['free', '明月'], ['qiyan-jueju', '']];
+const prompts = [
+  ['wuyan-jueju', '春风吹落花'],
+  ['free', '明月'],
+  ['qiyan-jueju', ''],
+];
 const file = path.join(tmp, 'prompts.txt');
 fs.writeFileSync(file, prompts.map(([form, text]) => `${form}\t${text}\n`).join(''));
 
@@ -47,7 +51,10 @@ test('--prompts refuses --prompt and --form, and names a bad line', () => {
   assert.match(both.stderr, /leave out --prompt and --form/);
   const bad = path.join(tmp, 'bad.txt');
   fs.writeFileSync(bad, 'free\t春\nno tab here\n');
-  const r = spawnSync(CLI, ['generate', '--model', 'models/poet-at', '--prompts', bad], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(CLI, ['generate', '--model', 'models/poet-at', '--prompts', bad], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /bad\.txt:2: expected FORM<TAB>TEXT/);
 });

@@ -13,7 +13,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function atnat(args) {
   const r = spawnSync(CLI, args, { cwd: ROOT, encoding: 'utf8', timeout: 10000 });
-  assert.equal(r.error, undefined, `atnat ${args.join(' ')}: ${r.error}`);  // a timeout shows up here
+  assert.equal(r.error, undefined, `atnat ${args.join(' ')}: ${r.error}`); // a timeout shows up here
   return r;
 }
 
@@ -31,7 +31,7 @@ test('endless or blocking files are refused before anything is read', () => {
   execFileSync('mkfifo', [fifo]);
   const sparse = path.join(tmp, 'sparse.safetensors');
   fs.closeSync(fs.openSync(sparse, 'w'));
-  fs.truncateSync(sparse, 64 * 2 ** 30);  // 64 GB, no blocks
+  fs.truncateSync(sparse, 64 * 2 ** 30); // 64 GB, no blocks
   for (const [args, message] of [
     [['info', '/dev/zero'], /not a regular file/],
     [['info', '/dev/urandom'], /not a regular file/],
@@ -49,15 +49,25 @@ test('endless or blocking files are refused before anything is read', () => {
 
 test('control characters from a weight file are shown escaped, never sent to the terminal raw', () => {
   const file = path.join(tmp, 'hostile.safetensors');
-  fs.writeFileSync(file, weightFile({
-    format: 'atnat-1', arch: '\u001b]0;pwned\u0007\u001b[2J', config: '{"x": "\\u001b[31mred"}', note: 'a\rb\u009bc',
-  }));
+  fs.writeFileSync(
+    file,
+    weightFile({
+      format: 'atnat-1',
+      arch: '\u001b]0;pwned\u0007\u001b[2J',
+      config: '{"x": "\\u001b[31mred"}',
+      note: 'a\rb\u009bc',
+    }),
+  );
   const info = atnat(['info', file]);
   assert.equal(info.status, 0, info.stderr);
-  assert.doesNotMatch(info.stdout, /[\u0000-\u0009\u000b-\u001f\u007f\u0080-\u009f]/u, 'no control character but newlines');
+  assert.doesNotMatch(
+    info.stdout,
+    /[\u0000-\u0009\u000b-\u001f\u007f\u0080-\u009f]/u,
+    'no control character but newlines',
+  );
   assert.match(info.stdout, /arch {8}\\x1b\]0;pwned\\x07\\x1b\[2J/);
   assert.match(info.stdout, /note = a\\x0db\\x9bc/);
-  const generate = atnat(['generate', '--model', file, '--prompt', '春']);  // not a text model: an error
+  const generate = atnat(['generate', '--model', file, '--prompt', '春']); // not a text model: an error
   assert.notEqual(generate.status, 0);
   assert.doesNotMatch(generate.stderr, /[\u0000-\u0009\u000b-\u001f\u007f]/u);
   assert.match(generate.stderr, /\\x1b/);

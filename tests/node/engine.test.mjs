@@ -25,20 +25,29 @@ test('a valid weight file loads and reports its contents', () => {
 
 test('a truncated weight file is rejected with the loader message', () => {
   const bytes = readBytes('tests/fixtures/weights/good.safetensors');
-  assert.throws(() => engine.load('bad', bytes.slice(0, bytes.length - 9)), /atnat: .*(past the end|truncated|shorter)/i);
+  assert.throws(
+    () => engine.load('bad', bytes.slice(0, bytes.length - 9)),
+    /atnat: .*(past the end|truncated|shorter)/i,
+  );
   assert.throws(() => engine.load('bad', new Uint8Array(3)), /atnat: /);
   assert.equal(engine.models.size, 0);
 });
 
 test('an unknown task and an unknown model are clear errors', async () => {
-  await assert.rejects(engine.run(1, 'nope', {}, () => {}), /unknown task "nope"/);
+  await assert.rejects(
+    engine.run(1, 'nope', {}, () => {}),
+    /unknown task "nope"/,
+  );
   assert.throws(() => engine.model('missing'), /no model named "missing"/);
 });
 
 test('the bench task streams one event per kernel and size with plausible GFLOP/s', async () => {
   const events = [];
   const last = await engine.run(2, 'bench', { sizes: [16, 32], seconds: 0.01 }, (batch) => events.push(...batch));
-  assert.deepEqual(events.map((e) => `${e.kind}${e.n}`), ['gemv16', 'gemv32', 'gemm16', 'gemm32']);
+  assert.deepEqual(
+    events.map((e) => `${e.kind}${e.n}`),
+    ['gemv16', 'gemv32', 'gemm16', 'gemm32'],
+  );
   for (const e of events) assert.ok(e.gflops > 0.01 && e.gflops < 1000, `${e.kind} ${e.n}: ${e.gflops}`);
   assert.equal(last, events.at(-1));
 });

@@ -17,10 +17,24 @@ async function paint(request) {
   return { events, result };
 }
 
-for (const [cls, seed] of [[7, 1], [3, 12]]) {
+for (const [cls, seed] of [
+  [7, 1],
+  [3, 12],
+]) {
   test(`PixelCNN (cached) in wasm paints the native CLI's image: class ${cls}, seed ${seed}`, async () => {
-    const native = cliJson(['sample', '--model', 'models/pixelcnn', '--class', `${cls}`, '--seed', `${seed}`,
-                            '--method', 'cached', '--out', TMP_IMAGE]);
+    const native = cliJson([
+      'sample',
+      '--model',
+      'models/pixelcnn',
+      '--class',
+      `${cls}`,
+      '--seed',
+      `${seed}`,
+      '--method',
+      'cached',
+      '--out',
+      TMP_IMAGE,
+    ]);
     const { events, result } = await paint({ model: 'pixelcnn', class: cls, seed, method: 'cached' });
     assert.deepEqual(Array.from(result.image), native.images[0].levels);
     assert.equal(events.filter((e) => e.type === 'rows').length, 28, 'one event per image row');
@@ -30,8 +44,19 @@ for (const [cls, seed] of [[7, 1], [3, 12]]) {
   });
 
   test(`pixnat (K = 8) in wasm paints the native CLI's image: class ${cls}, seed ${seed}`, async () => {
-    const native = cliJson(['sample', '--model', 'models/pixnat', '--class', `${cls}`, '--seed', `${seed}`,
-                            '--steps', '8', '--out', TMP_IMAGE]);
+    const native = cliJson([
+      'sample',
+      '--model',
+      'models/pixnat',
+      '--class',
+      `${cls}`,
+      '--seed',
+      `${seed}`,
+      '--steps',
+      '8',
+      '--out',
+      TMP_IMAGE,
+    ]);
     const { events, result } = await paint({ model: 'pixnat', class: cls, seed, steps: 8 });
     assert.deepEqual(Array.from(result.image), native.images[0].levels);
     const passes = events.filter((e) => e.type === 'pass');

@@ -39,20 +39,48 @@ for (const word of ['hello', 'differentiating', 'blorft']) {
       assert.equal(result.arpabet, native.arpabet);
       assert.equal(result.ipa, native.ipa);
       assert.ok(Math.abs(result.logprob - native.logprob) < 1e-4, `${result.logprob} vs ${native.logprob}`);
-      assert.deepEqual([result.passes, result.forward_passes, result.stop_reason], [native.passes, native.forward_passes, native.stop_reason]);
-      assert.deepEqual(result.tokens.map((t) => t.id), native.tokens.map((t) => t.id));
-      assertClose(result.tokens.map((t) => t.prob), native.tokens.map((t) => t.prob), 1e-5, 'token probabilities');
-      assert.deepEqual(result.candidates.map((c) => c.arpabet), native.candidates.map((c) => c.arpabet));
-      assertClose(result.candidates.map((c) => c.logprob), native.candidates.map((c) => c.logprob), 1e-4, 'candidate log p');
+      assert.deepEqual(
+        [result.passes, result.forward_passes, result.stop_reason],
+        [native.passes, native.forward_passes, native.stop_reason],
+      );
+      assert.deepEqual(
+        result.tokens.map((t) => t.id),
+        native.tokens.map((t) => t.id),
+      );
+      assertClose(
+        result.tokens.map((t) => t.prob),
+        native.tokens.map((t) => t.prob),
+        1e-5,
+        'token probabilities',
+      );
+      assert.deepEqual(
+        result.candidates.map((c) => c.arpabet),
+        native.candidates.map((c) => c.arpabet),
+      );
+      assertClose(
+        result.candidates.map((c) => c.logprob),
+        native.candidates.map((c) => c.logprob),
+        1e-4,
+        'candidate log p',
+      );
       const [a, b] = [result.attention, native.attention];
-      assert.deepEqual([a.layers, a.heads, a.rows, a.cols, a.row_labels, a.col_labels], [b.layers, b.heads, b.rows, b.cols, b.row_labels, b.col_labels]);
+      assert.deepEqual(
+        [a.layers, a.heads, a.rows, a.cols, a.row_labels, a.col_labels],
+        [b.layers, b.heads, b.rows, b.cols, b.row_labels, b.col_labels],
+      );
       assertClose(a.weights, b.weights, 1e-5, 'cross-attention weights');
       assertClose(a.mean, b.mean, 1e-5, 'mean cross-attention');
       assertClose(a.head_diagonality, b.head_diagonality, 2e-3, 'head diagonality');
       assert.ok(Math.abs(a.diagonality - b.diagonality) < 2e-3);
       if (request.strategy === 'nat') {
-        assert.deepEqual(result.length_candidates.map((c) => c.length), native.length_candidates.map((c) => c.length));
-        assert.deepEqual(result.nat_passes.map((p) => p.masked), native.nat_passes.map((p) => p.masked));
+        assert.deepEqual(
+          result.length_candidates.map((c) => c.length),
+          native.length_candidates.map((c) => c.length),
+        );
+        assert.deepEqual(
+          result.nat_passes.map((p) => p.masked),
+          native.nat_passes.map((p) => p.masked),
+        );
       }
     });
   }
@@ -87,18 +115,25 @@ test('events: AT a token per step, NAT a length event then one per pass; the hea
     assertClose(a.mean, mean, 1e-5, 'mean of the heads');
     assert.ok(a.diagonality >= 0 && a.diagonality <= 1);
   }
-  assert.deepEqual(at.result.attention.row_labels, [...at.result.arpabet.split(' '), '<eos>'], 'AT: a row per phoneme and <eos>');
+  assert.deepEqual(
+    at.result.attention.row_labels,
+    [...at.result.arpabet.split(' '), '<eos>'],
+    'AT: a row per phoneme and <eos>',
+  );
   assert.deepEqual(nat.result.attention.row_labels, nat.result.arpabet.split(' '), 'NAT: a row per phoneme');
 });
 
-test('bad words are refused with the core\'s message, and a good word still works after them', async () => {
+test("bad words are refused with the core's message, and a good word still works after them", async () => {
   await assert.rejects(run({ word: '' }), /^Error: atnat: the word is empty/);
   await assert.rejects(run({ word: 'r2d2' }), /character 2 of the word, '2', is not a letter/);
   await assert.rejects(run({ word: 'café' }), /character 4 of the word, .*é.*, is not a letter/);
   await assert.rejects(run({ word: 'a'.repeat(100) }), /the word has 100 letters/);
   await assert.rejects(run({ word: 'hello', strategy: 'beam', beam: 9 }), /beam/);
   await assert.rejects(run({ word: 'hello', strategy: 'loud' }), /loud/);
-  await assert.rejects(engine.run(1, 'pronounce', { model: 'nope', word: 'hello' }, () => {}), /no model named "nope"/);
+  await assert.rejects(
+    engine.run(1, 'pronounce', { model: 'nope', word: 'hello' }, () => {}),
+    /no model named "nope"/,
+  );
   const { result } = await run({ word: 'hello' });
   assert.equal(result.word, 'hello');
   assert.ok(result.phonemes.length >= 3);

@@ -19,7 +19,7 @@ async function run(task, request) {
   return engine.run(1, task, request, () => {});
 }
 
-const HUGE_PROMPT = '春'.repeat(20000);  // 60 KB of UTF-8
+const HUGE_PROMPT = '春'.repeat(20000); // 60 KB of UTF-8
 const failing = [
   ['truncated weight file', () => engine.load('bad', goodFile.slice(0, goodFile.length - 9)), /atnat: /],
   ['three-byte weight file', () => engine.load('bad', new Uint8Array(3)), /atnat: /],
@@ -42,15 +42,27 @@ const failing = [
 
 const valid = async () => {
   const poem = await run('generate', { model: 'poet-at', prompt: '春', form: 'wuyan-jueju', strategy: 'greedy' });
-  const nat = await run('generate', { model: 'poet-nat', prompt: '春', form: 'wuyan-jueju', iterations: 2, length: 'form' });
+  const nat = await run('generate', {
+    model: 'poet-nat',
+    prompt: '春',
+    form: 'wuyan-jueju',
+    iterations: 2,
+    length: 'form',
+  });
   const image = await run('paint', { model: 'pixnat', class: 7, seed: 3, steps: 2 });
   const scored = await run('metrics', { model: 'poet-at', text: poem.text, form: 'wuyan-jueju' });
   const word = await run('pronounce', { model: 'g2p', word: 'blorft', strategy: 'nat' });
-  return { poem: poem.text, nat: nat.text, image: Array.from(image.image).join(','), ppl: scored.at_ppl, word: word.arpabet };
+  return {
+    poem: poem.text,
+    nat: nat.text,
+    image: Array.from(image.image).join(','),
+    ppl: scored.at_ppl,
+    word: word.arpabet,
+  };
 };
 
 test('5,000 rejected requests of every kind leave the engine working and its memory where it was', async () => {
-  const expected = await valid();  // warm-up: first-use allocations (score state, caches) happen here
+  const expected = await valid(); // warm-up: first-use allocations (score state, caches) happen here
   await valid();
   const before = engine.memory();
   let rejected = 0;
@@ -83,8 +95,10 @@ test('a run or a load that traps restarts the module with its models, and the ne
   const poem = await fresh.run(1, 'generate', request, () => {});
   const broken = fresh.module;
   fresh.model('poet-at', 'text').$$.ptr = 0x7ffffff0;
-  await assert.rejects(fresh.run(2, 'generate', request, () => {}),
-    /atnat: the engine failed running "generate" \(RuntimeError: memory access out of bounds\) and restarts with its models/);
+  await assert.rejects(
+    fresh.run(2, 'generate', request, () => {}),
+    /atnat: the engine failed running "generate" \(RuntimeError: memory access out of bounds\) and restarts with its models/,
+  );
   assert.notEqual(fresh.module, broken, 'a new module');
   assert.deepEqual([...fresh.models.keys()], ['poet-at', 'pixnat']);
   assert.equal((await fresh.run(3, 'generate', request, () => {})).text, poem.text);
@@ -93,8 +107,10 @@ test('a run or a load that traps restarts the module with its models, and the ne
   // A load that aborts: an array-like claiming 2 GB (the JS API's callers can pass one; the page hands over
   // real bytes) cannot be copied into the 1 GiB heap.
   const before = fresh.module;
-  assert.throws(() => fresh.load('huge', { length: 2 ** 31 - 1 }),
-    /atnat: the engine failed loading "huge" \(RuntimeError: Aborted\(\)/);
+  assert.throws(
+    () => fresh.load('huge', { length: 2 ** 31 - 1 }),
+    /atnat: the engine failed loading "huge" \(RuntimeError: Aborted\(\)/,
+  );
   assert.equal((await fresh.run(5, 'generate', request, () => {})).text, poem.text);
   assert.notEqual(fresh.module, before, 'a new module');
   assert.deepEqual([...fresh.models.keys()], ['poet-at', 'pixnat']);

@@ -20,10 +20,20 @@ before(async () => {
   site = path.join(tmp, 'site');
   const files = {
     'index.html': '<!doctype html><title>root</title>',
-    'app.js': 'export {};', 'lib.mjs': 'export {};', 'style.css': 'body {}', 'data.json': '{}',
-    'icon.png': 'png', 'favicon.svg': '<svg/>', 'favicon.ico': 'ico', 'notes.txt': 'notes', 'README.md': '# hi',
-    'blob.xyz': 'unknown', 'engine/atnat.wasm': WASM, 'models/poet/model.safetensors': 'weights',
-    'models/poet/model.3fa9c2d1.safetensors': 'hashed weights', 'sub/index.html': '<title>sub</title>',
+    'app.js': 'export {};',
+    'lib.mjs': 'export {};',
+    'style.css': 'body {}',
+    'data.json': '{}',
+    'icon.png': 'png',
+    'favicon.svg': '<svg/>',
+    'favicon.ico': 'ico',
+    'notes.txt': 'notes',
+    'README.md': '# hi',
+    'blob.xyz': 'unknown',
+    'engine/atnat.wasm': WASM,
+    'models/poet/model.safetensors': 'weights',
+    'models/poet/model.3fa9c2d1.safetensors': 'hashed weights',
+    'sub/index.html': '<title>sub</title>',
     'empty/.keep': '',
   };
   for (const [name, content] of Object.entries(files)) {
@@ -36,7 +46,7 @@ before(async () => {
   fs.symlinkSync(path.join(tmp, 'site-secret'), path.join(site, 'leakdir'));
   fs.mkdirSync(path.join(site, 'linked'));
   fs.symlinkSync(path.join(tmp, 'site-secret/secret.txt'), path.join(site, 'linked/index.html'));
-  fs.symlinkSync('index.html', path.join(site, 'alias.html'));  // stays inside: allowed
+  fs.symlinkSync('index.html', path.join(site, 'alias.html')); // stays inside: allowed
   plain = await serve(site, 0);
   mounted = await serve(site, 0, '/atnat/');
 });
@@ -98,8 +108,11 @@ for (const target of ['/%', '/%E0%A4%A', '/%ED%A0%80', '/index.html%00.png', '/%
 }
 
 test('requests the HTTP parser rejects get 400 and the connection is closed', async () => {
-  for (const request of ['GET /a\0b HTTP/1.1\r\nHost: x\r\n\r\n', 'NONSENSE\r\n\r\n',
-                         `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`]) {
+  for (const request of [
+    'GET /a\0b HTTP/1.1\r\nHost: x\r\n\r\n',
+    'NONSENSE\r\n\r\n',
+    `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`,
+  ]) {
     const response = await raw(plain, request);
     assert.equal(response.status, 400);
     assert.equal(response.body.length, 0);
@@ -108,18 +121,34 @@ test('requests the HTTP parser rejects get 400 and the connection is closed', as
 });
 
 const TRAVERSALS = [
-  '/../site-secret/secret.txt', '/..%2fsite-secret%2fsecret.txt', '/%2e%2e/site-secret/secret.txt',
-  '/%2e%2e%2fsite-secret%2fsecret.txt', '/..%5csite-secret%5csecret.txt', '/.%2e/.%2e/site-secret/secret.txt',
-  '/sub/../../site-secret/secret.txt', '/sub%2f..%2f..%2fsite-secret%2fsecret.txt', 'TO-ABSOLUTE',
-  '/leak.txt', '/leakdir/secret.txt', '/leakdir/', '/linked/', '//etc/passwd', '/%2fetc%2fpasswd',
+  '/../site-secret/secret.txt',
+  '/..%2fsite-secret%2fsecret.txt',
+  '/%2e%2e/site-secret/secret.txt',
+  '/%2e%2e%2fsite-secret%2fsecret.txt',
+  '/..%5csite-secret%5csecret.txt',
+  '/.%2e/.%2e/site-secret/secret.txt',
+  '/sub/../../site-secret/secret.txt',
+  '/sub%2f..%2f..%2fsite-secret%2fsecret.txt',
+  'TO-ABSOLUTE',
+  '/leak.txt',
+  '/leakdir/secret.txt',
+  '/leakdir/',
+  '/linked/',
+  '//etc/passwd',
+  '/%2fetc%2fpasswd',
 ];
 
 for (const target of TRAVERSALS) {
   test(`traversal ${target} never returns the secret`, async () => {
     // TO-ABSOLUTE: enough ../ to reach / and then the secret's absolute path.
-    const resolved = target === 'TO-ABSOLUTE'
-      ? `/${'..%2f'.repeat(12)}${encodeURIComponent(path.join(tmp, 'site-secret/secret.txt').slice(1))}` : target;
-    for (const [server, url] of [[plain, resolved], [mounted, `/atnat${resolved}`]]) {
+    const resolved =
+      target === 'TO-ABSOLUTE'
+        ? `/${'..%2f'.repeat(12)}${encodeURIComponent(path.join(tmp, 'site-secret/secret.txt').slice(1))}`
+        : target;
+    for (const [server, url] of [
+      [plain, resolved],
+      [mounted, `/atnat${resolved}`],
+    ]) {
       const response = await get(server, url);
       assert.ok([400, 404].includes(response.status), `${url}: HTTP ${response.status}`);
       assert.ok(!response.body.includes(SECRET), `${url} leaked the secret`);
@@ -144,8 +173,10 @@ test('a symlink that stays inside the folder is followed', async () => {
 for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'TRACE', 'OPTIONS', 'CONNECT']) {
   test(`${method} is 405 with Allow: GET, HEAD`, async () => {
     const target = method === 'CONNECT' ? '127.0.0.1:80' : '/index.html';
-    const response = await raw(plain, `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
-                                      'Content-Length: 5\r\n\r\nhello');
+    const response = await raw(
+      plain,
+      `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` + 'Content-Length: 5\r\n\r\nhello',
+    );
     if (method === 'CONNECT') {
       // node hands CONNECT to a 'connect' listener; with none it closes the socket: never served either way.
       assert.ok(Number.isNaN(response.status) || response.status >= 400);
@@ -172,8 +203,12 @@ test('HEAD sends the headers of GET and no body', async () => {
 
 test('every response carries the security headers', async () => {
   const responses = [
-    await get(plain, '/'), await get(plain, '/missing.txt'), await get(plain, '/%'),
-    await raw(plain, 'POST / HTTP/1.1'), await get(plain, '/sub'), await get(mounted, '/elsewhere'),
+    await get(plain, '/'),
+    await get(plain, '/missing.txt'),
+    await get(plain, '/%'),
+    await raw(plain, 'POST / HTTP/1.1'),
+    await get(plain, '/sub'),
+    await get(mounted, '/elsewhere'),
     await raw(plain, 'NONSENSE\r\n\r\n'),
   ];
   const etag = responses[0].headers.etag;
@@ -188,7 +223,12 @@ test('every response carries the security headers', async () => {
 
 test('the CSP allows what the page and the Emscripten glue need, and nothing inline for scripts', async () => {
   const csp = (await get(plain, '/')).headers['content-security-policy'];
-  const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+  const directives = Object.fromEntries(
+    csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([k, ...v]) => [k, v]),
+  );
   assert.deepEqual(directives['default-src'], ["'self'"]);
   assert.ok(directives['script-src'].includes("'self'"));
   assert.ok(directives['script-src'].includes("'wasm-unsafe-eval'"));
@@ -237,11 +277,19 @@ test('the ETag changes when the file does', async () => {
 });
 
 const MIME = {
-  '/index.html': 'text/html', '/app.js': 'text/javascript', '/lib.mjs': 'text/javascript', '/style.css': 'text/css',
-  '/engine/atnat.wasm': 'application/wasm', '/data.json': 'application/json', '/icon.png': 'image/png',
-  '/favicon.svg': 'image/svg+xml', '/favicon.ico': 'image/x-icon',
-  '/models/poet/model.safetensors': 'application/octet-stream', '/notes.txt': 'text/plain',
-  '/README.md': 'text/plain', '/blob.xyz': 'application/octet-stream',
+  '/index.html': 'text/html',
+  '/app.js': 'text/javascript',
+  '/lib.mjs': 'text/javascript',
+  '/style.css': 'text/css',
+  '/engine/atnat.wasm': 'application/wasm',
+  '/data.json': 'application/json',
+  '/icon.png': 'image/png',
+  '/favicon.svg': 'image/svg+xml',
+  '/favicon.ico': 'image/x-icon',
+  '/models/poet/model.safetensors': 'application/octet-stream',
+  '/notes.txt': 'text/plain',
+  '/README.md': 'text/plain',
+  '/blob.xyz': 'application/octet-stream',
 };
 
 test('MIME types by extension; unknown is application/octet-stream', async () => {
@@ -297,7 +345,9 @@ test('a request for a folder that is not there is 404, not a crash', async () =>
 });
 
 test('the command line (scripts/start.sh) serves DIR on PORT at 127.0.0.1', async () => {
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/serve.mjs'), site, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/serve.mjs'), site, '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const line = await new Promise((resolve, reject) => {
       child.stdout.once('data', (chunk) => resolve(chunk.toString()));

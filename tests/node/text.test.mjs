@@ -8,7 +8,7 @@ import { loadModule, readBytes, cliJson } from './helpers.mjs';
 
 const engine = new Engine(await loadModule());
 engine.load('poet-at', readBytes('models/poet-at/model.safetensors'));
-engine.load('poet-at-int8', readBytes('models/poet-at/model-int8.safetensors'));  // what the page loads
+engine.load('poet-at-int8', readBytes('models/poet-at/model-int8.safetensors')); // what the page loads
 
 async function generate(request) {
   const events = [];
@@ -17,36 +17,75 @@ async function generate(request) {
 }
 
 const cases = [
-  { name: 'greedy', request: { prompt: '春', form: 'wuyan-jueju', strategy: 'greedy' },
-    args: ['--prompt', '春', '--form', 'wuyan-jueju', '--strategy', 'greedy'] },
-  { name: 'sample', request: { prompt: '月', form: 'qiyan-jueju', strategy: 'sample', temperature: 0.9, top_k: 50, top_p: 0.95, seed: 42 },
-    args: ['--prompt', '月', '--form', 'qiyan-jueju', '--strategy', 'sample', '--temperature', '0.9', '--top-k', '50', '--top-p', '0.95', '--seed', '42'] },
-  { name: 'beam', request: { prompt: '山', form: 'wuyan-jueju', strategy: 'beam', beam: 4 },
-    args: ['--prompt', '山', '--form', 'wuyan-jueju', '--strategy', 'beam', '--beam', '4'] },
+  {
+    name: 'greedy',
+    request: { prompt: '春', form: 'wuyan-jueju', strategy: 'greedy' },
+    args: ['--prompt', '春', '--form', 'wuyan-jueju', '--strategy', 'greedy'],
+  },
+  {
+    name: 'sample',
+    request: {
+      prompt: '月',
+      form: 'qiyan-jueju',
+      strategy: 'sample',
+      temperature: 0.9,
+      top_k: 50,
+      top_p: 0.95,
+      seed: 42,
+    },
+    args: [
+      '--prompt',
+      '月',
+      '--form',
+      'qiyan-jueju',
+      '--strategy',
+      'sample',
+      '--temperature',
+      '0.9',
+      '--top-k',
+      '50',
+      '--top-p',
+      '0.95',
+      '--seed',
+      '42',
+    ],
+  },
+  {
+    name: 'beam',
+    request: { prompt: '山', form: 'wuyan-jueju', strategy: 'beam', beam: 4 },
+    args: ['--prompt', '山', '--form', 'wuyan-jueju', '--strategy', 'beam', '--beam', '4'],
+  },
 ];
 
 const weights = [
   { label: '', model: 'poet-at', file: 'models/poet-at' },
   { label: ' (int8 weights)', model: 'poet-at-int8', file: 'models/poet-at/model-int8.safetensors' },
 ];
-for (const w of weights) for (const c of cases) {
-  test(`wasm equals the native CLI token for token: ${c.name}${w.label}`, async () => {
-    const native = cliJson(['generate', '--model', w.file, ...c.args]);
-    const { result } = await generate({ ...c.request, model: w.model });
-    assert.deepEqual(result.tokens.map((t) => t.id), native.tokens.map((t) => t.id));
-    assert.equal(result.text, native.text);
-    assert.equal(result.stop_reason, native.stop_reason);
-    assert.equal(result.forward_passes, native.forward_passes);
-    for (let i = 0; i < result.tokens.length; i++) {
-      assert.ok(Math.abs(result.tokens[i].prob - native.tokens[i].prob) < 1e-5, `prob of token ${i}`);
-    }
-  });
-}
+for (const w of weights)
+  for (const c of cases) {
+    test(`wasm equals the native CLI token for token: ${c.name}${w.label}`, async () => {
+      const native = cliJson(['generate', '--model', w.file, ...c.args]);
+      const { result } = await generate({ ...c.request, model: w.model });
+      assert.deepEqual(
+        result.tokens.map((t) => t.id),
+        native.tokens.map((t) => t.id),
+      );
+      assert.equal(result.text, native.text);
+      assert.equal(result.stop_reason, native.stop_reason);
+      assert.equal(result.forward_passes, native.forward_passes);
+      for (let i = 0; i < result.tokens.length; i++) {
+        assert.ok(Math.abs(result.tokens[i].prob - native.tokens[i].prob) < 1e-5, `prob of token ${i}`);
+      }
+    });
+  }
 
 test('greedy wuyan-jueju: the streamed tokens are the result, in the requested form', async () => {
   const { events, result } = await generate(cases[0].request);
   const streamed = events.filter((e) => e.type === 'token');
-  assert.deepEqual(streamed.map((e) => e.id), result.tokens.map((t) => t.id));
+  assert.deepEqual(
+    streamed.map((e) => e.id),
+    result.tokens.map((t) => t.id),
+  );
   assert.equal(result.stop_reason, 'eos');
   assert.ok(result.text.startsWith('春'));
   // 五言绝句: two lines of two five-character halves
@@ -63,8 +102,14 @@ test('a run streams its tokens in batches, every token once and in order, the re
   const request = { model: 'poet-at', prompt: '春', form: 'qiyan-lvshi', strategy: 'greedy' };
   const result = await engine.run(4, 'generate', request, (batch) => batches.push(batch));
   const tokens = batches.flat().filter((e) => e.type === 'token');
-  assert.deepEqual(tokens.map((e) => e.index), result.tokens.map((_, i) => i));
-  assert.deepEqual(tokens.map((e) => e.id), result.tokens.map((t) => t.id));
+  assert.deepEqual(
+    tokens.map((e) => e.index),
+    result.tokens.map((_, i) => i),
+  );
+  assert.deepEqual(
+    tokens.map((e) => e.id),
+    result.tokens.map((t) => t.id),
+  );
   assert.equal(batches.at(-1).at(-1), result);
   assert.ok(batches.length < tokens.length / 2, `${batches.length} batches for ${tokens.length} tokens`);
 });

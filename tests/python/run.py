@@ -34,7 +34,9 @@ class Recorder(unittest.TextTestResult):
 
 
 def main(report):
-    suite = unittest.defaultTestLoader.discover(os.path.join(ROOT, "tests", "python"), top_level_dir=os.path.join(ROOT, "tests", "python"))
+    suite = unittest.defaultTestLoader.discover(
+        os.path.join(ROOT, "tests", "python"), top_level_dir=os.path.join(ROOT, "tests", "python")
+    )
     result = unittest.TextTestRunner(resultclass=Recorder, verbosity=1).run(suite)
     with open(report, "w") as f:
         f.write('<?xml version="1.0"?>\n<testsuites name="python">\n')

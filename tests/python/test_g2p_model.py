@@ -26,8 +26,11 @@ BOS, EOS, MASK, PAD = 1, 2, 3, 0
 
 def tiny():
     torch.manual_seed(0)
-    return MODEL.G2P(MODEL.G2PConfig(vocab_size=71, d_model=16, n_heads=2, d_ff=24, enc_layers=2, dec_layers=2,
-                                     max_letters=12, max_phonemes=10)).eval()
+    return MODEL.G2P(
+        MODEL.G2PConfig(
+            vocab_size=71, d_model=16, n_heads=2, d_ff=24, enc_layers=2, dec_layers=2, max_letters=12, max_phonemes=10
+        )
+    ).eval()
 
 
 def run(model, letters, at_in, nat_in):
@@ -35,9 +38,12 @@ def run(model, letters, at_in, nat_in):
     x = torch.tensor([letters])
     valid = torch.ones_like(x, dtype=torch.bool)
     memory = model.encode(x, valid)
-    return (memory[0], model.length_logits(memory, valid)[0],
-            model.decode(model.at, torch.tensor([at_in]), memory, valid, causal=True)[0],
-            model.decode(model.nat, torch.tensor([nat_in]), memory, valid, causal=False)[0])
+    return (
+        memory[0],
+        model.length_logits(memory, valid)[0],
+        model.decode(model.at, torch.tensor([at_in]), memory, valid, causal=True)[0],
+        model.decode(model.nat, torch.tensor([nat_in]), memory, valid, causal=False)[0],
+    )
 
 
 class G2PModelTest(unittest.TestCase):
@@ -81,9 +87,20 @@ class G2PExportTest(unittest.TestCase):
             tensors, meta = read(out)
             loaded, _, _ = EXPORT.load_exported(out)
             self.assertEqual(meta["arch"], "g2p")
-            self.assertEqual(meta["config"], {"vocab_size": 71, "d_model": 16, "n_heads": 2, "d_ff": 24,
-                                              "enc_layers": 2, "dec_layers": 2, "max_letters": 12,
-                                              "max_phonemes": 10, "norm_eps": 1e-5})
+            self.assertEqual(
+                meta["config"],
+                {
+                    "vocab_size": 71,
+                    "d_model": 16,
+                    "n_heads": 2,
+                    "d_ff": 24,
+                    "enc_layers": 2,
+                    "dec_layers": 2,
+                    "max_letters": 12,
+                    "max_phonemes": 10,
+                    "norm_eps": 1e-5,
+                },
+            )
             tok = meta["tokenizer"]
             self.assertEqual(len(tok["letters"]), 27)
             self.assertEqual(len(tok["phonemes"]), 39)
@@ -137,8 +154,9 @@ class G2PFixtureTest(unittest.TestCase):
                 for p, ref in case["logits"].items():
                     self.assertTrue(close(got[int(p)], ref))
             x = torch.tensor([w["letters"]])
-            self.assertEqual(MODEL.at_greedy(model, x, torch.ones_like(x, dtype=torch.bool), BOS, EOS)[0],
-                             w["at_greedy"])
+            self.assertEqual(
+                MODEL.at_greedy(model, x, torch.ones_like(x, dtype=torch.bool), BOS, EOS)[0], w["at_greedy"]
+            )
 
 
 if __name__ == "__main__":

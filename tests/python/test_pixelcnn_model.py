@@ -23,9 +23,9 @@ H = W = 28
 
 def expected_field(y, x, k, horizontal):
     field = torch.zeros(H, W, dtype=torch.bool)
-    field[max(0, y - k):y, max(0, x - k):x + k + 1] = True
+    field[max(0, y - k) : y, max(0, x - k) : x + k + 1] = True
     if horizontal:
-        field[y, max(0, x - k):x] = True
+        field[y, max(0, x - k) : x] = True
     return field
 
 
@@ -63,8 +63,10 @@ class ReceptiveField(unittest.TestCase):
                     with self.subTest(layer=layer, stack=stack, y=y, x=x):
                         got = self.field_of(layer, stack, y, x)
                         want = expected_field(y, x, r + layer, stack == "h")
-                        self.assertTrue(torch.equal(got, want),
-                                        f"extra {(got & ~want).nonzero().tolist()} missing {(want & ~got).nonzero().tolist()}")
+                        self.assertTrue(
+                            torch.equal(got, want),
+                            f"extra {(got & ~want).nonzero().tolist()} missing {(want & ~got).nonzero().tolist()}",
+                        )
 
     def test_logits_see_only_earlier_pixels(self):
         img = torch.randint(0, self.cfg.levels, (1, H, W))
@@ -72,8 +74,8 @@ class ReceptiveField(unittest.TestCase):
         base = self.model(img, c)
         y, x = 13, 9
         later = img.clone()
-        later[0, y, x:] = (later[0, y, x:] + 5) % self.cfg.levels   # (y, x) itself and the rest of its row
-        later[0, y + 1:] = (later[0, y + 1:] + 7) % self.cfg.levels  # every later row
+        later[0, y, x:] = (later[0, y, x:] + 5) % self.cfg.levels  # (y, x) itself and the rest of its row
+        later[0, y + 1 :] = (later[0, y + 1 :] + 7) % self.cfg.levels  # every later row
         self.assertTrue(torch.equal(self.model(later, c)[0, :, y, x], base[0, :, y, x]))
         earlier = img.clone()
         earlier[0, y, x - 1] = (earlier[0, y, x - 1] + 3) % self.cfg.levels

@@ -32,16 +32,20 @@ def tiny_at():
 
 def tiny_nat():
     torch.manual_seed(0)
-    return NAT_MODEL.CMLM(NAT_MODEL.CMLMConfig(vocab_size=40, d_model=16, n_layers=2, n_heads=2, d_ff=24,
-                                               context=32, max_len=20, max_len_fixed=12))
+    return NAT_MODEL.CMLM(
+        NAT_MODEL.CMLMConfig(
+            vocab_size=40, d_model=16, n_layers=2, n_heads=2, d_ff=24, context=32, max_len=20, max_len_fixed=12
+        )
+    )
 
 
 class TokenizerTest(unittest.TestCase):
     def test_fixed_ids(self):
         tok = CharTokenizer.load()
         self.assertEqual(tok.tokens[:8], ["<pad>", "<bos>", "<eos>", "<mask>", "<unk>", "\n", "<len>", "<fixed>"])
-        self.assertEqual(tok.forms, {"wuyan-jueju": 8, "wuyan-lvshi": 9, "qiyan-jueju": 10, "qiyan-lvshi": 11,
-                                     "free": 12})
+        self.assertEqual(
+            tok.forms, {"wuyan-jueju": 8, "wuyan-lvshi": 9, "qiyan-jueju": 10, "qiyan-lvshi": 11, "free": 12}
+        )
         self.assertEqual(tok.tokens[13:15], ["，", "。"])
         self.assertEqual(len(set(tok.tokens)), len(tok.tokens))
         self.assertTrue(all(len(t) == 1 for t in tok.tokens[15:]))
@@ -111,8 +115,10 @@ class ExportRoundTripTest(unittest.TestCase):
         self.assertEqual(tensors["layers.1.w_gate"].shape, (f, d))
         self.assertEqual(tensors["layers.1.w_down"].shape, (d, f))
         expected = {"tok_emb", "final_norm", *extra_names} | {
-            f"layers.{i}.{n}" for i in range(model.cfg.n_layers)
-            for n in ("attn_norm", "wq", "wk", "wv", "wo", "mlp_norm", "w_gate", "w_up", "w_down")}
+            f"layers.{i}.{n}"
+            for i in range(model.cfg.n_layers)
+            for n in ("attn_norm", "wq", "wk", "wv", "wo", "mlp_norm", "w_gate", "w_up", "w_down")
+        }
         self.assertEqual(set(tensors), expected)
         return loaded, meta
 
@@ -126,8 +132,15 @@ class ExportRoundTripTest(unittest.TestCase):
     def test_cmlm(self):
         m = tiny_nat().eval()
         loaded, meta = self._round_trip(m, NAT_EXPORT, "cmlm", ["length_head"])
-        self.assertEqual((meta["config"]["max_len"], meta["config"]["max_len_fixed"], meta["config"]["causal"],
-                          meta["config"]["length_prompt"]), (20, 12, False, True))
+        self.assertEqual(
+            (
+                meta["config"]["max_len"],
+                meta["config"]["max_len_fixed"],
+                meta["config"]["causal"],
+                meta["config"]["length_prompt"],
+            ),
+            (20, 12, False, True),
+        )
         x = torch.tensor([[6, 8, 3, 3, 21]])
         self.assertTrue(torch.equal(m(x)[1], loaded(x)[1]))
 

@@ -24,8 +24,12 @@ class QuantizeRows(unittest.TestCase):
             self.assertAlmostEqual(float(back[r, k]), float(w[r, k]), places=6)
 
     def test_tensors_keep_vectors_and_kept_names_and_dequantize_back(self):
-        f32 = {"emb": np.ones((3, 4), np.float32), "norm": np.ones(4, np.float32),
-               "head": np.full((2, 4), 0.5, np.float32), "ids": np.arange(3, dtype=np.int32)}
+        f32 = {
+            "emb": np.ones((3, 4), np.float32),
+            "norm": np.ones(4, np.float32),
+            "head": np.full((2, 4), 0.5, np.float32),
+            "ids": np.arange(3, dtype=np.int32),
+        }
         t = quantize.quantize_tensors(f32, keep=("head",))
         self.assertEqual(list(t), ["emb", "emb.scale", "norm", "head", "ids"])  # file order: scale after its matrix
         self.assertEqual(t["emb"].dtype, np.int8)
@@ -39,8 +43,9 @@ class QuantizeRows(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             src, dst = os.path.join(d, "f32.safetensors"), os.path.join(d, "int8.safetensors")
             w = np.linspace(-1, 1, 64, dtype=np.float32).reshape(4, 16)
-            safetensors_io.write(src, {"w": w, "n": np.ones(16, np.float32)}, "gpt", {"d_model": 16},
-                                 {"type": "char", "tokens": ["春"]})
+            safetensors_io.write(
+                src, {"w": w, "n": np.ones(16, np.float32)}, "gpt", {"d_model": 16}, {"type": "char", "tokens": ["春"]}
+            )
             quantize.quantize_file(src, dst)
             tensors, meta = safetensors_io.read(dst)
             self.assertEqual((meta["arch"], meta["config"]), ("gpt", {"d_model": 16}))

@@ -28,7 +28,7 @@ class WriterLayout(unittest.TestCase):
         raw = open(self.path, "rb").read()
         (n,) = struct.unpack("<Q", raw[:8])
         self.assertEqual((8 + n) % 16, 0)
-        header = json.loads(raw[8:8 + n])
+        header = json.loads(raw[8 : 8 + n])
         self.assertEqual(header["__metadata__"]["format"], "atnat-1")
         self.assertEqual(json.loads(header["__metadata__"]["config"]), {"d_model": 8})
         self.assertEqual(header["a"], {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]})

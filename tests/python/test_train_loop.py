@@ -64,8 +64,21 @@ def validate(model):
 
 
 def config(**kw):
-    base = dict(steps=20, batch_size=8, lr=1e-2, min_lr=1e-3, warmup=5, weight_decay=0.1, seed=3, eval_every=5,
-                ckpt_every=5, log_every=1000, patience=100, resume_warmup=4, threads=1)
+    base = dict(
+        steps=20,
+        batch_size=8,
+        lr=1e-2,
+        min_lr=1e-3,
+        warmup=5,
+        weight_decay=0.1,
+        seed=3,
+        eval_every=5,
+        ckpt_every=5,
+        log_every=1000,
+        patience=100,
+        resume_warmup=4,
+        threads=1,
+    )
     return train_loop.TrainConfig(**{**base, **kw})
 
 
@@ -155,18 +168,19 @@ class TrainLoopTest(unittest.TestCase):
                 first.update({k: v.detach().clone() for k, v in model.state_dict().items()})
             return mse(model, batch)
 
-        summary = train_loop.train(NAME, model, config(), counting_batches, first_loss, evaluate, load_committed,
-                                   resume=True, log=quiet)
-        self.assert_same_weights(first, committed)             # step 16 started from the committed weights
-        self.assertEqual(batches[0], 5)                        # steps 16 .. 20 only
+        summary = train_loop.train(
+            NAME, model, config(), counting_batches, first_loss, evaluate, load_committed, resume=True, log=quiet
+        )
+        self.assert_same_weights(first, committed)  # step 16 started from the committed weights
+        self.assertEqual(batches[0], 5)  # steps 16 .. 20 only
         self.assertEqual(summary["step"], 20)
         with open(self.state) as f:
             state = json.load(f)
         self.assertEqual(state["step"], 20)
-        self.assertEqual(state["history"][:2], history)        # the committed history continues
+        self.assertEqual(state["history"][:2], history)  # the committed history continues
         self.assertEqual([h["step"] for h in state["history"]], [10, 15, 20])
         self.assertGreaterEqual(state["wall_seconds"], 12.0)
-        self.assertEqual(state["best"], 1e-9)                  # nothing beat the committed best ...
+        self.assertEqual(state["best"], 1e-9)  # nothing beat the committed best ...
         self.assert_same_weights(model.state_dict(), committed)  # ... so the best weights are the committed ones
         self.assertFalse(torch.equal(seen[-1]["fc1.weight"], committed["fc1.weight"]))  # though training moved them
 
@@ -174,8 +188,9 @@ class TrainLoopTest(unittest.TestCase):
         self.run_loop(make_model(0), config(steps=10))
         lines = []
         tc = config(steps=20, log_every=1)
-        train_loop.train(NAME, make_model(0), tc, next_batch, mse, validate, no_committed, resume=True,
-                         log=lines.append)
+        train_loop.train(
+            NAME, make_model(0), tc, next_batch, mse, validate, no_committed, resume=True, log=lines.append
+        )
         self.assertTrue(any(line.startswith("warm restart: schedule 10 -> 20 steps") for line in lines))
         lrs = {int(line.split()[1]): float(line.split()[5]) for line in lines if line.startswith("step ")}
         self.assertEqual(sorted(lrs), list(range(11, 21)))
@@ -192,8 +207,7 @@ class TrainLoopTest(unittest.TestCase):
             return {"val": next(vals)}
 
         model = make_model(0)
-        summary = self.run_loop(model, config(steps=100, eval_every=2, ckpt_every=1000, patience=3),
-                                evaluate=scripted)
+        summary = self.run_loop(model, config(steps=100, eval_every=2, ckpt_every=1000, patience=3), evaluate=scripted)
         # evaluations at steps 2 4 6 8 10; best 2.0 at step 4, then 3 without a better val: stop at step 10
         self.assertEqual(len(seen), 5)
         self.assertEqual(summary["step"], 10)
@@ -239,8 +253,8 @@ class TrainLoopTest(unittest.TestCase):
         self.assertAlmostEqual(applied[5][0], 1e-2, places=12)
         self.assertTrue(all(a[0] >= b[0] for a, b in zip(applied[6:], applied[7:])))
         self.assertGreater(applied[-1][0], 1e-3)
-        self.assertAlmostEqual(train_loop.lr_at(30, tc), 1e-3, places=12)     # min_lr exactly at `steps`
-        self.assertAlmostEqual(train_loop.lr_at(18, tc), 5.5e-3, places=12)   # half-way through the cosine
+        self.assertAlmostEqual(train_loop.lr_at(30, tc), 1e-3, places=12)  # min_lr exactly at `steps`
+        self.assertAlmostEqual(train_loop.lr_at(18, tc), 5.5e-3, places=12)  # half-way through the cosine
 
 
 if __name__ == "__main__":

@@ -43,14 +43,15 @@ export function has(key) {
 
 export function translate(root = document) {
   for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
-  for (const node of root.querySelectorAll('[data-i18n-label]')) node.setAttribute('aria-label', t(node.dataset.i18nLabel));
+  for (const node of root.querySelectorAll('[data-i18n-label]'))
+    node.setAttribute('aria-label', t(node.dataset.i18nLabel));
 }
 
 function storedChoice() {
   try {
     return localStorage.getItem(STORAGE_KEY);
   } catch {
-    return null;  // storage may be disabled
+    return null; // storage may be disabled
   }
 }
 
@@ -58,7 +59,11 @@ export function setLanguage(code, { remember = true } = {}) {
   if (!LANGUAGES.includes(code)) return;
   current = code;
   if (remember) {
-    try { localStorage.setItem(STORAGE_KEY, code); } catch { /* not remembered: fine */ }
+    try {
+      localStorage.setItem(STORAGE_KEY, code);
+    } catch {
+      /* not remembered: fine */
+    }
   }
   document.documentElement.lang = code;
   translate(document);

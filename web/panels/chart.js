@@ -43,9 +43,16 @@ export function lineChart({ title, xLabel, xLog2 = false, series, refs = [], for
   const px = (x) => M.left + ((fx(x) - x0) / (x1 - x0 || 1)) * (W - M.left - M.right);
   const py = (y) => H - M.bottom - ((y - y0) / (y1 - y0 || 1)) * (H - M.top - M.bottom);
 
-  const summary = [...series.map((s) => `${s.name}: ${s.points.map((p) => `${p.x} → ${format(p.y)}`).join(', ')}`),
-                   ...refs.map((r) => `${r.name}: ${format(r.y)}`)].join('; ');
-  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': `${title}. ${summary}` });
+  const summary = [
+    ...series.map((s) => `${s.name}: ${s.points.map((p) => `${p.x} → ${format(p.y)}`).join(', ')}`),
+    ...refs.map((r) => `${r.name}: ${format(r.y)}`),
+  ].join('; ');
+  const chart = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    class: 'chart',
+    role: 'img',
+    'aria-label': `${title}. ${summary}`,
+  });
   chart.append(svg('title', {}, title));
   for (const y of yTicks) {
     chart.append(svg('line', { x1: M.left, x2: W - M.right, y1: py(y), y2: py(y), class: 'grid' }));
@@ -55,7 +62,9 @@ export function lineChart({ title, xLabel, xLog2 = false, series, refs = [], for
     chart.append(svg('text', { x: px(x), y: H - M.bottom + 16, class: 'tick', 'text-anchor': 'middle' }, String(x)));
   }
   chart.append(svg('line', { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: 'axis' }));
-  chart.append(svg('text', { x: (M.left + W - M.right) / 2, y: H - 4, class: 'axis-label', 'text-anchor': 'middle' }, xLabel));
+  chart.append(
+    svg('text', { x: (M.left + W - M.right) / 2, y: H - 4, class: 'axis-label', 'text-anchor': 'middle' }, xLabel),
+  );
   for (const r of refs) {
     chart.append(svg('line', { x1: M.left, x2: W - M.right, y1: py(r.y), y2: py(r.y), class: 'ref' }));
   }
@@ -86,7 +95,7 @@ function legendItem(name, cls) {
 }
 
 const CELL = 26;
-const LABEL_CHAR = 7.5;  // px per character of a row label
+const LABEL_CHAR = 7.5; // px per character of a row label
 
 export function heatmap({ title, rowLabels, colLabels, values }) {
   const rows = rowLabels.length;
@@ -100,8 +109,14 @@ export function heatmap({ title, rowLabels, colLabels, values }) {
     const c = row.indexOf(Math.max(...row));
     return `${label} → ${colLabels[c]} ${row[c].toFixed(2)}`;
   });
-  const map = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'heatmap', role: 'img',
-                           'aria-label': `${title}. ${peaks.join(', ')}` });
+  const map = svg('svg', {
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    class: 'heatmap',
+    role: 'img',
+    'aria-label': `${title}. ${peaks.join(', ')}`,
+  });
   map.append(svg('title', {}, title));
   colLabels.forEach((label, c) => {
     map.append(svg('text', { x: left + (c + 0.5) * CELL, y: top - 5, class: 'tick', 'text-anchor': 'middle' }, label));
@@ -109,8 +124,16 @@ export function heatmap({ title, rowLabels, colLabels, values }) {
   rowLabels.forEach((label, r) => {
     map.append(svg('text', { x: left - 4, y: top + (r + 0.5) * CELL + 4, class: 'tick', 'text-anchor': 'end' }, label));
     for (let c = 0; c < cols; c++) {
-      map.append(svg('rect', { x: left + c * CELL, y: top + r * CELL, width: CELL - 1, height: CELL - 1, class: 'cell',
-                               'fill-opacity': values[r * cols + c].toFixed(3) }));
+      map.append(
+        svg('rect', {
+          x: left + c * CELL,
+          y: top + r * CELL,
+          width: CELL - 1,
+          height: CELL - 1,
+          class: 'cell',
+          'fill-opacity': values[r * cols + c].toFixed(3),
+        }),
+      );
     }
   });
   const figure = document.createElement('figure');

@@ -7,7 +7,9 @@ export function mountEngine(atnat) {
   const stopButton = document.getElementById('bench-stop');
   const body = document.querySelector('#bench-table tbody');
   const info = document.getElementById('engine-info');
-  const showInfo = () => { info.textContent = t('engine.info', { version: atnat.info.version, simd: atnat.info.simd }); };
+  const showInfo = () => {
+    info.textContent = t('engine.info', { version: atnat.info.version, simd: atnat.info.simd });
+  };
   showInfo();
   document.addEventListener('atnat:language', showInfo);
 
@@ -38,14 +40,18 @@ export function mountEngine(atnat) {
     body.replaceChildren();
     runButton.disabled = true;
     stopButton.disabled = false;
-    const run = atnat.run('bench', { sizes: [64, 128, 256, 512] }, {
-      onEvent: (e) => {
-        const row = body.insertRow();
-        for (const text of [e.kind, `${e.n}`, e.gflops.toFixed(1), (e.ms / e.reps).toFixed(3)]) {
-          row.insertCell().textContent = text;
-        }
+    const run = atnat.run(
+      'bench',
+      { sizes: [64, 128, 256, 512] },
+      {
+        onEvent: (e) => {
+          const row = body.insertRow();
+          for (const text of [e.kind, `${e.n}`, e.gflops.toFixed(1), (e.ms / e.reps).toFixed(3)]) {
+            row.insertCell().textContent = text;
+          }
+        },
       },
-    });
+    );
     stopButton.onclick = () => run.cancel();
     try {
       await run.result;

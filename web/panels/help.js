@@ -55,7 +55,10 @@ function place() {
   const rect = openButton.getBoundingClientRect();
   const width = Math.min(320, document.documentElement.clientWidth - 16);
   bubble.style.width = `${width}px`;
-  const left = Math.max(8, Math.min(rect.left + window.scrollX - 12, window.scrollX + document.documentElement.clientWidth - width - 8));
+  const left = Math.max(
+    8,
+    Math.min(rect.left + window.scrollX - 12, window.scrollX + document.documentElement.clientWidth - width - 8),
+  );
   bubble.style.left = `${left}px`;
   bubble.style.top = `${rect.bottom + window.scrollY + 6}px`;
 }
@@ -90,7 +93,9 @@ export function startHelp() {
       button.focus();
     }
   });
-  window.addEventListener('resize', () => { if (openButton) place(); });
+  window.addEventListener('resize', () => {
+    if (openButton) place();
+  });
   document.addEventListener('atnat:language', relabelHelp);
   addHelp(document);
 }

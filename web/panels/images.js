@@ -7,8 +7,8 @@ import { Player } from './player.js';
 import { lineChart } from './chart.js';
 
 const MODELS = { pixelcnn: 'pixelcnn', pixnat: 'pixnat' };
-const WATCH_DELAY_MS = { pixelcnn: 35, pixnat: 250 };  // per row / per pass, so a person can follow
-const STEP_PLAY_MS = { pixelcnn: 60, pixnat: 400 };    // "Play" in step-by-step mode
+const WATCH_DELAY_MS = { pixelcnn: 35, pixnat: 250 }; // per row / per pass, so a person can follow
+const STEP_PLAY_MS = { pixelcnn: 60, pixnat: 400 }; // "Play" in step-by-step mode
 
 // Not-yet-painted pixels (value `levels`: masked for pixnat, after the cursor for PixelCNN) are drawn in a
 // light accent colour, so a painted black pixel never looks like an unpainted one; `marked` pixels (the
@@ -22,8 +22,14 @@ function drawTile(data, width, image, levels, x0, y0, size, marked) {
       const p = y * size + x;
       const v = image[p];
       const i = 4 * ((y0 + y) * width + x0 + x);
-      if (marked?.has(p)) { data.set(MARKER, i); continue; }
-      if (v >= levels) { data.set(UNPAINTED, i); continue; }
+      if (marked?.has(p)) {
+        data.set(MARKER, i);
+        continue;
+      }
+      if (v >= levels) {
+        data.set(UNPAINTED, i);
+        continue;
+      }
       const g = Math.round((v * 255) / (levels - 1));
       data.set([g, g, g, 255], i);
     }
@@ -40,7 +46,9 @@ function watchedFrame(event, previous, levels) {
     return { image, painted: event.end, marked: new Set(event.end < image.length ? [event.end] : []) };
   }
   const marked = new Set();
-  image.forEach((v, p) => { if (v < levels && previous[p] >= levels) marked.add(p); });
+  image.forEach((v, p) => {
+    if (v < levels && previous[p] >= levels) marked.add(p);
+  });
   return { image, painted: image.filter((v) => v < levels).length, marked };
 }
 
@@ -52,8 +60,18 @@ function draw(canvas, images, levels, size, marked) {
   const ctx = canvas.getContext('2d');
   const pixels = ctx.createImageData(width, width);
   pixels.data.fill(255);
-  images.forEach((image, n) => drawTile(pixels.data, width, image, levels, (n % per) * (size + 1), Math.floor(n / per) * (size + 1), size,
-                                        n === images.length - 1 ? marked : null));
+  images.forEach((image, n) =>
+    drawTile(
+      pixels.data,
+      width,
+      image,
+      levels,
+      (n % per) * (size + 1),
+      Math.floor(n / per) * (size + 1),
+      size,
+      n === images.length - 1 ? marked : null,
+    ),
+  );
   ctx.putImageData(pixels, 0, 0);
 }
 
@@ -62,8 +80,11 @@ function statRows(name, results, wallMs) {
   const perImage = results.reduce((sum, x) => sum + x.ms, 0) / results.length;
   const rows = [{ key: 'img_time', value: formatMs(perImage) }];
   if (name === 'pixelcnn') {
-    rows.push({ key: 'full_passes', value: r.forward_passes }, { key: 'pixel_updates', value: r.pixel_updates },
-              { key: 'positions', value: r.positions });
+    rows.push(
+      { key: 'full_passes', value: r.forward_passes },
+      { key: 'pixel_updates', value: r.pixel_updates },
+      { key: 'positions', value: r.positions },
+    );
   } else {
     rows.push({ key: 'k_passes', value: r.forward_passes }, { key: 'positions', value: r.positions });
   }
@@ -81,16 +102,38 @@ function seeingText(name, results) {
 
 // ------------------------------------------------------------------------------------------------ charts
 function imageCharts(container, curves, sweep) {
-  if (!curves) { container.replaceChildren(el('p', { class: 'muted', text: t('chart.unavailable') })); return; }
-  const orders = [['0', 'chart.series.g0', 's0'], ['4.5', 'chart.series.g45', 's1'], ['1000', 'chart.series.random', 's3']]
-    .filter(([g]) => curves[g]?.length);
-  const seriesOf = (key, f) => orders.map(([g, name, cls]) => ({ name: t(name), cls, points: curves[g].map((r) => ({ x: r.K, y: f(r[key]) })) }));
-  const time = [{ name: `${t('chart.series.g0')} (PyTorch)`, cls: 's0', points: curves['0'].map((r) => ({ x: r.K, y: r.ms })) }];
-  if (sweep?.length) time.push({ name: t('chart.series.browser'), cls: 's2', points: sweep.map((r) => ({ x: r.K, y: r.ms })) });
+  if (!curves) {
+    container.replaceChildren(el('p', { class: 'muted', text: t('chart.unavailable') }));
+    return;
+  }
+  const orders = [
+    ['0', 'chart.series.g0', 's0'],
+    ['4.5', 'chart.series.g45', 's1'],
+    ['1000', 'chart.series.random', 's3'],
+  ].filter(([g]) => curves[g]?.length);
+  const seriesOf = (key, f) =>
+    orders.map(([g, name, cls]) => ({ name: t(name), cls, points: curves[g].map((r) => ({ x: r.K, y: f(r[key]) })) }));
+  const time = [
+    { name: `${t('chart.series.g0')} (PyTorch)`, cls: 's0', points: curves['0'].map((r) => ({ x: r.K, y: r.ms })) },
+  ];
+  if (sweep?.length)
+    time.push({ name: t('chart.series.browser'), cls: 's2', points: sweep.map((r) => ({ x: r.K, y: r.ms })) });
   const round = (v) => String(Math.round(v * 10) / 10);
   container.replaceChildren(
-    lineChart({ title: t('chart.class_match'), xLabel: t('chart.axis.K'), xLog2: true, series: seriesOf('class_match', (v) => 100 * v), format: round }),
-    lineChart({ title: t('chart.fd'), xLabel: t('chart.axis.K'), xLog2: true, series: seriesOf('fd', (v) => v), format: (v) => String(Math.round(v)) }),
+    lineChart({
+      title: t('chart.class_match'),
+      xLabel: t('chart.axis.K'),
+      xLog2: true,
+      series: seriesOf('class_match', (v) => 100 * v),
+      format: round,
+    }),
+    lineChart({
+      title: t('chart.fd'),
+      xLabel: t('chart.axis.K'),
+      xLog2: true,
+      series: seriesOf('fd', (v) => v),
+      format: (v) => String(Math.round(v)),
+    }),
     lineChart({ title: t('chart.s_per_image'), xLabel: t('chart.axis.K'), xLog2: true, series: time, format: round }),
   );
 }
@@ -101,10 +144,15 @@ export async function mountImages(atnat, { loadModels }) {
   const names = Object.keys(MODELS);
   const infos = Object.fromEntries((await loadModels(names, line)).map((info, i) => [names[i], info]));
   const showLoaded = () => {
-    line.textContent = Object.entries(infos).map(([name, i]) => t('images.params', { name, k: (i.parameters / 1e3).toFixed(0) })).join(' · ');
+    line.textContent = Object.entries(infos)
+      .map(([name, i]) => t('images.params', { name, k: (i.parameters / 1e3).toFixed(0) }))
+      .join(' · ');
   };
   showLoaded();
-  const curves = await fetch('data/curves.json').then((r) => r.json()).then((j) => j.images).catch(() => null);
+  const curves = await fetch('data/curves.json')
+    .then((r) => r.json())
+    .then((j) => j.images)
+    .catch(() => null);
   const charts = document.getElementById('images-charts');
   let sweep = null;
   imageCharts(charts, curves, sweep);
@@ -133,8 +181,12 @@ export async function mountImages(atnat, { loadModels }) {
       return;
     }
     counter.textContent = t('images.counter', { painted: s.painted, total: s.total });
-    canvas.setAttribute('aria-label', s.count > 1 ? t('images.canvas.grid', { model: name, cls: s.cls(), n: s.count })
-      : t('images.canvas', { model: name, cls: s.cls(), painted: s.painted, total: s.total }));
+    canvas.setAttribute(
+      'aria-label',
+      s.count > 1
+        ? t('images.canvas.grid', { model: name, cls: s.cls(), n: s.count })
+        : t('images.canvas', { model: name, cls: s.cls(), painted: s.painted, total: s.total }),
+    );
     if (s.results) {
       setStats(stats, statRows(name, s.results, s.wall));
       seeing.textContent = seeingText(name, s.results);
@@ -177,7 +229,10 @@ export async function mountImages(atnat, { loadModels }) {
     stop.disabled = false;
     runs = [];
     player.start(view === 'step' ? 'step' : 'live');
-    stop.onclick = () => { runs.forEach((r) => r.cancel()); player.flush(); };
+    stop.onclick = () => {
+      runs.forEach((r) => r.cancel());
+      player.flush();
+    };
 
     // Both generators run at once (the worker interleaves their steps); each paints its own canvas.
     const paintBoth = Object.keys(MODELS).map(async (name) => {
@@ -194,25 +249,34 @@ export async function mountImages(atnat, { loadModels }) {
       canvas.dataset.done = 'false';
       const track = player.track(STEP_PLAY_MS[name]);
       const images = Array.from({ length: count }, () => new Uint8Array(total).fill(levels));
-      const showCount = (painted) => { s.painted = painted; label(name); };
+      const showCount = (painted) => {
+        s.painted = painted;
+        label(name);
+      };
       showCount(0);
       draw(canvas, images, levels, size);
       for (let n = 0; n < count; n++) {
-        const run = atnat.run('paint', {
-          model: MODELS[name], ...requests[name], seed: base.seed + n,
-          delay_ms: view === 'watch' ? WATCH_DELAY_MS[name] : 0,
-        }, {
-          onEvent: (e) => {
-            if (view === 'fast' || view === 'grid' || e.type === 'result') return;
-            if (view === 'step' && e.type === 'rows' && !e.row_end) return;  // naive PixelCNN: a step is a row
-            track.push(() => {
-              const frame = watchedFrame(e, images[n], levels);
-              images[n] = frame.image;
-              showCount(frame.painted);
-              draw(canvas, images, levels, size, frame.marked);
-            });
+        const run = atnat.run(
+          'paint',
+          {
+            model: MODELS[name],
+            ...requests[name],
+            seed: base.seed + n,
+            delay_ms: view === 'watch' ? WATCH_DELAY_MS[name] : 0,
           },
-        });
+          {
+            onEvent: (e) => {
+              if (view === 'fast' || view === 'grid' || e.type === 'result') return;
+              if (view === 'step' && e.type === 'rows' && !e.row_end) return; // naive PixelCNN: a step is a row
+              track.push(() => {
+                const frame = watchedFrame(e, images[n], levels);
+                images[n] = frame.image;
+                showCount(frame.painted);
+                draw(canvas, images, levels, size, frame.marked);
+              });
+            },
+          },
+        );
         runs.push(run);
         const result = await run.result;
         await track.drain();
@@ -252,8 +316,12 @@ export async function mountImages(atnat, { loadModels }) {
     try {
       for (const K of [1, 2, 4, 8, 16]) {
         state.textContent = t('chart.sweep.running', { value: `K = ${K}` });
-        const result = await atnat.run('paint', { model: MODELS.pixnat, class: Number(value('image-class')),
-                                                  seed: Number(value('image-seed')) || 0, steps: K }).result;
+        const result = await atnat.run('paint', {
+          model: MODELS.pixnat,
+          class: Number(value('image-class')),
+          seed: Number(value('image-seed')) || 0,
+          steps: K,
+        }).result;
         rows.push({ K, ms: result.ms });
         sweep = rows.slice();
         imageCharts(charts, curves, sweep);

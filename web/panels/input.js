@@ -6,8 +6,20 @@
 
 // Punctuation a person may type -> the poem's two marks (a comma inside a couplet, a full stop after it).
 const PUNCTUATION = new Map([
-  [',', '，'], ['、', '，'], [';', '，'], ['；', '，'], [':', '，'], ['：', '，'], ['﹐', '，'],
-  ['.', '。'], ['!', '。'], ['?', '。'], ['！', '。'], ['？', '。'], ['｡', '。'], ['．', '。'],
+  [',', '，'],
+  ['、', '，'],
+  [';', '，'],
+  ['；', '，'],
+  [':', '，'],
+  ['：', '，'],
+  ['﹐', '，'],
+  ['.', '。'],
+  ['!', '。'],
+  ['?', '。'],
+  ['！', '。'],
+  ['？', '。'],
+  ['｡', '。'],
+  ['．', '。'],
 ]);
 const SPACES = /^[\s\u3000]$/u;
 export const BLANK_MARKS = '_＿□';
@@ -25,10 +37,18 @@ export function parsePairs(pairs) {
 export function normalise(text, table, { keepNewlines = false } = {}) {
   const out = [];
   const changes = [];
-  const note = (from, to) => { if (!changes.some(([f]) => f === from)) changes.push([from, to]); };
+  const note = (from, to) => {
+    if (!changes.some(([f]) => f === from)) changes.push([from, to]);
+  };
   for (const cp of text.replace(/\r/g, '')) {
-    if (cp === '\n' && keepNewlines) { out.push(cp); continue; }
-    if (SPACES.test(cp)) { if (cp !== '\n') note(cp, ''); continue; }
+    if (cp === '\n' && keepNewlines) {
+      out.push(cp);
+      continue;
+    }
+    if (SPACES.test(cp)) {
+      if (cp !== '\n') note(cp, '');
+      continue;
+    }
     const mapped = PUNCTUATION.get(cp) ?? table?.get(cp) ?? cp;
     if (mapped !== cp) note(cp, mapped);
     out.push(mapped);

@@ -19,19 +19,27 @@ export function passItem(entry, text, lang) {
 
 // Rewrites the labels of a list of passItems after a language switch.
 export function relabelPasses(list, entries) {
-  entries.forEach((entry, i) => { if (list.children[i]) list.children[i].firstChild.textContent = passLabel(entry); });
+  entries.forEach((entry, i) => {
+    if (list.children[i]) list.children[i].firstChild.textContent = passLabel(entry);
+  });
 }
 
 // The five most probable lengths as bars in `figure` (its <div>), each as wide as its share of those five.
 export function lengthBars(figure, candidates) {
   const top = candidates.slice(0, 5);
   const total = top.reduce((s, c) => s + Math.exp(c.logprob), 0);
-  figure.querySelector('div').replaceChildren(...top.map((c) => {
-    const p = Math.exp(c.logprob);
-    const bar = el('div', { class: 'bar', 'aria-label': `L = ${c.length}: ${formatPct(p)}` },
-                   el('span', { text: String(c.length) }), el('span'));
-    bar.lastChild.style.width = `${Math.max(2, (100 * p) / total)}%`;
-    return bar;
-  }));
+  figure.querySelector('div').replaceChildren(
+    ...top.map((c) => {
+      const p = Math.exp(c.logprob);
+      const bar = el(
+        'div',
+        { class: 'bar', 'aria-label': `L = ${c.length}: ${formatPct(p)}` },
+        el('span', { text: String(c.length) }),
+        el('span'),
+      );
+      bar.lastChild.style.width = `${Math.max(2, (100 * p) / total)}%`;
+      return bar;
+    }),
+  );
   figure.hidden = false;
 }

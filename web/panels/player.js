@@ -62,7 +62,7 @@ class Track {
 export class Player {
   constructor(bar) {
     this.bar = bar;
-    this.mode = 'live';  // 'live' | 'playing' | 'paused'
+    this.mode = 'live'; // 'live' | 'playing' | 'paused'
     this.tracks = [];
     this.buttons = Object.fromEntries([...bar.querySelectorAll('[data-act]')].map((b) => [b.dataset.act, b]));
     this.stateLine = bar.querySelector('.player-state');

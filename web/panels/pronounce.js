@@ -11,7 +11,7 @@ import { passEntry, passItem, relabelPasses, lengthBars } from './passes.js';
 import { spell } from './input.js';
 
 const MODEL = 'g2p';
-const SLOW_MS = 300;  // slow motion: each decoder pass on screen this long
+const SLOW_MS = 300; // slow motion: each decoder pass on screen this long
 const $ = (id) => document.getElementById(id);
 
 // The word as the model takes it: surrounding spaces dropped, a typographic apostrophe (phone keyboards) made '.
@@ -33,8 +33,14 @@ function readRequests(word) {
   const strategy = $('pron-strategy').value;
   const at = { word, strategy };
   if (strategy === 'beam') at.beam = Number($('pron-beam').value);
-  if (strategy === 'sample') Object.assign(at, { temperature: Number($('pron-temperature').value), seed: Number($('pron-seed').value) });
-  const nat = { word, strategy: 'nat', iterations: Number($('pron-iterations').value), length_beam: Number($('pron-length-beam').value) };
+  if (strategy === 'sample')
+    Object.assign(at, { temperature: Number($('pron-temperature').value), seed: Number($('pron-seed').value) });
+  const nat = {
+    word,
+    strategy: 'nat',
+    iterations: Number($('pron-iterations').value),
+    length_beam: Number($('pron-length-beam').value),
+  };
   return { at, nat };
 }
 
@@ -66,27 +72,43 @@ function passSpans(event, previous) {
 // The map chosen in #pron-map ("mean", or "layer.head") of a result's attention: { values, diagonality, name }.
 function chosenMap(attention, choice) {
   if (choice === 'mean' || !choice) {
-    return { values: attention.mean, diagonality: attention.diagonality, name: t('pron.map.mean', { n: attention.layers * attention.heads }) };
+    return {
+      values: attention.mean,
+      diagonality: attention.diagonality,
+      name: t('pron.map.mean', { n: attention.layers * attention.heads }),
+    };
   }
   const [layer, head] = choice.split('.').map(Number);
   const size = attention.rows * attention.cols;
   const index = layer * attention.heads + head;
-  return { values: attention.weights.slice(index * size, (index + 1) * size), diagonality: attention.head_diagonality[index],
-           name: t('pron.map.head', { layer: layer + 1, head: head + 1 }) };
+  return {
+    values: attention.weights.slice(index * size, (index + 1) * size),
+    diagonality: attention.head_diagonality[index],
+    name: t('pron.map.head', { layer: layer + 1, head: head + 1 }),
+  };
 }
 
 function drawHeat(container, attention) {
   const map = chosenMap(attention, $('pron-map').value);
-  container.replaceChildren(heatmap({
-    title: t('pron.map.title', { name: map.name, d: map.diagonality.toFixed(2) }),
-    rowLabels: attention.row_labels.map(shownPhoneme), colLabels: attention.col_labels, values: map.values,
-  }));
+  container.replaceChildren(
+    heatmap({
+      title: t('pron.map.title', { name: map.name, d: map.diagonality.toFixed(2) }),
+      rowLabels: attention.row_labels.map(shownPhoneme),
+      colLabels: attention.col_labels,
+      values: map.values,
+    }),
+  );
   container.dataset.diagonality = map.diagonality.toFixed(3);
 }
 
 function candidateLine(c, nat) {
-  const facts = { arpabet: c.arpabet, ipa: c.ipa, score: c.score.toFixed(2), logprob: c.logprob.toFixed(2),
-                  length: c.arpabet.split(' ').length };
+  const facts = {
+    arpabet: c.arpabet,
+    ipa: c.ipa,
+    score: c.score.toFixed(2),
+    logprob: c.logprob.toFixed(2),
+    length: c.arpabet.split(' ').length,
+  };
   return nat ? t('pron.candidate.nat', facts) : t(c.finished ? 'pron.candidate' : 'pron.candidate.unfinished', facts);
 }
 
@@ -106,7 +128,8 @@ class Side {
 
   clear(status) {
     this.node.dataset.state = status;
-    for (const node of [this.output, this.ipa, this.heat, this.candidates.querySelector('ol'), this.stats]) node.replaceChildren();
+    for (const node of [this.output, this.ipa, this.heat, this.candidates.querySelector('ol'), this.stats])
+      node.replaceChildren();
     this.seeingLine.textContent = '';
     this.candidates.hidden = true;
     delete this.output.dataset.done;
@@ -142,7 +165,10 @@ class Side {
     // NAT's last pass on screen may belong to another length of the length beam than the one that won.
     if (result.strategy !== 'nat' || this.state.shownLength !== result.length) {
       const tokens = result.tokens.filter((tok) => tok.text !== '<eos>');
-      showPhonemes(this.output, tokens.map((tok) => phonemeSpan(tok.text, tok.prob)));
+      showPhonemes(
+        this.output,
+        tokens.map((tok) => phonemeSpan(tok.text, tok.prob)),
+      );
     }
     this.ipa.textContent = `/${result.ipa}/`;
     const list = result.candidates.map((c) => el('li', { text: candidateLine(c, result.strategy === 'nat') }));
@@ -170,7 +196,10 @@ class Side {
     const s = this.state;
     if (!s) return;
     if (this.side === 'nat') relabelPasses($('pron-nat-passes'), s.passes);
-    if (s.error) this.output.replaceChildren(el('span', { class: 'error', role: 'alert', text: t('err.engine', { message: s.error }) }));
+    if (s.error)
+      this.output.replaceChildren(
+        el('span', { class: 'error', role: 'alert', text: t('err.engine', { message: s.error }) }),
+      );
     if (s.note) this.seeingLine.textContent = t(s.note);
     const r = s.result;
     if (!r) return;
@@ -184,7 +213,9 @@ class Side {
     if (r.strategy === 'nat') rows.splice(2, 0, { key: 'length', value: r.length });
     setStats(this.stats, rows);
     this.seeingLine.textContent = seeing(r, s.request);
-    [...this.candidates.querySelectorAll('li')].forEach((li, i) => { li.textContent = candidateLine(r.candidates[i], r.strategy === 'nat'); });
+    [...this.candidates.querySelectorAll('li')].forEach((li, i) => {
+      li.textContent = candidateLine(r.candidates[i], r.strategy === 'nat');
+    });
     drawHeat(this.heat, r.attention);
   }
 }
@@ -212,11 +243,25 @@ function learn(figures) {
     return;
   }
   const e = figures.exposure_bias;
-  exposure.textContent = t('learn.pron.exposure', { forced: e.teacher_forced_accuracy, free: e.free_running_accuracy, positions: e.positions });
+  exposure.textContent = t('learn.pron.exposure', {
+    forced: e.teacher_forced_accuracy,
+    free: e.free_running_accuracy,
+    positions: e.positions,
+  });
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
-  body.replaceChildren(...figures.decoders.map((d) => el('tr', {}, el('td', { text: d.decoder }), el('td', { text: pct(d.wer) }),
-                                                          el('td', { text: pct(d.per) }), el('td', { text: d.passes_per_word.toFixed(2) }),
-                                                          el('td', { text: d.ms_per_word.toFixed(1) }))));
+  body.replaceChildren(
+    ...figures.decoders.map((d) =>
+      el(
+        'tr',
+        {},
+        el('td', { text: d.decoder }),
+        el('td', { text: pct(d.wer) }),
+        el('td', { text: pct(d.per) }),
+        el('td', { text: d.passes_per_word.toFixed(2) }),
+        el('td', { text: d.ms_per_word.toFixed(1) }),
+      ),
+    ),
+  );
   $('pron-table-note').textContent = t('learn.pron.table.note', { words: figures.words });
 }
 
@@ -232,9 +277,13 @@ export async function mountPronounce(atnat, { loadModels, urlState }) {
     const value = mapSelect.value;
     const heads = [];
     for (let l = 0; l < info.layers; l++) {
-      for (let h = 0; h < info.heads; h++) heads.push(el('option', { value: `${l}.${h}`, text: t('pron.map.head', { layer: l + 1, head: h + 1 }) }));
+      for (let h = 0; h < info.heads; h++)
+        heads.push(el('option', { value: `${l}.${h}`, text: t('pron.map.head', { layer: l + 1, head: h + 1 }) }));
     }
-    mapSelect.replaceChildren(el('option', { value: 'mean', text: t('pron.map.mean', { n: info.layers * info.heads }) }), ...heads);
+    mapSelect.replaceChildren(
+      el('option', { value: 'mean', text: t('pron.map.mean', { n: info.layers * info.heads }) }),
+      ...heads,
+    );
     mapSelect.value = value || 'mean';
   };
   mapOptions();
@@ -242,7 +291,8 @@ export async function mountPronounce(atnat, { loadModels, urlState }) {
 
   const showControls = () => {
     const strategy = $('pron-strategy').value;
-    for (const field of document.querySelectorAll('#pron-form [data-for]')) field.hidden = !field.dataset.for.split(' ').includes(strategy);
+    for (const field of document.querySelectorAll('#pron-form [data-for]'))
+      field.hidden = !field.dataset.for.split(' ').includes(strategy);
   };
   $('pron-strategy').addEventListener('change', showControls);
   showControls();
@@ -251,13 +301,20 @@ export async function mountPronounce(atnat, { loadModels, urlState }) {
   const player = new Player($('pron-player'));
   const errorLine = $('pron-error');
   const verdict = $('pron-verdict');
-  const figures = await fetch('data/curves.json').then((r) => r.json()).then((j) => j.pronounce).catch(() => null);
-  let answers = null;  // { at, nat } of the last run, for the verdict line
+  const figures = await fetch('data/curves.json')
+    .then((r) => r.json())
+    .then((j) => j.pronounce)
+    .catch(() => null);
+  let answers = null; // { at, nat } of the last run, for the verdict line
   const showVerdict = () => {
-    verdict.textContent = answers ? t(answers.at === answers.nat ? 'pron.verdict.same' : 'pron.verdict.differ', answers) : '';
+    verdict.textContent = answers
+      ? t(answers.at === answers.nat ? 'pron.verdict.same' : 'pron.verdict.differ', answers)
+      : '';
   };
   learn(figures);
-  mapSelect.addEventListener('change', () => { for (const side of Object.values(sides)) if (side.state?.result) drawHeat(side.heat, side.state.result.attention); });
+  mapSelect.addEventListener('change', () => {
+    for (const side of Object.values(sides)) if (side.state?.result) drawHeat(side.heat, side.state.result.attention);
+  });
   document.addEventListener('atnat:language', () => {
     mapOptions();
     for (const side of Object.values(sides)) side.relabel();
@@ -271,7 +328,11 @@ export async function mountPronounce(atnat, { loadModels, urlState }) {
 
   async function runSide(side, request, runs) {
     const track = player.track(SLOW_MS);
-    const run = atnat.run('pronounce', { model: MODEL, ...request }, { onEvent: (e) => track.push(() => side.onEvent(e)) });
+    const run = atnat.run(
+      'pronounce',
+      { model: MODEL, ...request },
+      { onEvent: (e) => track.push(() => side.onEvent(e)) },
+    );
     runs.push(run);
     try {
       const result = await run.result;
@@ -289,11 +350,11 @@ export async function mountPronounce(atnat, { loadModels, urlState }) {
   $('pron-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     if (busy) return;
-    const numbers = checkNumbers($('pron-form'));  // (it focuses the box it refuses)
+    const numbers = checkNumbers($('pron-form')); // (it focuses the box it refuses)
     const cleaned = cleanWord(word.value);
     if (cleaned !== word.value) {
       word.value = cleaned;
-      word.dispatchEvent(new Event('input'));  // the URL follows
+      word.dispatchEvent(new Event('input')); // the URL follows
     }
     const problem = numbers ?? wordProblem(cleaned, info.max_letters);
     answers = null;
@@ -308,11 +369,17 @@ export async function mountPronounce(atnat, { loadModels, urlState }) {
     stop.disabled = false;
     const runs = [];
     player.start($('pron-speed').value);
-    stop.onclick = () => { runs.forEach((r) => r.cancel()); player.flush(); };
+    stop.onclick = () => {
+      runs.forEach((r) => r.cancel());
+      player.flush();
+    };
     const requests = readRequests(cleaned);
     try {
       for (const side of Object.values(sides)) side.clear('running');
-      const [at, nat] = await Promise.all([runSide(sides.at, requests.at, runs), runSide(sides.nat, requests.nat, runs)]);
+      const [at, nat] = await Promise.all([
+        runSide(sides.at, requests.at, runs),
+        runSide(sides.nat, requests.nat, runs),
+      ]);
       if (at?.arpabet !== undefined && nat?.arpabet !== undefined) {
         answers = { word: cleaned.toLowerCase(), at: at.arpabet, nat: nat.arpabet };
         showVerdict();

@@ -5,8 +5,8 @@
 // dropped as soon as the visitor switches language.
 export class UrlState {
   constructor() {
-    this.pending = new URLSearchParams(location.search);  // read but not yet bound (e.g. options not there yet)
-    this.fields = new Map();                                // param -> { element, initial }
+    this.pending = new URLSearchParams(location.search); // read but not yet bound (e.g. options not there yet)
+    this.fields = new Map(); // param -> { element, initial }
     this.tab = this.pending.get('tab');
     this.pending.delete('tab');
     this.tabValue = null;
@@ -34,7 +34,7 @@ export class UrlState {
     const param = element.dataset.param;
     if (!this.pending.has(param)) return;
     const field = this.fields.get(param);
-    if (element.tagName === 'SELECT' && !element.options.length) return;  // options not filled in yet
+    if (element.tagName === 'SELECT' && !element.options.length) return; // options not filled in yet
     if (element.tagName === 'SELECT' && field.initial === '') field.initial = element.value;
     const value = accepted(element, this.pending.get(param));
     this.pending.delete(param);

@@ -9,11 +9,20 @@ import { t } from '../i18n/index.js';
 import { Player } from './player.js';
 import { lineChart } from './chart.js';
 import { passEntry, passItem, relabelPasses, lengthBars } from './passes.js';
-import { normalise, parsePairs, probeText, spell, maxPromptTokens, formLines, charsPerLine, BLANK_MAX_TOKENS } from './input.js';
+import {
+  normalise,
+  parsePairs,
+  probeText,
+  spell,
+  maxPromptTokens,
+  formLines,
+  charsPerLine,
+  BLANK_MAX_TOKENS,
+} from './input.js';
 
 const AT_MODEL = 'poet-at';
 const NAT_MODEL = 'poet-nat';
-const LOW_CONFIDENCE = 0.2;  // NAT characters below this probability get an outline
+const LOW_CONFIDENCE = 0.2; // NAT characters below this probability get an outline
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,31 +39,37 @@ async function readRequests(atnat) {
   if (lengthChoice === 'eos') nat.mode = 'fixed';
   else nat.length = lengthChoice === 'predicted' ? 'auto' : 'form';
   if (strategy === 'sample') {
-    Object.assign(at, { temperature: Number($('text-temperature').value), top_k: Number($('text-top-k').value),
-                        top_p: Number($('text-top-p').value), seed: Number($('text-seed').value) });
+    Object.assign(at, {
+      temperature: Number($('text-temperature').value),
+      top_k: Number($('text-top-k').value),
+      top_p: Number($('text-top-p').value),
+      seed: Number($('text-seed').value),
+    });
   }
-  if (strategy === 'beam') Object.assign(at, { beam: Number($('text-beam').value), length_penalty: Number($('text-alpha').value) });
+  if (strategy === 'beam')
+    Object.assign(at, { beam: Number($('text-beam').value), length_penalty: Number($('text-alpha').value) });
 
   if (mode === 'free') {
     at.prompt = $('text-prompt').value;
     nat.prompt = at.prompt;
     return { at, nat };
   }
-  const poem = mode === 'acrostic' ? { form, acrostic: $('text-prompt').value } : { form, blank_text: $('text-blank').value };
+  const poem =
+    mode === 'acrostic' ? { form, acrostic: $('text-prompt').value } : { form, blank_text: $('text-blank').value };
   const planned = await atnat.run('plan', { model: AT_MODEL, ...poem }).result;
   Object.assign(at, { prompt: planned.prompt, constraints: planned.constraints });
   Object.assign(nat, poem);
   delete nat.length;
   if (mode === 'blank') {
-    at.strategy = at.strategy === 'beam' ? 'greedy' : at.strategy;  // AT writes up to the first blank freely
+    at.strategy = at.strategy === 'beam' ? 'greedy' : at.strategy; // AT writes up to the first blank freely
     delete nat.mode;
   }
   return { at, nat };
 }
 
 // ------------------------------------------------------------------------------------------------ controls
-const REPETITIVE = 0.1;  // a repetition rate from which a panel explains the multi-modality problem
-const SLOW_MS = 300;     // slow motion: each forward pass (a token, a NAT pass, a hybrid round) on screen this long
+const REPETITIVE = 0.1; // a repetition rate from which a panel explains the multi-modality problem
+const SLOW_MS = 300; // slow motion: each forward pass (a token, a NAT pass, a hybrid round) on screen this long
 
 function showControls() {
   const strategy = $('text-strategy').value;
@@ -92,7 +107,8 @@ function appendVerse(output, node, text) {
   }
   let verse = output.lastChild;
   const isVerse = verse instanceof HTMLElement && verse.classList.contains('verse');
-  if (text.startsWith('<') && isVerse) {  // END (an empty span) stays in the last verse
+  if (text.startsWith('<') && isVerse) {
+    // END (an empty span) stays in the last verse
     verse.append(node);
     return;
   }
@@ -127,12 +143,21 @@ function passItems(event, previous) {
   const predicted = new Set(event.masked);
   const items = [];
   event.slots.forEach((slot, i) => {
-    if (slot === '\n') { items.push([null, '\n']); return; }
+    if (slot === '\n') {
+      items.push([null, '\n']);
+      return;
+    }
     if (slot === '<eos>') return;
-    if (slot === '<mask>') { items.push([el('span', { class: 'slot-masked', text: '▢' }), '▢']); return; }
+    if (slot === '<mask>') {
+      items.push([el('span', { class: 'slot-masked', text: '▢' }), '▢']);
+      return;
+    }
     const p = event.confidence[i];
-    const shown = slot.startsWith('<') ? '？' : slot;  // a special token never shows as "<unk>"
-    if (p === null) { items.push([el('span', { class: 'given', text: shown, tabindex: '-1' }), slot]); return; }
+    const shown = slot.startsWith('<') ? '？' : slot; // a special token never shows as "<unk>"
+    if (p === null) {
+      items.push([el('span', { class: 'given', text: shown, tabindex: '-1' }), slot]);
+      return;
+    }
     const span = el('span', { class: 'tok', text: shown, tabindex: '-1' });
     span.style.setProperty('--p', p.toFixed(3));
     span.record = { kind: 'nat', p, text: shown };
@@ -143,7 +168,8 @@ function passItems(event, previous) {
     }
     items.push([span, slot]);
   });
-  for (const [node] of items) if (node?.classList.contains('given')) node.record = { kind: 'given', text: node.textContent };
+  for (const [node] of items)
+    if (node?.classList.contains('given')) node.record = { kind: 'given', text: node.textContent };
   return items;
 }
 
@@ -163,7 +189,8 @@ function describe(record) {
     const top = (token.top ?? []).map((x) => `${name(x.text)} ${pct(x.prob)}`).join(' · ');
     return t('inspector.at', { text: name(token.text), p: pct(token.prob), top });
   }
-  if (record.kind === 'forced') return t('inspector.forced', { text: record.token.text === '<eos>' ? 'END' : record.token.text });
+  if (record.kind === 'forced')
+    return t('inspector.forced', { text: record.token.text === '<eos>' ? 'END' : record.token.text });
   if (record.kind === 'nat') return t('inspector.nat', { text: record.text, p: pct(record.p) });
   return t('inspector.given', { text: record.text });
 }
@@ -176,7 +203,13 @@ function wireInspector(output, inspector) {
   };
   const target = (event) => event.target.closest?.('[tabindex]');
   output.addEventListener('focusin', (event) => show(target(event)));
-  output.addEventListener('click', (event) => { const node = target(event); if (node) { node.focus(); show(node); } });
+  output.addEventListener('click', (event) => {
+    const node = target(event);
+    if (node) {
+      node.focus();
+      show(node);
+    }
+  });
   output.addEventListener('mouseover', (event) => show(target(event)));
   output.addEventListener('keydown', (event) => {
     const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
@@ -201,14 +234,20 @@ function formProblem(check, form) {
   }
   const perLine = charsPerLine(form);
   const bad = check.line_lengths.findIndex((n) => (regular ? n !== perLine : n !== 5 && n !== 7));
-  return t('form.problem.length', { line: bad + 1, n: check.line_lengths[bad], expected: regular ? perLine : t('form.five_or_seven') });
+  return t('form.problem.length', {
+    line: bad + 1,
+    n: check.line_lengths[bad],
+    expected: regular ? perLine : t('form.five_or_seven'),
+  });
 }
 
 function metricRows(result, metrics, wallMs, form) {
   const repeats = metrics.repetition.rate;
   const check = metrics.form_check;
-  const layout = !check.ok ? { value: formProblem(check, form), cls: 'bad' }
-    : repeats >= REPETITIVE ? { value: t('result.layout_ok_repeats', { rate: repeats }), cls: 'warn' }
+  const layout = !check.ok
+    ? { value: formProblem(check, form), cls: 'bad' }
+    : repeats >= REPETITIVE
+      ? { value: t('result.layout_ok_repeats', { rate: repeats }), cls: 'warn' }
       : { value: t('result.layout_ok'), cls: 'good' };
   const rows = [
     { key: 'passes', value: result.forward_passes },
@@ -221,9 +260,13 @@ function metricRows(result, metrics, wallMs, form) {
   ];
   if (result.ttft_ms !== undefined) rows.splice(2, 0, { key: 'ttft', value: formatMs(result.ttft_ms) });
   if (result.saved_passes !== undefined) {
-    rows.splice(1, 0, { key: 'at_passes', value: `${result.at_passes} (${result.at_greedy_passes})` },
-                { key: 'nat_passes', value: result.nat_passes },
-                { key: 'accepted', value: `${result.accepted} / ${result.drafted}` });
+    rows.splice(
+      1,
+      0,
+      { key: 'at_passes', value: `${result.at_passes} (${result.at_greedy_passes})` },
+      { key: 'nat_passes', value: result.nat_passes },
+      { key: 'accepted', value: `${result.accepted} / ${result.drafted}` },
+    );
   }
   return rows;
 }
@@ -234,8 +277,15 @@ function seeing(side, { result, metrics, request }) {
   const rate = metrics.repetition.rate;
   if (result.strategy === 'hybrid') {
     if (side === 'at') return t('note.hybrid_at');
-    parts.push(t('seeing.hybrid', { rounds: result.rounds.length, accepted: result.accepted, drafted: result.drafted,
-                                    at: result.at_passes, greedy: result.at_greedy_passes }));
+    parts.push(
+      t('seeing.hybrid', {
+        rounds: result.rounds.length,
+        accepted: result.accepted,
+        drafted: result.drafted,
+        at: result.at_passes,
+        greedy: result.at_greedy_passes,
+      }),
+    );
     return parts.join(t('sentence.gap'));
   }
   if (side === 'at') {
@@ -250,7 +300,8 @@ function seeing(side, { result, metrics, request }) {
     parts.push(T <= 1 ? t('seeing.nat.one_pass', facts) : t('seeing.nat', facts));
   }
   parts.push(rate >= REPETITIVE ? t('seeing.repetition', { rate }) : t('seeing.repetition_low', { rate }));
-  if (!metrics.form_check.ok) parts.push(t('seeing.form_bad', { problem: formProblem(metrics.form_check, request.form) }));
+  if (!metrics.form_check.ok)
+    parts.push(t('seeing.form_bad', { problem: formProblem(metrics.form_check, request.form) }));
   return parts.join(t('sentence.gap'));
 }
 
@@ -292,16 +343,21 @@ class Panel {
     const note = s.note ? t(s.note[0], s.note[1]) : '';
     showMessage(this.note, note);
     if (s.error) {
-      this.output.replaceChildren(el('p', { class: 'error', role: 'alert', text: t('err.engine', { message: s.error }) }));
+      this.output.replaceChildren(
+        el('p', { class: 'error', role: 'alert', text: t('err.engine', { message: s.error }) }),
+      );
     }
     if (s.done) {
-      if (!s.done.statsElsewhere) setStats(this.stats, metricRows(s.done.result, s.done.metrics, s.done.wall, s.done.request.form));
+      if (!s.done.statsElsewhere)
+        setStats(this.stats, metricRows(s.done.result, s.done.metrics, s.done.wall, s.done.request.form));
       this.seeingLine.textContent = seeing(this.side, s.done);
     }
     if (this.side === 'nat') {
       relabelPasses($('nat-passes'), s.passes);
       const rounds = $('hybrid-rounds');
-      s.rounds.forEach((r, i) => { if (rounds.children[i]) rounds.children[i].firstChild.textContent = t('hybrid.round', r); });
+      s.rounds.forEach((r, i) => {
+        if (rounds.children[i]) rounds.children[i].firstChild.textContent = t('hybrid.round', r);
+      });
     }
   }
 
@@ -327,7 +383,10 @@ function atHandlers(panel, request) {
     },
     onResult: (r) => {
       if (r.strategy === 'beam' || r.strategy === 'hybrid') {
-        const prompt = r.strategy === 'hybrid' ? plainChars(r.text.slice(0, r.text.length - r.completion.length), 'prompt') : promptItems();
+        const prompt =
+          r.strategy === 'hybrid'
+            ? plainChars(r.text.slice(0, r.text.length - r.completion.length), 'prompt')
+            : promptItems();
         layOut(output, [...prompt, ...r.tokens.map((tok) => [tok.text === '\n' ? null : tokenSpan(tok), tok.text])]);
       }
     },
@@ -338,7 +397,7 @@ function natHandlers(panel) {
   const output = panel.output;
   const passes = $('nat-passes');
   const lengths = $('nat-lengths');
-  const previousOf = new Map();  // candidate length -> its slots after its last pass (a length beam interleaves them)
+  const previousOf = new Map(); // candidate length -> its slots after its last pass (a length beam interleaves them)
   return {
     onEvent: (e) => {
       if (e.type === 'length') lengthBars(lengths, e.candidates);
@@ -381,8 +440,16 @@ function hybridHandlers(panel, request) {
       if (e.type !== 'round') return;
       const entry = { round: e.round, accepted: Math.min(e.accepted, e.drafted), drafted: e.drafted };
       panel.state.rounds.push(entry);
-      rounds.append(el('li', {}, el('span', { text: t('hybrid.round', entry) }), el('br'),
-                       el('span', { class: 'verified', lang: 'zh', text: verified.replace(/\n/g, '⏎') }), draftLine(e)));
+      rounds.append(
+        el(
+          'li',
+          {},
+          el('span', { text: t('hybrid.round', entry) }),
+          el('br'),
+          el('span', { class: 'verified', lang: 'zh', text: verified.replace(/\n/g, '⏎') }),
+          draftLine(e),
+        ),
+      );
       panel.output.replaceChildren(el('span', { class: 'verified', text: verified }), draftLine(e));
       verified = e.text;
     },
@@ -405,8 +472,13 @@ async function runPanel(atnat, task, request, panel, handlers, { runs, player, f
   }
   handlers.onResult(result);
   const wall = performance.now() - started;
-  const metrics = await atnat.run('metrics', { model: AT_MODEL, text: result.text, form: formOf, ms: result.ms,
-                                               forward_passes: result.forward_passes }).result;
+  const metrics = await atnat.run('metrics', {
+    model: AT_MODEL,
+    text: result.text,
+    form: formOf,
+    ms: result.ms,
+    forward_passes: result.forward_passes,
+  }).result;
   panel.state.done = { result, metrics, wall, request: { ...request, form: formOf } };
   panel.relabel();
   panel.output.dataset.done = 'true';
@@ -430,7 +502,7 @@ async function prepareInput(atnat, table, notice) {
   const { text, changes } = normalise(box.value, table, { keepNewlines: mode === 'blank' });
   if (text !== box.value) {
     box.value = text;
-    box.dispatchEvent(new Event('input'));  // the URL follows
+    box.dispatchEvent(new Event('input')); // the URL follows
   }
   const shown = changes.filter(([, to]) => to !== '').map(([from, to]) => `${from}→${to}`);
   showMessage(notice, shown.length ? t('notice.converted', { changes: shown.join(t('list.gap')) }) : '');
@@ -444,7 +516,8 @@ async function prepareInput(atnat, table, notice) {
   const form = $('text-form-select').value;
   const formName = t(`form.short.${form}`);
   const n = [...text].length;
-  if (mode === 'free' && n > maxPromptTokens(form)) return t('err.too_long', { n, max: maxPromptTokens(form), form: formName });
+  if (mode === 'free' && n > maxPromptTokens(form))
+    return t('err.too_long', { n, max: maxPromptTokens(form), form: formName });
   if (mode === 'acrostic' && form === 'free') return t('err.acrostic_form');
   if (mode === 'acrostic' && n > formLines(form)) {
     return t('err.too_many_heads', { n, lines: formLines(form), form: formName });
@@ -455,7 +528,10 @@ async function prepareInput(atnat, table, notice) {
 
 // ------------------------------------------------------------------------------------------------ charts
 function textCharts(container, curves, sweep) {
-  if (!curves) { container.replaceChildren(el('p', { class: 'muted', text: t('chart.unavailable') })); return; }
+  if (!curves) {
+    container.replaceChildren(el('p', { class: 'muted', text: t('chart.unavailable') }));
+    return;
+  }
   const length = curves.length.map((r) => ({ x: r.T, ...r }));
   const fixed = curves.fixed.map((r) => ({ x: r.T, ...r }));
   const at = curves.at_greedy;
@@ -465,15 +541,27 @@ function textCharts(container, curves, sweep) {
     ['chart.ms', 'ms', (v) => v],
     ['chart.form', 'form', (v) => 100 * v],
   ];
-  container.replaceChildren(...spec.map(([title, key, f]) => {
-    const series = [
-      { name: t('chart.series.length'), cls: 's0', points: length.map((r) => ({ x: r.x, y: f(r[key]) })) },
-      { name: t('chart.series.fixed'), cls: 's1', points: fixed.map((r) => ({ x: r.x, y: f(r[key]) })) },
-    ];
-    if (sweep?.length) series.push({ name: t('chart.series.prompt'), cls: 's2', points: sweep.map((r) => ({ x: r.T, y: f(r[key]) })) });
-    return lineChart({ title: t(title), xLabel: t('chart.axis.T'), series,
-                       refs: [{ name: t('chart.series.at'), y: f(at[key]) }], format: (v) => String(Math.round(v * 10) / 10) });
-  }));
+  container.replaceChildren(
+    ...spec.map(([title, key, f]) => {
+      const series = [
+        { name: t('chart.series.length'), cls: 's0', points: length.map((r) => ({ x: r.x, y: f(r[key]) })) },
+        { name: t('chart.series.fixed'), cls: 's1', points: fixed.map((r) => ({ x: r.x, y: f(r[key]) })) },
+      ];
+      if (sweep?.length)
+        series.push({
+          name: t('chart.series.prompt'),
+          cls: 's2',
+          points: sweep.map((r) => ({ x: r.T, y: f(r[key]) })),
+        });
+      return lineChart({
+        title: t(title),
+        xLabel: t('chart.axis.T'),
+        series,
+        refs: [{ name: t('chart.series.at'), y: f(at[key]) }],
+        format: (v) => String(Math.round(v * 10) / 10),
+      });
+    }),
+  );
 }
 
 async function sweepT(atnat, requests, state, redraw) {
@@ -482,9 +570,20 @@ async function sweepT(atnat, requests, state, redraw) {
     state.textContent = t('chart.sweep.running', { value: `T = ${T}` });
     const request = { model: NAT_MODEL, ...requests.nat, iterations: T };
     const result = await atnat.run('generate', request).result;
-    const metrics = await atnat.run('metrics', { model: AT_MODEL, text: result.text, form: requests.nat.form,
-                                                 ms: result.ms, forward_passes: result.forward_passes }).result;
-    rows.push({ T, repetition: metrics.repetition.rate, ppl: metrics.at_ppl ?? 0, ms: result.ms, form: metrics.form_check.ok ? 1 : 0 });
+    const metrics = await atnat.run('metrics', {
+      model: AT_MODEL,
+      text: result.text,
+      form: requests.nat.form,
+      ms: result.ms,
+      forward_passes: result.forward_passes,
+    }).result;
+    rows.push({
+      T,
+      repetition: metrics.repetition.rate,
+      ppl: metrics.at_ppl ?? 0,
+      ms: result.ms,
+      form: metrics.form_check.ok ? 1 : 0,
+    });
     redraw(rows);
   }
   state.textContent = t('chart.sweep.done');
@@ -495,21 +594,31 @@ async function sweepT(atnat, requests, state, redraw) {
 export async function mountText(atnat, { loadModels, urlState }) {
   const line = $('text-load');
   const [atInfo, natInfo] = await loadModels([AT_MODEL, NAT_MODEL], line);
-  const loadedLine = () => `${AT_MODEL}: ${(atInfo.parameters / 1e6).toFixed(2)}M · ${NAT_MODEL}: ${(natInfo.parameters / 1e6).toFixed(2)}M`;
-  const showLoaded = () => { line.textContent = loadedLine(); };
+  const loadedLine = () =>
+    `${AT_MODEL}: ${(atInfo.parameters / 1e6).toFixed(2)}M · ${NAT_MODEL}: ${(natInfo.parameters / 1e6).toFixed(2)}M`;
+  const showLoaded = () => {
+    line.textContent = loadedLine();
+  };
 
   const formSelect = $('text-form-select');
-  const formOptions = () => formSelect.replaceChildren(...atInfo.forms.map((f) => el('option', { value: f, text: t(`form.${f}`) })));
+  const formOptions = () =>
+    formSelect.replaceChildren(...atInfo.forms.map((f) => el('option', { value: f, text: t(`form.${f}`) })));
   const keep = formSelect.value;
   formOptions();
   formSelect.value = keep || 'wuyan-jueju';
   urlState?.optionsReady(formSelect);
-  for (const id of ['text-strategy', 'text-mode', 'text-form-select', 'nat-length']) $(id).addEventListener('change', showControls);
+  for (const id of ['text-strategy', 'text-mode', 'text-form-select', 'nat-length'])
+    $(id).addEventListener('change', showControls);
   showControls();
 
   const [table, curves] = await Promise.all([
-    fetch('data/t2s.json').then((r) => r.json()).then((j) => parsePairs(j.pairs)),
-    fetch('data/curves.json').then((r) => r.json()).then((j) => j.text).catch(() => null),
+    fetch('data/t2s.json')
+      .then((r) => r.json())
+      .then((j) => parsePairs(j.pairs)),
+    fetch('data/curves.json')
+      .then((r) => r.json())
+      .then((j) => j.text)
+      .catch(() => null),
   ]);
 
   const panels = { at: new Panel('at'), nat: new Panel('nat') };
@@ -559,7 +668,7 @@ export async function mountText(atnat, { loadModels, urlState }) {
     }
     if (problem) return { error: problem };
     try {
-      return { requests: fitRequests(await readRequests(atnat)) };  // (the floor refactor makes it async: the core plans the poem)
+      return { requests: fitRequests(await readRequests(atnat)) }; // (the floor refactor makes it async: the core plans the poem)
     } catch (error) {
       return { error: error.message };
     }
@@ -573,7 +682,10 @@ export async function mountText(atnat, { loadModels, urlState }) {
     sweepButton.disabled = true;
     try {
       const { requests, error } = await checkedRequests();
-      if (error) { refuse(error); return; }
+      if (error) {
+        refuse(error);
+        return;
+      }
       await race(requests);
     } finally {
       busy = false;
@@ -589,7 +701,10 @@ export async function mountText(atnat, { loadModels, urlState }) {
     const runs = [];
     stop.disabled = false;
     player.start($('text-speed').value);
-    stop.onclick = () => { runs.forEach((r) => r.cancel()); player.flush(); };
+    stop.onclick = () => {
+      runs.forEach((r) => r.cancel());
+      player.flush();
+    };
     const uses = { at: which !== 'nat', nat: which !== 'at' };
     for (const side of ['at', 'nat']) {
       panels[side].clear(uses[side] ? 'running' : 'not-run', uses[side] ? null : ['note.not_run', { run: runName }]);
@@ -598,13 +713,23 @@ export async function mountText(atnat, { loadModels, urlState }) {
     const options = { runs, player };
     if (which === 'both' || which === 'at') {
       const at = panels.at;
-      jobs.push(['at', runPanel(atnat, 'generate', { model: AT_MODEL, ...requests.at }, at, atHandlers(at, requests.at),
-                                { ...options, formOf: requests.at.form })]);
+      jobs.push([
+        'at',
+        runPanel(atnat, 'generate', { model: AT_MODEL, ...requests.at }, at, atHandlers(at, requests.at), {
+          ...options,
+          formOf: requests.at.form,
+        }),
+      ]);
     }
     if (which === 'both' || which === 'nat') {
       const nat = panels.nat;
-      jobs.push(['nat', runPanel(atnat, 'generate', { model: NAT_MODEL, ...requests.nat }, nat, natHandlers(nat),
-                                 { ...options, formOf: requests.nat.form })]);
+      jobs.push([
+        'nat',
+        runPanel(atnat, 'generate', { model: NAT_MODEL, ...requests.nat }, nat, natHandlers(nat), {
+          ...options,
+          formOf: requests.nat.form,
+        }),
+      ]);
     }
     if (which === 'hybrid') {
       // The verified poem in the AT panel, the drafts (and what AT accepted of each) in the NAT panel.
@@ -614,19 +739,23 @@ export async function mountText(atnat, { loadModels, urlState }) {
       panels.nat.state.note = ['note.hybrid_nat', {}];
       panels.nat.relabel();
       const both = {
-        onEvent: (e) => { at.onEvent(e); drafts.onEvent(e); },
+        onEvent: (e) => {
+          at.onEvent(e);
+          drafts.onEvent(e);
+        },
         onResult: (r) => at.onResult(r),
       };
-      const job = runPanel(atnat, 'hybrid', { model: NAT_MODEL, at: AT_MODEL, ...hybrid }, panels.at, both,
-                           { ...options, formOf: hybrid.form })
-        .then((outcome) => {
-          if (outcome) {
-            panels.nat.state.done = { ...panels.at.state.done, statsElsewhere: true };
-            panels.nat.relabel();
-            panels.nat.output.dataset.done = 'true';
-          }
-          return outcome;
-        });
+      const job = runPanel(atnat, 'hybrid', { model: NAT_MODEL, at: AT_MODEL, ...hybrid }, panels.at, both, {
+        ...options,
+        formOf: hybrid.form,
+      }).then((outcome) => {
+        if (outcome) {
+          panels.nat.state.done = { ...panels.at.state.done, statsElsewhere: true };
+          panels.nat.relabel();
+          panels.nat.output.dataset.done = 'true';
+        }
+        return outcome;
+      });
       jobs.push(['at', job]);
     }
     const outcomes = await Promise.allSettled(jobs.map(([, job]) => job));
@@ -649,8 +778,14 @@ export async function mountText(atnat, { loadModels, urlState }) {
     const state = $('text-sweep-state');
     try {
       const { requests, error } = await checkedRequests();
-      if (error) { state.textContent = error; return; }
-      sweep = await sweepT(atnat, requests, state, (rows) => { sweep = rows; textCharts(charts, curves, sweep); });
+      if (error) {
+        state.textContent = error;
+        return;
+      }
+      sweep = await sweepT(atnat, requests, state, (rows) => {
+        sweep = rows;
+        textCharts(charts, curves, sweep);
+      });
       charts.dataset.sweep = 'done';
     } catch (error) {
       state.textContent = t('err.engine', { message: error.message });

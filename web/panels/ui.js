@@ -17,13 +17,19 @@ export function el(tag, attributes = {}, ...children) {
 // Fills a <dl> with metric rows: { key, value, cls? }. The label is the catalogue's "metric.KEY", with an ⓘ
 // for "help.metric.KEY"; dt and dd carry data-key=KEY (the tests read them so).
 export function setStats(dl, rows) {
-  dl.replaceChildren(...rows.flatMap(({ key, value, cls }) => {
-    const dt = el('dt', { 'data-key': key }, el('span', { text: t(`metric.${key}`) }),
-                  helpButton(`metric.${key}`, () => t(`metric.${key}`)));
-    const dd = el('dd', { 'data-key': key, text: String(value) });
-    if (cls) dd.className = cls;
-    return [dt, dd];
-  }));
+  dl.replaceChildren(
+    ...rows.flatMap(({ key, value, cls }) => {
+      const dt = el(
+        'dt',
+        { 'data-key': key },
+        el('span', { text: t(`metric.${key}`) }),
+        helpButton(`metric.${key}`, () => t(`metric.${key}`)),
+      );
+      const dd = el('dd', { 'data-key': key, text: String(value) });
+      if (cls) dd.className = cls;
+      return [dt, dd];
+    }),
+  );
 }
 
 export function formatMs(ms) {
@@ -41,8 +47,13 @@ export function checkNumbers(form) {
     if (input.closest('[hidden]') || input.disabled) continue;
     const x = Number(input.value);
     const integer = input.step === '1';
-    if (input.value.trim() === '' || !Number.isFinite(x) || x < Number(input.min) || x > Number(input.max)
-        || (integer && !Number.isInteger(x))) {
+    if (
+      input.value.trim() === '' ||
+      !Number.isFinite(x) ||
+      x < Number(input.min) ||
+      x > Number(input.max) ||
+      (integer && !Number.isInteger(x))
+    ) {
       const name = document.querySelector(`label[for="${input.id}"]`).textContent;
       input.focus();
       return t('err.range', { name, min: input.min, max: input.max });
@@ -59,7 +70,7 @@ export function showMessage(node, text) {
 
 // Models whose int8 weights the page loads (model-int8.safetensors: a quarter of the bytes, faster decoding; the
 // quality loss is measured in the models' cards). `?weights=f32` in the page's URL loads every model's f32 file.
-const INT8_MODELS = new Set(['poet-at', 'poet-nat']);
+const INT8_MODELS = new Set(['poet-at', 'poet-nat', 'g2p']);
 
 export function weightsUrl(name, search = globalThis.location?.search ?? '') {
   const int8 = INT8_MODELS.has(name) && new URLSearchParams(search).get('weights') !== 'f32';
@@ -108,6 +119,6 @@ export async function loadModels(atnat, names, line) {
     return t('common.loaded', { name: names[i], millions, mb: (info.bytes / 1e6).toFixed(1) });
   };
   line.textContent = infos.map(summary).join(' · ');
-  document.dispatchEvent(new Event('atnat:models'));  // the Engine tab shows what the cache now holds
+  document.dispatchEvent(new Event('atnat:models')); // the Engine tab shows what the cache now holds
   return infos;
 }
