@@ -63,13 +63,12 @@ export class Atnat {
     }
   }
 
-  // onProgress(loaded, total, stored): bytes so far and in all (0 when unknown); stored: read from this
-  // browser's cache, not the network.
+  // onProgress(loaded, total): bytes so far and in all (0 when unknown).
   load(name, url, { onProgress } = {}) {
     return this.request(
       { type: 'load', name, url: new URL(url, document.baseURI).href },
       {
-        progress: (m) => onProgress?.(m.loaded, m.total, m.stored),
+        progress: (m) => onProgress?.(m.loaded, m.total),
         loaded: (m) => m.info,
       },
     );

@@ -41,7 +41,7 @@ const MODEL_CACHE = 'atnat-models';
 // The name of a weight file without its content hash: model-int8.3fa9c2d1e0b4.safetensors -> model-int8.safetensors.
 const unhashed = (url) => url.replace(/\.[0-9a-f]{8,}(\.safetensors)$/, '$1');
 
-// A model's bytes, from the cache when stored (onProgress(size, size, true)), else from the network with
+// A model's bytes, from the cache when stored (one onProgress(size, size)), else from the network with
 // progress, then stored, replacing older versions of the same file. Without Cache Storage (a page served over
 // plain http from another host) every visit fetches.
 async function fetchModel(url, onProgress) {
@@ -50,7 +50,7 @@ async function fetchModel(url, onProgress) {
   const stored = await cache.match(url);
   if (stored) {
     const bytes = new Uint8Array(await stored.arrayBuffer());
-    onProgress(bytes.length, bytes.length, true);
+    onProgress(bytes.length, bytes.length);
     return bytes;
   }
   const bytes = await fetchWithProgress(url, onProgress);
@@ -58,7 +58,8 @@ async function fetchModel(url, onProgress) {
     if (old.url !== url && unhashed(old.url) === unhashed(url)) await cache.delete(old);
   }
   const headers = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) };
-  await cache.put(url, new Response(bytes, { headers }));
+  // A full disk or a storage quota only costs the next visit its download: the model still loads now.
+  await cache.put(url, new Response(bytes, { headers })).catch(() => {});
   return bytes;
 }
 
@@ -86,9 +87,7 @@ self.onmessage = async ({ data }) => {
     if (type === 'init') {
       post({ type: 'ready', info: engine.info() });
     } else if (type === 'load') {
-      const bytes = await fetchModel(data.url, (loaded, total, stored = false) =>
-        post({ type: 'progress', loaded, total, stored }),
-      );
+      const bytes = await fetchModel(data.url, (loaded, total) => post({ type: 'progress', loaded, total }));
       post({ type: 'loaded', info: engine.load(data.name, bytes) });
     } else if (type === 'run') {
       const result = await engine.run(id, data.task, data.request, (events) => post({ type: 'events', events }));
