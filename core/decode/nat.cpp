@@ -69,6 +69,17 @@ Status check_nat_settings(const NatRequest& r, const PoemPlan& plan) {
 }
 
 // ------------------------------------------------------------------------------------------- session
+size_t nat_state_rows(const models::Cmlm& cm) {
+    return 2 + std::max(cm.max_len, cm.max_len_fixed);
+}
+
+MemoryPart nat_state_memory(const models::Cmlm& cm, const std::string& name) {
+    const size_t rows = nat_state_rows(cm);
+    return {name + " (" + std::to_string(rows) + " rows, context " +
+                std::to_string(cm.transformer.config.context) + ")",
+            models::state_bytes(cm.transformer.config, rows)};
+}
+
 Result<NatSession> NatSession::create(const NatModel& model, const NatRequest& request) {
     if (request.strategy != NatStrategy::nat)
         return make_error("a NatSession decodes strategy \"nat\"; the hybrid is a HybridSession");
@@ -82,13 +93,10 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     if (!model.cmlm || !model.tokenizer) return make_error("nat: no model");
     if (Status st = check_nat_settings(settings, plan); !st) return make_error(st.error());
     const models::Cmlm& cm = *model.cmlm;
-    const size_t rows = 2 + std::max(cm.max_len, cm.max_len_fixed);
+    const size_t rows = nat_state_rows(cm);
     if (!state) {
         const Status st = check_memory(settings.max_memory,
-                                       {{"weights", cm.transformer.file.byte_size()},
-                                        {"decoding state (" + std::to_string(rows) + " rows, context " +
-                                             std::to_string(cm.transformer.config.context) + ")",
-                                         models::state_bytes(cm.transformer.config, rows)}});
+                                       {{"weights", cm.transformer.file.byte_size()}, nat_state_memory(cm)});
         if (!st) return make_error(st.error());
         state = std::make_shared<models::TransformerState>(models::make_state(cm.transformer, rows));
     }

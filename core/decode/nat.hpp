@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "core/decode/budget.hpp"
 #include "core/decode/picker.hpp"
 #include "core/decode/poem.hpp"
 #include "core/decode/poem_plan.hpp"
@@ -54,6 +55,12 @@ struct NatModel : Vocabulary {
     static Result<NatModel> load(const io::WeightFile& file);
     static Result<NatModel> load(std::vector<uint8_t> bytes);
 };
+
+// The rows a CMLM's decoding state needs (<len>/<fixed>, <form>, then the longest poem of either mode), and
+// that state as a part of a request's memory budget (budget.hpp). NatSession and the hybrid's drafts use
+// both.
+size_t nat_state_rows(const models::Cmlm& cm);
+MemoryPart nat_state_memory(const models::Cmlm& cm, const std::string& name = "decoding state");
 
 // plan_poem (poem_plan.hpp) against the CMLM's limits: max_len in length mode, max_len_fixed in fixed mode.
 Result<PoemPlan> plan_poem(const NatModel& model, const PoemRequest& request);

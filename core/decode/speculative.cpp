@@ -50,15 +50,12 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     auto picker = TokenPicker::create(at.transformer->config.vocab_size, picker_settings(*options));
     if (!picker) return make_error(picker.error());
     const models::Cmlm& cm = *nat.cmlm;
-    const size_t nat_rows = 2 + std::max(cm.max_len, cm.max_len_fixed);
-    const Status budget = check_memory(
-        settings.max_memory, {{"AT weights", at.transformer->file.byte_size()},
-                              {"NAT weights", cm.transformer.file.byte_size()},
-                              {"AT decoding state (context " + std::to_string(C) + ")",
-                               models::state_bytes(at.transformer->config, 0)},
-                              {"NAT decoding state (" + std::to_string(nat_rows) + " rows, context " +
-                                   std::to_string(cm.transformer.config.context) + ")",
-                               models::state_bytes(cm.transformer.config, nat_rows)}});
+    const Status budget =
+        check_memory(settings.max_memory, {{"AT weights", at.transformer->file.byte_size()},
+                                           {"NAT weights", cm.transformer.file.byte_size()},
+                                           {"AT decoding state (context " + std::to_string(C) + ")",
+                                            models::state_bytes(at.transformer->config, 0)},
+                                           nat_state_memory(cm, "NAT decoding state")});
     if (!budget) return make_error(budget.error());
 
     HybridSession s;
@@ -73,7 +70,8 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     s.body_start_ = prompt->body_start;
     s.prompt_size_ = prompt->tokens.size();
     s.at_state_ = models::make_state(*at.transformer, 0);
-    s.nat_state_ = std::make_shared<models::TransformerState>(models::make_state(cm.transformer, nat_rows));
+    s.nat_state_ =
+        std::make_shared<models::TransformerState>(models::make_state(cm.transformer, nat_state_rows(cm)));
     s.info_.text = g.prompt;
     s.info_.unknown_chars = prompt->unknown_chars;
     s.result_.text = g.prompt;
