@@ -29,7 +29,6 @@ Result<TokenPicker> TokenPicker::create(size_t vocab, PickerSettings s) {
     p.settings_ = std::move(s);
     p.vocab_ = vocab;
     p.x_.resize(vocab);
-    p.logp_.resize(vocab);
     p.values_.resize(vocab);
     p.order_.resize(vocab);
     p.seen_.assign(vocab, 0);
@@ -46,12 +45,12 @@ bool TokenPicker::eos_blocked(size_t position) const {
     return settings_.eos >= 0 && settings_.forced.upper_bound(position) != settings_.forced.end();
 }
 
-// Step 1 into x_ and step 2 into logp_.
-void TokenPicker::penalise(std::span<const float> logits, std::span<const int32_t> history) {
+// Step 1 into x_; returns step 2's normaliser, so that the picked token's log-probability is computed alone
+// (one pass over the vocabulary fewer, and no copy, than writing every log-probability out).
+ops::LogNormaliser TokenPicker::penalise(std::span<const float> logits, std::span<const int32_t> history) {
     std::copy(logits.begin(), logits.end(), x_.begin());
     apply_repetition_penalty(x_, history, settings_.repetition_penalty, seen_);
-    std::copy(x_.begin(), x_.end(), logp_.begin());
-    ops::log_softmax(logp_.data(), vocab_);
+    return ops::log_normaliser(x_.data(), vocab_);
 }
 
 Pick TokenPicker::pick(std::span<const float> logits, size_t position, std::span<const int32_t> history) {
@@ -61,7 +60,7 @@ Pick TokenPicker::pick(std::span<const float> logits, size_t position, std::span
 
 Pick TokenPicker::pick_with(float u, std::span<const float> logits, size_t position,
                             std::span<const int32_t> history) {
-    penalise(logits, history);
+    const ops::LogNormaliser z = penalise(logits, history);
     for (int32_t id : settings_.banned) x_[size_t(id)] = -std::numeric_limits<float>::infinity();
     if (eos_blocked(position)) x_[size_t(settings_.eos)] = std::numeric_limits<float>::lowest();
     const std::optional<int32_t> forced = forced_at(position);
@@ -73,7 +72,12 @@ Pick TokenPicker::pick_with(float u, std::span<const float> logits, size_t posit
         sampling_distribution(x_, settings_.sampling, order_, values_);
         id = forced ? *forced : int32_t(draw(x_, u));
     }
-    return {id, x_[size_t(id)], double(logp_[size_t(id)]), forced.has_value()};
+    // step 2 for the picked token: its penalised logit (x_ has since been banned and normalised), bit for bit
+    // log_softmax of the penalised logits at id
+    const float penalty = settings_.repetition_penalty;
+    const bool seen = penalty != 1.f && std::find(history.begin(), history.end(), id) != history.end();
+    const float logit = repetition_penalised(logits[size_t(id)], seen, penalty);
+    return {id, x_[size_t(id)], double((logit - z.max) - z.log_sum), forced.has_value()};
 }
 
 TokenRecord TokenPicker::record(const io::Tokenizer& tokenizer, const Pick& pick) {

@@ -28,6 +28,7 @@
 #include "core/decode/rng.hpp"
 #include "core/decode/sampling.hpp"
 #include "core/io/tokenizer.hpp"
+#include "core/ops/ops.hpp"
 #include "core/status.hpp"
 
 namespace atnat::decode {
@@ -101,16 +102,16 @@ public:
     const PickerSettings& settings() const { return settings_; }
 
 private:
-    void penalise(std::span<const float> logits, std::span<const int32_t> history);
+    ops::LogNormaliser penalise(std::span<const float> logits, std::span<const int32_t> history);
     TokenRecord make_record(const io::Tokenizer& tokenizer, int32_t id, std::span<const float> dist,
                             bool forced, bool log_domain);
 
     PickerSettings settings_;
     Pcg32 rng_;
     size_t vocab_ = 0;
-    // scratch, vocab size: the logits being processed, the log-probabilities, top-k / sort space, the
-    // repetition penalty's seen-flags
-    std::vector<float> x_, logp_, values_;
+    // scratch, vocab size: the logits being processed, top-k / sort space, the repetition penalty's
+    // seen-flags
+    std::vector<float> x_, values_;
     std::vector<int32_t> order_;
     std::vector<uint8_t> seen_;
 };

@@ -49,8 +49,7 @@ void apply_repetition_penalty(std::span<float> logits, std::span<const int32_t> 
     for (int32_t id : history) {
         if (id < 0 || size_t(id) >= logits.size() || seen[size_t(id)]) continue;
         seen[size_t(id)] = 1;
-        float& l = logits[size_t(id)];
-        l = l > 0.f ? l / penalty : l * penalty;
+        logits[size_t(id)] = repetition_penalised(logits[size_t(id)], true, penalty);
     }
     for (int32_t id : history) {
         if (id >= 0 && size_t(id) < seen.size()) seen[size_t(id)] = 0;

@@ -18,6 +18,11 @@ namespace atnat::decode {
 // CTRL (Keskar et al. 2019): for every distinct id in `history`, logit > 0 ? logit / penalty : logit *
 // penalty. `seen` is scratch of vocab size, all zero on entry and left all zero. Ids outside the vocabulary
 // are ignored.
+// The same for one logit: `logit` of a token that is (`seen`) or is not in the history.
+inline float repetition_penalised(float logit, bool seen, float penalty) {
+    if (!seen || penalty == 1.f) return logit;
+    return logit > 0.f ? logit / penalty : logit * penalty;
+}
 void apply_repetition_penalty(std::span<float> logits, std::span<const int32_t> history, float penalty,
                               std::span<uint8_t> seen);
 

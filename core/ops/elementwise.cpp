@@ -46,7 +46,7 @@ void swiglu(const float* gate, const float* up, float* out, size_t n) {
 }
 
 void tanh_sigmoid_gate(const float* a, const float* b, float* out, size_t n) {
-    detail::map2(a, b, out, n, [](batch va, batch vb) { return xsimd::tanh(va) * detail::sigmoid(vb); });
+    detail::map2(a, b, out, n, [](batch va, batch vb) { return detail::tanh(va) * detail::sigmoid(vb); });
 }
 
 // A gather of rows: memcpy is the vector loop here.

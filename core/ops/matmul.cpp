@@ -51,9 +51,14 @@ void tile(const float* X, size_t ldx, const float* W, size_t ldw, float* Y, size
             for (size_t c = 0; c < C; ++c) acc[r][c] = xsimd::fma(x, w[c], acc[r][c]);
         }
     }
+    // hadd every accumulator first, in a loop with nothing else inside: it unrolls, so acc stays in registers
+    // (reducing inside the tail loop below kept acc on the wasm stack, zeroed by a memset call per tile).
+    float sums[R][C];
+    for (size_t r = 0; r < R; ++r)
+        for (size_t c = 0; c < C; ++c) sums[r][c] = xsimd::hadd(acc[r][c]);
     for (size_t r = 0; r < R; ++r) {
         for (size_t c = 0; c < C; ++c) {
-            float s = xsimd::hadd(acc[r][c]);
+            float s = sums[r][c];
             for (size_t kk = k; kk < in; ++kk) s += X[r * ldx + kk] * W[c * ldw + kk];
             float& y = Y[r * ldy + c];
             y = Acc ? y + s : s;
@@ -81,9 +86,12 @@ void tile_i8(const float* X, size_t ldx, const int8_t* W, size_t ldw, const floa
             }
         }
     }
+    float sums[R][C];  // as in tile: reduced apart from the tail loop, so acc stays in registers
+    for (size_t r = 0; r < R; ++r)
+        for (size_t c = 0; c < C; ++c) sums[r][c] = xsimd::hadd(acc[r][c]);
     for (size_t r = 0; r < R; ++r) {
         for (size_t c = 0; c < C; ++c) {
-            float s = xsimd::hadd(acc[r][c]) * detail::kI8Unscale;
+            float s = sums[r][c] * detail::kI8Unscale;
             for (size_t kk = k; kk < in; ++kk) s += X[r * ldx + kk] * float(W[c * ldw + kk]);
             Y[r * ldy + c] = s * scale[c];
         }

@@ -84,6 +84,14 @@ void log_softmax(float* x, size_t n) {
     for (size_t i = 0; i < n; ++i) x[i] = (x[i] - m) - log_sum;
 }
 
+LogNormaliser log_normaliser(const float* x, size_t n) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (size_t i = 0; i < n; ++i) m = std::max(m, x[i]);
+    float sum = 0.f;
+    for (size_t i = 0; i < n; ++i) sum += std::exp(x[i] - m);
+    return {m, std::log(sum)};
+}
+
 void rmsnorm(const float* x, const float* w, float* out, size_t n, float eps) {
     float ss = 0.f;
     for (size_t i = 0; i < n; ++i) ss += x[i] * x[i];

@@ -103,8 +103,41 @@ inline void widen_i8(const int8_t* w, batch out[4]) {
     }
 }
 
+// exp(a) lane by lane, bit for bit xsimd::exp (its reduction, polynomial and ldexp, called below), without
+// its one slow step in wasm: xsimd turns the integer-valued float k into int32 lanes with _mm_cvttps_epi32,
+// which Emscripten's SSE emulation (emmintrin.h) runs as four scalar conversions with range checks; that
+// made softmax and log_softmax 6-7% of decoding in wasm. Here k + 1.5·2^23 holds k in its low mantissa
+// bits, read back exactly (|k| <= 128 wherever the result is used; lanes outside exp's range are replaced
+// by 0 or inf, as in xsimd, and NaN stays NaN).
+inline batch exp(batch a) {
+    namespace xk = xsimd::kernel::detail;
+    using reduction = xk::exp_reduction<float, batch::arch_type, xk::exp_tag>;
+    using ints = xsimd::batch<int32_t>;
+    batch r;
+    const batch k = reduction::reduce(a, r);
+    const batch magic(0x1.8p23f);
+    const ints n = xsimd::bitwise_cast<ints>(k + magic) - xsimd::bitwise_cast<ints>(magic);
+    const batch y =
+        xsimd::select(a <= reduction::minlog(), batch(0.f), xsimd::ldexp(reduction::approx(r), n));
+    return xsimd::select(a >= reduction::maxlog(), batch(std::numeric_limits<float>::infinity()), y);
+}
+
+// tanh(a) lane by lane, bit for bit xsimd::tanh (its small-|a| polynomial, else 1 - 2 / (1 + exp(2|a|)), the
+// sign restored), over the exp above.
+inline batch tanh(batch a) {
+    const batch one(1.f), x = xsimd::abs(a), sign = xsimd::bitofsign(a);
+    const auto small = x < batch(0.625f);
+    batch z = one;
+    if (xsimd::any(small)) {
+        z = xsimd::kernel::detail::tanh_kernel<batch>::tanh(x);
+        if (xsimd::all(small)) return z ^ sign;
+    }
+    const batch r = xsimd::fma(batch(-2.f), one / (one + exp(x + x)), one);
+    return xsimd::select(small, z, r) ^ sign;
+}
+
 inline batch sigmoid(batch x) {
-    return batch(1.f) / (batch(1.f) + xsimd::exp(-x));
+    return batch(1.f) / (batch(1.f) + exp(-x));
 }
 
 // Y[i·ldy + o] = dot(X + i·ldx, W + o·ldw, in)  (or += when accumulate), i < n, o < out.

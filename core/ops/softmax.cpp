@@ -16,12 +16,12 @@ float exp_shift_sum(float* x, size_t n, float m) {
     batch acc(0.f);
     size_t i = 0;
     for (; i + lanes <= n; i += lanes) {
-        const batch e = xsimd::exp(batch::load_unaligned(x + i) - vm);
+        const batch e = detail::exp(batch::load_unaligned(x + i) - vm);
         e.store_unaligned(x + i);
         acc += e;
     }
     if (i < n) {
-        const batch e = xsimd::exp(detail::load_partial(x + i, n - i, neg_inf) - vm);
+        const batch e = detail::exp(detail::load_partial(x + i, n - i, neg_inf) - vm);
         detail::store_partial(e, x + i, n - i);
         acc += e;
     }
@@ -42,16 +42,21 @@ void softmax(float* x, size_t n, const uint8_t* mask) {
     scale(x, 1.f / exp_shift_sum(x, n, m), n);
 }
 
-void log_softmax(float* x, size_t n) {
+LogNormaliser log_normaliser(const float* x, size_t n) {
     const float m = detail::max_of(x, n);
     // Σ exp(x - m) without touching x, tail padded with -inf (exp = 0).
     const batch vm(m);
     batch acc(0.f);
     size_t i = 0;
-    for (; i + lanes <= n; i += lanes) acc += xsimd::exp(batch::load_unaligned(x + i) - vm);
-    if (i < n) acc += xsimd::exp(detail::load_partial(x + i, n - i, neg_inf) - vm);
+    for (; i + lanes <= n; i += lanes) acc += detail::exp(batch::load_unaligned(x + i) - vm);
+    if (i < n) acc += detail::exp(detail::load_partial(x + i, n - i, neg_inf) - vm);
     // log through xsimd too, so the value is the same natively and in wasm (no libm involved).
-    const batch log_sum = xsimd::log(batch(xsimd::hadd(acc)));
+    return {m, xsimd::log(batch(xsimd::hadd(acc))).get(0)};
+}
+
+void log_softmax(float* x, size_t n) {
+    const LogNormaliser z = log_normaliser(x, n);
+    const batch vm(z.max), log_sum(z.log_sum);
     detail::map(x, x, n, [&](batch v) { return (v - vm) - log_sum; });
 }
 

@@ -12,10 +12,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include "core/ops/simd.hpp"  // only for ExpTanhSigmoidAreXsimdBitForBit, the one test of an internal helper
 
 namespace ops = atnat::ops;
 namespace ref = atnat::ops::ref;
@@ -229,6 +232,19 @@ TEST_P(Sized, LogSoftmax) {
     ref::log_softmax(want.data(), n());
     ops::log_softmax(x.data(), n());
     expect_close(x.data(), want.data(), n(), kFnRel, 2e-6f);
+    EXPECT_TRUE(x.guards_intact());
+}
+
+TEST_P(Sized, LogNormaliser) {
+    Buf x = make(-10, 10);
+    std::vector<float> all = x.values();
+    ops::log_softmax(all.data(), n());
+    const ops::LogNormaliser z = ops::log_normaliser(x.data(), n());
+    const ref::LogNormaliser want = ref::log_normaliser(x.data(), n());
+    EXPECT_EQ(z.max, want.max);
+    EXPECT_NEAR(z.log_sum, want.log_sum, 2e-6f + kFnRel * std::abs(want.log_sum));
+    for (size_t i = 0; i < n(); ++i)
+        EXPECT_EQ((x[i] - z.max) - z.log_sum, all[i]) << "i = " << i;  // bit for bit
     EXPECT_TRUE(x.guards_intact());
 }
 
@@ -943,6 +959,53 @@ TEST(KnownValues, Embedding) {
         EXPECT_EQ(out[4], 0.f);  // id 3 is outside the table
         EXPECT_EQ(out[5], 0.f);
     }
+}
+
+// core/ops' own exp and tanh (simd.hpp: xsimd's algorithms without a conversion Emscripten scalarises) give
+// xsimd::exp and xsimd::tanh bit for bit: over 2^22 float bit patterns spread over every exponent, both
+// signs, and the special values.
+TEST(XsimdEquality, ExpTanhSigmoidAreXsimdBitForBit) {
+    namespace detail = atnat::ops::detail;
+    using detail::batch, detail::lanes;
+    std::vector<float> inputs = {0.f,
+                                 -0.f,
+                                 1.f,
+                                 -1.f,
+                                 88.7f,
+                                 88.8f,
+                                 -87.3f,
+                                 -103.f,
+                                 -104.f,
+                                 0.625f,
+                                 -0.625f,
+                                 std::numeric_limits<float>::infinity(),
+                                 -std::numeric_limits<float>::infinity(),
+                                 std::numeric_limits<float>::quiet_NaN(),
+                                 std::numeric_limits<float>::denorm_min()};
+    for (uint64_t bits = 12345; bits < (uint64_t(1) << 32); bits += 1021) {
+        float f;
+        const uint32_t b = uint32_t(bits);
+        std::memcpy(&f, &b, sizeof f);
+        inputs.push_back(f);
+    }
+    while (inputs.size() % lanes) inputs.push_back(0.5f);
+    auto same = [](batch a, batch b) {
+        alignas(64) float x[lanes], y[lanes];
+        a.store_aligned(x);
+        b.store_aligned(y);
+        return std::memcmp(x, y, sizeof x) == 0;
+    };
+    size_t exp_diff = 0, tanh_diff = 0, sigmoid_diff = 0;
+    for (size_t i = 0; i < inputs.size(); i += lanes) {
+        const batch v = batch::load_unaligned(inputs.data() + i);
+        exp_diff += !same(detail::exp(v), xsimd::exp(v));
+        tanh_diff += !same(detail::tanh(v), xsimd::tanh(v));
+        sigmoid_diff += !same(detail::sigmoid(v), batch(1.f) / (batch(1.f) + xsimd::exp(-v)));
+    }
+    EXPECT_GT(inputs.size(), size_t(4'000'000));
+    EXPECT_EQ(exp_diff, 0u);
+    EXPECT_EQ(tanh_diff, 0u);
+    EXPECT_EQ(sigmoid_diff, 0u);
 }
 
 }  // namespace
