@@ -30,6 +30,9 @@ constexpr size_t kGemvCols = 4;
 // poet-at's decode (decode_gemvs_i8 in bench/ops_bench.cpp, natively) 2 rows ran 1.9x the f32 GEMV, 4 rows
 // 1.5x, 1 row 1.2x; whole-model decode in wasm could not tell 2 from 4 rows apart.
 constexpr size_t kGemvColsI8 = 2;
+// gemm_i8 over many X rows widens kI8PanelRows W rows at a time into a stack panel of kI8PanelFloats floats
+// (32 KB; rows longer than kI8PanelFloats / kI8PanelRows take the int8 tile).
+constexpr size_t kI8PanelRows = 8, kI8PanelFloats = 8192;
 // the remainder table covers every tile r ≤ kMaxRows, c ≤ kMaxCols
 constexpr size_t kMaxRows = kGemmRows, kMaxCols = std::max({kGemmCols, kGemvCols, kGemvColsI8});
 // W rows are walked in panels of about this many bytes, so a panel stays in L2 while every block of
@@ -190,7 +193,31 @@ void gemv_i8(const int8_t* W, const float* scale, const float* x, float* y, size
 }
 
 void gemm_i8(const float* X, const int8_t* W, const float* scale, float* Y, size_t n, size_t out, size_t in) {
-    blocked_i8<kGemmRows, kGemmCols>(X, W, scale, Y, n, out, in);
+    if (n < 2 * kGemmRows || in % detail::kI8Step != 0 || in > kI8PanelFloats / kI8PanelRows) {
+        blocked_i8<kGemmRows, kGemmCols>(X, W, scale, Y, n, out, in);
+        return;
+    }
+    // Many X rows (a prefill): each panel of W rows is widened once, into floats · 2^24 exactly as tile_i8
+    // widens them, and every X row meets it through the f32 tile, instead of being widened again for every
+    // block of kGemmRows X rows. With in a multiple of kI8Step the f32 tile adds the same products in the
+    // same order as tile_i8 (no scalar tail), so row i is still gemv_i8 of X row i bit for bit.
+    alignas(64) float panel[kI8PanelFloats];
+    for (size_t o0 = 0; o0 < out; o0 += kI8PanelRows) {
+        const size_t rows = std::min(kI8PanelRows, out - o0);
+        for (size_t r = 0; r < rows; ++r) {
+            for (size_t k = 0; k < in; k += detail::kI8Step) {
+                batch w[4];
+                detail::widen_i8(W + (o0 + r) * in + k, w);
+                for (size_t j = 0; j < 4; ++j) w[j].store_aligned(panel + r * in + k + j * lanes);
+            }
+        }
+        blocked<kGemmRows, kGemmCols, false>(X, in, panel, in, Y + o0, out, n, rows, in);
+        for (size_t i = 0; i < n; ++i)
+            for (size_t r = 0; r < rows; ++r) {
+                float& y = Y[i * out + o0 + r];
+                y = y * detail::kI8Unscale * scale[o0 + r];  // as tile_i8: (sum · 2^-24) · scale
+            }
+    }
 }
 
 float dot(const float* a, const float* b, size_t n) {

@@ -592,10 +592,12 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 64, 100, 257)),
     matmul_name);
 // Large enough to span several W panels (the cache blocking) and every tile edge.
+// (20, 37, 688): gemm_i8's widened panels (n >= 8, in a multiple of 16), the last panel cut short
 INSTANTIATE_TEST_SUITE_P(Large, Matmul,
                          ::testing::Values(std::make_tuple(9, 300, 1024), std::make_tuple(5, 70, 4096),
                                            std::make_tuple(64, 64, 64), std::make_tuple(33, 130, 257),
-                                           std::make_tuple(1, 1000, 300), std::make_tuple(17, 3, 2000)),
+                                           std::make_tuple(1, 1000, 300), std::make_tuple(17, 3, 2000),
+                                           std::make_tuple(20, 37, 688)),
                          matmul_name);
 
 // --- conv2d --------------------------------------------------------------------------------------
