@@ -3,7 +3,8 @@
 // samplers) hands it a row of logits and the position it decodes, and gets back the token and its record.
 // The rules, in this order:
 //   1. repetition penalty over the history (CTRL: sampling.hpp)
-//   2. the model's log-probability of every token: log_softmax of the penalised logits (Pick::logprob)
+//   2. the model's log-probability: log_softmax of the penalised logits, before step 3 (Pick::logprob; pick()
+//      forms it for the picked token alone, from ops::log_normaliser)
 //   3. banned ids -> -inf (never picked); the eos rule: while a forced token lies ahead of the position,
 //      <eos> -> the lowest float (ending there would drop a constraint: an acrostic's last line, the rest of
 //      a blank text)
