@@ -1,5 +1,6 @@
 // Internal to core/ops (not part of the contract): the xsimd helpers the kernel families share.
-// This header and the core/ops/*.cpp files are the only places xsimd appears.
+// This header and the core/ops/*.cpp files are the only places xsimd appears, besides one test
+// (tests/cpp/ops_test.cpp, XsimdEquality) that holds exp and tanh below to xsimd's bit for bit.
 #pragma once
 
 #include <algorithm>
