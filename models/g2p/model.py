@@ -48,7 +48,7 @@ class G2PConfig:
     max_letters: int = 32  # encoder positions (longest word: 28 letters)
     max_phonemes: int = 32  # decoder positions: AT <bos> + phonemes, NAT phonemes (longest: 28)
     norm_eps: float = 1e-5
-    dropout: float = 0.0
+    dropout: float = 0.0  # training only: attention weights and each sublayer's output (train.py --dropout)
 
 
 class Attention(nn.Module):
@@ -82,11 +82,12 @@ class EncoderBlock(nn.Module):
         super().__init__()
         self.attn_norm, self.attn = RMSNorm(cfg.d_model, cfg.norm_eps), Attention(cfg)
         self.mlp_norm, self.mlp = RMSNorm(cfg.d_model, cfg.norm_eps), MLP(cfg)
+        self.dropout = cfg.dropout  # on each sublayer's output (training only), as in poet-at's blocks
 
     def forward(self, h, mask):
         x = self.attn_norm(h)
-        h = h + self.attn(x, x, mask)
-        return h + self.mlp(self.mlp_norm(h))
+        h = h + F.dropout(self.attn(x, x, mask), self.dropout, self.training)
+        return h + F.dropout(self.mlp(self.mlp_norm(h)), self.dropout, self.training)
 
 
 class DecoderBlock(nn.Module):
@@ -95,12 +96,13 @@ class DecoderBlock(nn.Module):
         self.self_norm, self.self_attn = RMSNorm(cfg.d_model, cfg.norm_eps), Attention(cfg)
         self.cross_norm, self.cross_attn = RMSNorm(cfg.d_model, cfg.norm_eps), Attention(cfg)
         self.mlp_norm, self.mlp = RMSNorm(cfg.d_model, cfg.norm_eps), MLP(cfg)
+        self.dropout = cfg.dropout
 
     def forward(self, h, memory, self_mask, cross_mask):
         x = self.self_norm(h)
-        h = h + self.self_attn(x, x, self_mask)
-        h = h + self.cross_attn(self.cross_norm(h), memory, cross_mask)
-        return h + self.mlp(self.mlp_norm(h))
+        h = h + F.dropout(self.self_attn(x, x, self_mask), self.dropout, self.training)
+        h = h + F.dropout(self.cross_attn(self.cross_norm(h), memory, cross_mask), self.dropout, self.training)
+        return h + F.dropout(self.mlp(self.mlp_norm(h)), self.dropout, self.training)
 
 
 class Decoder(nn.Module):

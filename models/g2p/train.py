@@ -164,12 +164,13 @@ def evaluate(model, words, vocab, decode=VAL_DECODE):
 def main():
     ap = argparse.ArgumentParser()
     train_loop.add_arguments(ap, DEFAULTS)
+    ap.add_argument("--dropout", type=float, default=0.0, help="model dropout (training only; steps 10,500+: 0.1)")
     args = ap.parse_args()
     tc = train_loop.config_from_args(args)
     vocab = Vocab()
     data = load_splits(vocab)
     pairs = [(x, y) for x, prons in data["train"] for y in prons]
-    cfg = G2PConfig(vocab_size=vocab.size)
+    cfg = G2PConfig(vocab_size=vocab.size, dropout=args.dropout)
     torch.manual_seed(tc.seed)  # the initial weights
     model = G2P(cfg)
     indices = train_loop.shuffled_batches(len(pairs), tc.batch_size)
