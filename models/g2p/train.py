@@ -10,7 +10,11 @@ Loss per batch, both decoders at once over one encoder pass:
     AT   cross-entropy of y1 .. yT <eos> given <bos> y1 .. yT (teacher forcing)
     NAT  CMLM: k ~ U{1..L} of the L phonemes replaced by <mask>, cross-entropy at the masked positions
     len  0.1 x cross-entropy of L under the length head
-Validation ("val", early stopping): AT + NAT cross-entropy on the val split (masks from a fixed seed); the
+With --nat-targets teacher the NAT decoder and the length head learn the AT teacher's greedy pronunciation of
+each word instead (sequence-level knowledge distillation, models/g2p/distill.py); the AT decoder keeps the
+dictionary's.
+Validation ("val", early stopping): AT + NAT cross-entropy on the val split (masks from a fixed seed; the NAT
+term against the teacher's outputs with --nat-targets teacher, so "val" changes meaning at such a restart); the
 history also records greedy AT and NAT (T = 4) WER and PER on the first VAL_DECODE val words. WER = share of
 words whose output equals none of their pronunciations; PER = phoneme edit distance / reference length,
 against the closest pronunciation.
@@ -78,12 +82,14 @@ def pad(rows, value):
 
 
 def make_batch(pairs, vocab, gen):
-    """pairs: [(letters, phonemes)] -> letters, AT input, AT target, NAT input, NAT target, lengths."""
-    letters = pad([x for x, _ in pairs], vocab.pad)
-    at_in = pad([[vocab.bos] + y for _, y in pairs], vocab.pad)
-    at_out = pad([y + [vocab.eos] for _, y in pairs], -100)
+    """pairs: [(letters, phonemes)] or [(letters, phonemes, NAT phonemes)] (the NAT decoder's and the length
+    head's target, if not the AT decoder's) -> letters, AT input, AT target, NAT input, NAT target, lengths."""
+    letters = pad([p[0] for p in pairs], vocab.pad)
+    at_in = pad([[vocab.bos] + p[1] for p in pairs], vocab.pad)
+    at_out = pad([p[1] + [vocab.eos] for p in pairs], -100)
+    nat_targets = [p[-1] for p in pairs]
     nat_in, nat_out = [], []
-    for _, y in pairs:
+    for y in nat_targets:
         k = int(torch.randint(1, len(y) + 1, (1,), generator=gen))
         masked = set(torch.randperm(len(y), generator=gen)[:k].tolist())
         nat_in.append([vocab.mask if i in masked else t for i, t in enumerate(y)])
@@ -94,7 +100,7 @@ def make_batch(pairs, vocab, gen):
         at_out,
         pad(nat_in, vocab.pad),
         pad(nat_out, -100),
-        torch.tensor([len(y) for _, y in pairs]),
+        torch.tensor([len(y) for y in nat_targets]),
     )
 
 
@@ -132,10 +138,13 @@ def wer_per(outputs, references):
 
 
 @torch.no_grad()
-def evaluate(model, words, vocab, decode=VAL_DECODE):
+def evaluate(model, words, vocab, decode=VAL_DECODE, nat_targets=None):
+    """nat_targets: per word, the NAT decoder's cross-entropy target (teacher_targets) where not the first
+    pronunciation (the WER and PER always count every pronunciation of the dictionary as right)."""
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(0)
-    pairs = [(x, prons[0]) for x, prons in words]
+    nat_targets = nat_targets or [None] * len(words)
+    pairs = [(x, prons[0], t or prons[0]) for (x, prons), t in zip(words, nat_targets)]
     at_sum = nat_sum = 0.0
     for i in range(0, len(pairs), 256):
         batch = tuple(t.to(device) for t in make_batch(pairs[i : i + 256], vocab, gen))
@@ -161,15 +170,42 @@ def evaluate(model, words, vocab, decode=VAL_DECODE):
     return report
 
 
+def teacher_targets(words, vocab, split):
+    """The AT teacher's pronunciation of every word of words = data[split] (models/data/cache/g2p-distilled.json,
+    written by distill.py), as phoneme ids; None where the teacher's output is empty."""
+    path = os.path.join(DATA, "cache", "g2p-distilled.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} missing: run /usr/bin/python3 models/g2p/distill.py")
+    with open(path) as f:
+        teacher = json.load(f)[split]
+    index, phonemes = {i: t for t, i in vocab.index.items()}, set(vocab.phoneme_ids)
+    out = []
+    for x, _ in words:
+        t = vocab.phonemes(teacher["".join(index[i] for i in x)])
+        out.append(t if t and all(i in phonemes for i in t) else None)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     train_loop.add_arguments(ap, DEFAULTS)
-    ap.add_argument("--dropout", type=float, default=0.0, help="model dropout (training only; steps 10,500+: 0.1)")
+    ap.add_argument("--dropout", type=float, default=0.0, help="model dropout (training only)")
+    ap.add_argument(
+        "--nat-targets",
+        choices=("gold", "teacher"),
+        default="gold",
+        help="the NAT decoder's targets: the dictionary's, or the AT teacher's greedy output (distill.py)",
+    )
     args = ap.parse_args()
     tc = train_loop.config_from_args(args)
     vocab = Vocab()
     data = load_splits(vocab)
     pairs = [(x, y) for x, prons in data["train"] for y in prons]
+    val_nat = None
+    if args.nat_targets == "teacher":  # the teacher's, or where it wrote nothing the dictionary's
+        teacher = teacher_targets(data["train"], vocab, "train")
+        pairs = [(x, y, t or y) for (x, prons), t in zip(data["train"], teacher) for y in prons]
+        val_nat = teacher_targets(data["val"], vocab, "val")
     cfg = G2PConfig(vocab_size=vocab.size, dropout=args.dropout)
     torch.manual_seed(tc.seed)  # the initial weights
     model = G2P(cfg)
@@ -192,7 +228,7 @@ def main():
         tc,
         next_batch,
         loss,
-        lambda m: evaluate(m, data["val"], vocab),
+        lambda m: evaluate(m, data["val"], vocab, nat_targets=val_nat),
         load_committed,
         resume=args.resume,
         time_steps=args.time_steps,

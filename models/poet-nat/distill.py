@@ -12,8 +12,9 @@ can learn. The cost: the student can only be as good as the teacher.
 For each training poem: the teacher gets the poem's form and its first line (the NAT tasks' typical given
 positions: a prompt, and for acrostics and blanks some characters), writes the rest with beam search, and
 the result must have the form (checked with atnat's own form check; poems that fail keep the original).
-Output: models/data/cache/poetry-distilled.json = {"train": [{"id", "form", "text"}, ...]}, the same layout
-as poetry.json, so poet-nat's trainer can read either (`--data raw|distilled|mixed`, next step).
+Output: models/data/cache/poetry-distilled.json = {"train": [{"id", "form", "text"}, ...], "val": [...]}, the
+same layout as poetry.json, so poet-nat's trainer can read either (`--data raw|distilled|mixed`); "val"
+(`--split val`, the val poems' rewrites) is what a distilled student validates on.
 The teacher is the committed models/poet-at/model.safetensors, run by the native CLI (build/native-release):
 one `atnat generate --prompts FILE --json` call per chunk of poems (the model loads once per chunk, one JSON
 result per line); after every chunk the output file is rewritten atomically, so an interrupted run resumes
@@ -90,16 +91,23 @@ def main():
     )
     ap.add_argument("--chunk", type=int, default=500, help="poems per CLI call (and per write of the output)")
     ap.add_argument("--out", default=os.path.join(CACHE, "poetry-distilled.json"))
+    ap.add_argument(
+        "--split",
+        choices=("train", "val"),
+        default="train",
+        help="val: the rewrites a distilled poet-nat validates on (train.py --data distilled)",
+    )
     args = ap.parse_args()
     with open(os.path.join(CACHE, "poetry.json"), encoding="utf-8") as f:
-        train = json.load(f)["train"]
+        poems = json.load(f)[args.split]
     if args.limit:
-        train = train[: args.limit]
-    done = {}
+        poems = poems[: args.limit]
+    written = {}  # every split already in the file, kept as it is
     if os.path.exists(args.out):
         with open(args.out, encoding="utf-8") as f:
-            done = {p["id"]: p for p in json.load(f)["train"]}
-    todo = [p for p in train if p["id"] not in done]
+            written = json.load(f)
+    done = {p["id"]: p for p in written.get(args.split, [])}
+    todo = [p for p in poems if p["id"] not in done]
     t0, kept = time.time(), 0
     for c in range(0, len(todo), args.chunk):
         chunk = todo[c : c + args.chunk]
@@ -120,11 +128,12 @@ def main():
             }
         tmp = args.out + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"train": [done[p["id"]] for p in train if p["id"] in done]}, f, ensure_ascii=False)
+            written[args.split] = [done[p["id"]] for p in poems if p["id"] in done]
+            json.dump(written, f, ensure_ascii=False)
         os.replace(tmp, args.out)
         n, seconds = c + len(chunk), time.time() - t0
         print(
-            f"{len(train) - len(todo) + n}/{len(train)} poems, {seconds:.0f}s ({n / seconds:.1f} poems/s), "
+            f"{len(poems) - len(todo) + n}/{len(poems)} poems, {seconds:.0f}s ({n / seconds:.1f} poems/s), "
             f"form kept in {kept} of {n} new ones",
             flush=True,
         )
