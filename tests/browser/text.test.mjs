@@ -52,11 +52,14 @@ test('the Text playground loads both poets and offers their forms by their Chine
   assert.match(await page.textContent('#text-load'), /poet-at: 4\.\d+M · poet-nat: 2\.\d+M/);
 });
 
-test('the default settings (sampling, T 0.7, top-k 40, penalty 1.2: the best measured in decoding.md) write a poem without loops', async () => {
+test('the default settings (sampling, T 0.7, top-k 40, penalty 1.2: the best measured in decoding.md) write two poems without loops', async () => {
   await generate();
   const text = await plainText(page, '#at-output');
   assert.match(text, /^春\p{Script=Han}+，/u);
   assert.doesNotMatch(text, /(\p{Script=Han})\1\1/u, 'no character three times in a row');
+  const nat = await plainText(page, '#nat-output');
+  assert.match(nat, /^春\p{Script=Han}+，/u);
+  assert.doesNotMatch(nat, /(\p{Script=Han})\1\1/u, 'NAT: no character three times in a row');
 });
 
 test('one Generate runs both: AT streams a quatrain, NAT fills it in T passes, each explained', async () => {
