@@ -489,17 +489,19 @@ export default {
   'learn.text.multimodality.h': 'The multi-modality problem',
   'learn.text.multimodality':
     'A line could go many ways (many “modes”). AT commits to one as it goes. NAT’s ' +
-    'positions decide independently, so each hedges towards what is likely anywhere: 不人不人人. More passes ' +
-    'help a little; knowledge distillation (training NAT on AT’s outputs, which have one mode each) helps most.',
+    'positions decide independently, so each hedges towards what is likely anywhere: trained on real poems, this ' +
+    'page’s NAT wrote 不人不人人. Knowledge distillation cures most of it: the poet-nat here learned from poet-at’s ' +
+    'own rewrites of the training poems, one mode per prompt. More passes then repair what is left.',
   'learn.text.bert.h': 'BERT as a denoising auto-encoder',
   'learn.text.bert':
-    'poet-nat is trained like BERT: hide some characters of a real poem and reconstruct them. ' +
+    'poet-nat is trained like BERT: hide some characters of a poem (here one poet-at wrote) and reconstruct them. ' +
     '“Fill in the blanks” is exactly that task; free writing is the extreme case where everything is masked.',
   'learn.text.speculative.h': 'Speculative decoding (the hybrid)',
   'learn.text.speculative':
     'NAT drafts the rest of the poem cheaply; AT checks the whole draft in one pass and ' +
     'keeps the longest prefix it agrees with, plus its own next character. The result is exactly AT greedy’s, ' +
-    'in fewer AT passes. It pays only when the drafter is cheap and usually right; this one is rarely right.',
+    'in fewer AT passes (here less than half of them). It pays in time only when the drafter is cheap and usually ' +
+    'right; on this CPU one NAT pass costs about eight AT steps, and only the draft up to the first disagreement counts.',
   'learn.images.pixelcnn.h': 'PixelCNN: masked convolutions',
   'learn.images.pixelcnn':
     'An image in raster order is a sequence of 784 pixels. PixelCNN’s convolutions are ' +
