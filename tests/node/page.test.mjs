@@ -127,7 +127,9 @@ test('the chart data comes from the committed tables', () => {
     compare.fixed.map((r) => r.T),
     [1, 10],
   );
-  assert.ok(compare.at_greedy.repetition < compare.length[0].repetition);
+  // what the charts show: AT greedy's text is the most fluent, and mask-predict passes make NAT's more fluent
+  assert.ok(compare.at_greedy.ppl < compare.length[0].ppl);
+  assert.ok(compare.length.at(-1).ppl < compare.length[0].ppl);
   for (const r of compare.length) assert.ok(r.ms > 0 && r.ppl > 1 && r.form > 0 && r.form <= 1);
   const quality = parseQuality(JSON.parse(fs.readFileSync(path.join(ROOT, 'models/pixnat/quality.json'), 'utf8')));
   assert.deepEqual(
