@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 from common.text import sha256_file  # noqa: E402
 from export import OUT, load_exported  # noqa: E402
 from model import at_greedy  # noqa: E402
-from train import DATA, Vocab, pad  # noqa: E402
+from train import DATA, DISTILLED, Vocab, pad  # noqa: E402
 
 BATCH = 512
 
@@ -39,7 +39,6 @@ def main():
     model = load_exported()[0]
     with open(os.path.join(DATA, "cache", "cmudict.json")) as f:
         splits = json.load(f)
-    tokens = {i: t for t, i in vocab.index.items()}
     out = {"teacher_sha256": sha256_file(OUT)}
     for split in ("train", "val"):
         words, out[split], t0 = [w for w, _ in splits[split]], {}, time.time()
@@ -49,13 +48,12 @@ def main():
                 letters = pad([vocab.letters(w) for w in chunk], vocab.pad)
                 ys = at_greedy(model, letters, letters != vocab.pad, vocab.bos, vocab.eos)
                 for w, y in zip(chunk, ys):
-                    out[split][w] = " ".join(tokens[t] for t in y)
+                    out[split][w] = " ".join(vocab.tokens[t] for t in y)
                 print(f"{split}: {i + len(chunk)}/{len(words)} words, {time.time() - t0:.0f}s", flush=True)
-    path = os.path.join(DATA, "cache", "g2p-distilled.json")
-    with open(path + ".tmp", "w") as f:
+    with open(DISTILLED + ".tmp", "w") as f:
         json.dump(out, f)
-    os.replace(path + ".tmp", path)
-    print(f"wrote {path}", flush=True)
+    os.replace(DISTILLED + ".tmp", DISTILLED)
+    print(f"wrote {DISTILLED}", flush=True)
 
 
 if __name__ == "__main__":

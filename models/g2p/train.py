@@ -36,6 +36,7 @@ from model import G2P, G2PConfig, at_greedy, nat_mask_predict  # noqa: E402
 NAME = "g2p"
 DATA = os.path.join(os.path.dirname(HERE), "data")
 VAL_DECODE = 500
+DISTILLED = os.path.join(DATA, "cache", "g2p-distilled.json")  # distill.py's output: the AT teacher's pronunciations
 LENGTH_WEIGHT = 0.1
 DEFAULTS = train_loop.TrainConfig(
     steps=20000,
@@ -54,11 +55,12 @@ class Vocab:
     def __init__(self):
         with open(os.path.join(DATA, "cmudict", "tokenizer.json")) as f:
             spec = json.load(f)
-        self.index = {t: i for i, t in enumerate(spec["tokens"])}
+        self.tokens = spec["tokens"]  # id -> text
+        self.index = {t: i for i, t in enumerate(self.tokens)}
         s = spec["specials"]
         self.pad, self.bos, self.eos, self.mask = s["pad"], s["bos"], s["eos"], s["mask"]
         self.phoneme_ids = [self.index[p] for p in spec["phonemes"]]
-        self.size = len(spec["tokens"])
+        self.size = len(self.tokens)
 
     def letters(self, word):
         return [self.index[c] for c in word]
@@ -171,17 +173,16 @@ def evaluate(model, words, vocab, decode=VAL_DECODE, nat_targets=None):
 
 
 def teacher_targets(words, vocab, split):
-    """The AT teacher's pronunciation of every word of words = data[split] (models/data/cache/g2p-distilled.json,
-    written by distill.py), as phoneme ids; None where the teacher's output is empty."""
-    path = os.path.join(DATA, "cache", "g2p-distilled.json")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path} missing: run /usr/bin/python3 models/g2p/distill.py")
-    with open(path) as f:
+    """The AT teacher's pronunciation of every word of words = data[split] (DISTILLED, written by distill.py), as
+    phoneme ids; None where the teacher's output is empty."""
+    if not os.path.exists(DISTILLED):
+        raise FileNotFoundError(f"{DISTILLED} missing: run /usr/bin/python3 models/g2p/distill.py")
+    with open(DISTILLED) as f:
         teacher = json.load(f)[split]
-    index, phonemes = {i: t for t, i in vocab.index.items()}, set(vocab.phoneme_ids)
+    phonemes = set(vocab.phoneme_ids)
     out = []
     for x, _ in words:
-        t = vocab.phonemes(teacher["".join(index[i] for i in x)])
+        t = vocab.phonemes(teacher["".join(vocab.tokens[i] for i in x)])
         out.append(t if t and all(i in phonemes for i in t) else None)
     return out
 

@@ -252,6 +252,8 @@ def distilled_split(split, tok):
     """poet-at's rewrites of the split's poems (models/data/cache/poetry-distilled.json, written by distill.py;
     a poem whose rewrite failed the form check keeps the original)."""
     path = os.path.join(CACHE_DIR, "poetry-distilled.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} missing: run /usr/bin/python3 models/poet-nat/distill.py")
     with open(path, encoding="utf-8") as f:
         poems = json.load(f).get(split)
     if poems is None:
