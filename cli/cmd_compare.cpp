@@ -4,7 +4,7 @@
 //   AT greedy · AT sample (temperature 1, seed = --seed + prompt index) ·
 //   NAT length mode (length head, argmax) with T = 1, 2, 4, 10 · NAT T = 10 with a length beam of 3 ·
 //   NAT fixed mode (strategy 1: N masks, cut at the first <eos>) with T = 1, 10 ·
-//   the hybrid (NAT drafts with --draft-iterations passes, AT verifies)
+//   the hybrid (NAT drafts with --draft-iterations passes, AT verifies --draft-tokens of each draft)
 // and measures each output with core/decode/metrics.hpp. Columns (averaged over prompts unless noted):
 //   ms, forward passes (model calls, the NAT length pass included), chars/s (total poem characters / total
 //   seconds), AT-ppl (poet-at's corpus perplexity of the outputs: exp(Σ NLL / Σ tokens) over c1 .. cN
@@ -38,6 +38,7 @@ const OptionSpec kOptions[] = {
     {"nat-model", "PATH", "the NAT model (default models/poet-nat)"},
     {"seed", "N", "AT sampling: seed of prompt i is N + i (default 1)"},
     {"draft-iterations", "T", "hybrid: CMLM passes per draft (default 1)"},
+    {"draft-tokens", "K", "hybrid: drafted tokens AT checks per round (default: the hybrid's)"},
     {"examples", "N", "print the outputs for the first N prompts (default 1)"},
     {"json", "", "print one JSON object"},
 };
@@ -140,10 +141,8 @@ decode::GenerateRequest at_request(const Prompt& p, decode::Strategy strategy, u
     return req;
 }
 
-decode::NatRequest nat_request(const Prompt& p, decode::NatMode mode, size_t iterations, size_t beam,
-                               decode::NatStrategy strategy = decode::NatStrategy::nat) {
+decode::NatRequest nat_request(const Prompt& p, decode::NatMode mode, size_t iterations, size_t beam) {
     decode::NatRequest req;
-    req.strategy = strategy;
     req.prompt = p.text;
     req.form = p.form;
     req.mode = mode;
@@ -163,8 +162,9 @@ int run_compare(const Args& args) {
     auto limit = args.get_int("limit", 1 << 30, 1, 1 << 30);
     auto seed = args.get_int("seed", 1, 0, int64_t(1) << 53);
     auto draft_t = args.get_int("draft-iterations", 1, 1, 100);
+    auto draft_k = args.get_int("draft-tokens", int64_t(decode::kDraftTokens), 1, 1 << 20);
     auto examples = args.get_int("examples", 1, 0, 1 << 20);
-    for (const auto* r : {&limit, &seed, &draft_t, &examples}) {
+    for (const auto* r : {&limit, &seed, &draft_t, &draft_k, &examples}) {
         if (!*r) return usage_fail(r->error());
     }
     auto prompts = read_prompts(args.get("prompts"), size_t(*limit));
@@ -189,7 +189,7 @@ int run_compare(const Args& args) {
         std::string name;
         std::function<Result<Run>(const Prompt&, size_t)> run;
     };
-    const size_t T = size_t(*draft_t);
+    const size_t T = size_t(*draft_t), K = size_t(*draft_k);
     const std::vector<Config> configs = {
         {"AT greedy",
          [&](const Prompt& p, size_t) {
@@ -208,10 +208,12 @@ int run_compare(const Args& args) {
          [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 10, 3); }},
         {"NAT fixed T=1", [&](const Prompt& p, size_t) { return nat_run(p, NatMode::fixed, 1, 1); }},
         {"NAT fixed T=10", [&](const Prompt& p, size_t) { return nat_run(p, NatMode::fixed, 10, 1); }},
-        {"hybrid (draft T=" + std::to_string(T) + ")",
+        {"hybrid (draft T=" + std::to_string(T) + ", K=" + std::to_string(K) + ")",
          [&](const Prompt& p, size_t) {
-             return finish(decode::HybridSession::create(
-                 *at, *nat, nat_request(p, NatMode::length, T, 1, decode::NatStrategy::hybrid)));
+             decode::NatRequest req = nat_request(p, NatMode::length, T, 1);
+             req.strategy = decode::NatStrategy::hybrid;
+             req.draft_tokens = K;
+             return finish(decode::HybridSession::create(*at, *nat, req));
          }},
     };
     std::vector<Row> rows(configs.size());
@@ -261,7 +263,8 @@ int run_compare(const Args& args) {
             {"acceptance", h.drafted ? double(h.accepted) / double(h.drafted) : 0.0},
             {"tokens_per_at_pass", h.at_passes ? double(h.greedy_passes) / double(h.at_passes) : 0.0},
             {"equal_to_at_greedy", h.equal},
-            {"draft_iterations", T}};
+            {"draft_iterations", T},
+            {"draft_tokens", K}};
         std::cout << decode::dump_json(j, 2) << "\n";
         return kExitOk;
     }

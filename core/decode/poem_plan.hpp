@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -91,7 +92,10 @@ struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
     size_t iterations = 10;                // T: 1 .. 100 (hybrid: per draft)
     Decoding decoding = Decoding::argmax;  // sample: draw (not for the hybrid)
     uint64_t seed = 0;
-    size_t top_n = 5;  // alternatives recorded per token, 0 .. 20
+    size_t top_n = 5;                // alternatives recorded per token, 0 .. 20
+    float repetition_penalty = 1.f;  // hybrid only: AT's, as AT greedy's (1 = off)
+    std::optional<size_t>
+        draft_tokens;  // hybrid only: drafted tokens AT checks per round (default: speculative.hpp)
 
     static constexpr const char* kName = "NAT request";
     template <class Self, class Visit>
@@ -107,10 +111,17 @@ struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
         SamplingParams::fields(r, visit);
         visit(FieldSpec{"seed", "N", "sample: the Pcg32 seed", 0}, r.seed);
         visit(FieldSpec{"top_n", "N", "alternatives recorded per token", 0, 20}, r.top_n);
+        visit(FieldSpec{"repetition_penalty", "R",
+                        "hybrid: AT's CTRL penalty, as in AT greedy's request, in [0.1, 10] (1 = off)"},
+              r.repetition_penalty);
+        visit(FieldSpec{"draft_tokens", "K", "hybrid: AT checks at most K drafted tokens per round", 1,
+                        1 << 20},
+              r.draft_tokens);
         MemoryLimit::fields(r, visit);
     }
 };
-// The sampling settings (the temperature only when decoding is sample).
+// The sampling settings (the temperature only when decoding is sample); repetition_penalty and draft_tokens
+// only for the hybrid (mask-predict has no history to penalise and no draft).
 Status check(const NatRequest& request);
 
 // What a request fixes about the poem. Positions count from the first character, as Constraint does.

@@ -37,6 +37,9 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     if (Status st = check_nat_settings(settings, *plan); !st) return make_error(st.error());
     GenerateRequest g = at_request(*plan, tok);  // AT greedy with the plan's constraints
     g.top_n = settings.top_n;
+    g.repetition_penalty = settings.repetition_penalty;
+    if (settings.draft_tokens && *settings.draft_tokens == 0)
+        return make_error("draft_tokens must be at least 1");
     auto prompt = encode_prompt(at, g.form, g.prompt);
     if (!prompt) return make_error(prompt.error());
     const size_t C = at.transformer->config.context;
@@ -65,6 +68,7 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     s.nat_ = nat;
     s.plan_ = std::move(*plan);
     s.settings_ = settings;
+    s.draft_tokens_ = settings.draft_tokens.value_or(kDraftTokens);
     s.seq_ = prompt->tokens;
     s.seq_.reserve(C);
     s.body_start_ = prompt->body_start;
@@ -118,9 +122,11 @@ Result<HybridEvent> HybridSession::step() {
             predicted_length_ = ns->output_ids().size();
         const std::vector<int32_t>& y = ns->output_ids();
         const size_t end = plan_.mode == NatMode::length ? y.size() : nr.length;
-        draft.assign(y.begin() + std::ptrdiff_t(std::min(chars, end)), y.begin() + std::ptrdiff_t(end));
+        const size_t from = std::min(chars, end);
+        draft.assign(y.begin() + std::ptrdiff_t(from),
+                     y.begin() + std::ptrdiff_t(std::min(end, from + draft_tokens_)));
     }
-    draft.push_back(tok.eos());
+    if (draft.size() < draft_tokens_) draft.push_back(tok.eos());  // the draft reaches the poem's end
     if (S + draft.size() > C) draft.resize(C - S);  // positions S .. S+m-1 stay inside the context
     round.draft = tok.decode(draft);
     round.drafted = draft.size();
@@ -134,7 +140,7 @@ Result<HybridEvent> HybridSession::step() {
     const float* rows = logits->data();
     // AT greedy's pick for sequence position `pos` (from the row of position pos - 1): AT's own picker.
     auto pick = [&](size_t pos) {
-        const Pick p = picker_.pick({rows + (pos - 1 - fed_) * V, V}, pos);
+        const Pick p = picker_.pick({rows + (pos - 1 - fed_) * V, V}, pos, seq_);  // seq_: pos tokens
         result_.tokens.push_back(picker_.record(tok, p));
         result_.logprob += p.logprob;
         seq_.push_back(p.id);

@@ -1,11 +1,12 @@
 // Speculative decoding (the lecture's 混合策略): the CMLM drafts the rest of the poem (length pass once, then
-// `iterations` passes per draft, the accepted text given), poet-at checks the draft in ONE batched
-// forward_all over the tokens it has not cached yet plus the draft, keeps the longest prefix that equals its
-// own greedy choice (AT's own token picker, built from the same options as AT greedy's session), adds its own
-// token at the first disagreement (or after a fully accepted draft), and the next round re-drafts from there.
-// The result is AT greedy's, token for token (forced tokens included): the draft only decides how many AT
-// passes it takes. Drafts are y[accepted ..] + <eos>; a round's draft length is the predicted (or known)
-// length, at least one token past the accepted text.
+// `iterations` passes per draft, the accepted text given), poet-at checks the draft's first K tokens
+// (draft_tokens, <eos> included where the draft ends inside them) in ONE batched forward_all over the tokens
+// it has not cached yet plus those K, keeps the longest prefix that equals its own greedy choice (AT's own
+// token picker, built from the same options as AT greedy's session, its repetition penalty included), adds
+// its own token at the first disagreement (or after a fully accepted draft), and the next round re-drafts
+// from there. The result is AT greedy's, token for token (forced tokens included): the draft only decides
+// how many AT passes it takes. A round's draft length is the predicted (or known) length, at least one token
+// past the accepted text.
 //
 //     auto s = HybridSession::create(at, nat, request);   // request.strategy "hybrid"; plans with the CMLM
 //     while (!s->done()) { auto ev = s->step(); ... }     // one round: draft + one AT verification pass
@@ -66,10 +67,15 @@ struct HybridResult {
     std::vector<HybridRound> rounds;
 };
 
+// Drafted tokens AT checks per round unless the request says (draft_tokens): chosen by measurement,
+// models/poet-nat/README.md.
+inline constexpr size_t kDraftTokens = 4;
+
 class HybridSession {
 public:
     // request.strategy must be "hybrid" (or is taken as such); no sampling, length_beam 1. The two models
     // must share the tokenizer (poet-at and poet-nat do).
+    // request.repetition_penalty is AT greedy's penalty (the output equals AT greedy's with it).
     static Result<HybridSession> create(const TextModel& at, const NatModel& nat, const NatRequest& request);
 
     bool done() const { return result_.stop_reason != StopReason::none; }
@@ -93,6 +99,7 @@ private:
     size_t prompt_size_ = 0;    // AT prompt tokens
     size_t fed_ = 0;            // seq_ tokens whose keys/values are in the AT cache
     size_t predicted_length_ = 0;
+    size_t draft_tokens_ = 0;  // drafted tokens AT checks per round
     TokenPicker picker_;  // AT greedy's (decode_options + picker_settings), forced tokens at AT positions
     models::TransformerState at_state_;
     std::shared_ptr<models::TransformerState> nat_state_;

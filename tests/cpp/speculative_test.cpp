@@ -42,7 +42,9 @@ decode::HybridResult expect_hybrid_equals_greedy(const decode::TextModel& at, co
     auto plan = decode::plan_poem(nat, req);
     EXPECT_TRUE(plan.ok()) << (plan ? "" : plan.error());
     if (!plan) return {};
-    const auto g = at_greedy(at, decode::at_request(*plan, *nat.tokenizer));
+    decode::GenerateRequest greedy = decode::at_request(*plan, *nat.tokenizer);
+    greedy.repetition_penalty = req.repetition_penalty;
+    const auto g = at_greedy(at, greedy);
     const auto h = hybrid(at, nat, req);
     EXPECT_EQ(h.text, g.text);
     EXPECT_EQ(h.stop_reason, g.stop_reason);
@@ -62,6 +64,7 @@ decode::HybridResult expect_hybrid_equals_greedy(const decode::TextModel& at, co
     EXPECT_EQ(h.at_passes, h.rounds.size());
     EXPECT_LE(h.accepted, h.drafted);
     EXPECT_GE(h.nat_passes, 1u);
+    for (const auto& r : h.rounds) EXPECT_LE(r.drafted, req.draft_tokens.value_or(decode::kDraftTokens));
     return h;
 }
 
@@ -92,6 +95,40 @@ TEST(Hybrid, EqualsAtGreedyOnTinyModels) {
     blank.form = "wuyan-jueju";
     blank.blank_text = "春花_月风，山_水□雨。\n秋__风雨，冬月山□风。";
     expect_hybrid_equals_greedy(at, nat, blank);
+}
+
+// Any draft window, and AT's repetition penalty: still AT greedy's poem (with that penalty), token for token.
+TEST(Hybrid, EqualsAtGreedyForEveryDraftWindowAndPenalty) {
+    const auto at = tiny_at();
+    const auto nat = tiny_nat();
+    for (size_t k : {1, 2, 5, 200}) {
+        for (float penalty : {1.f, 1.3f, 3.f}) {
+            NatRequest req;
+            req.strategy = decode::NatStrategy::hybrid;
+            req.form = "wuyan-jueju";
+            req.prompt = "春";
+            req.draft_tokens = k;
+            req.repetition_penalty = penalty;
+            SCOPED_TRACE("K=" + std::to_string(k) + " penalty " + std::to_string(penalty));
+            const auto h = expect_hybrid_equals_greedy(at, nat, req);
+            if (k == 1) EXPECT_EQ(h.drafted, h.rounds.size());
+        }
+    }
+    // The penalty is applied: the same request scores differently with it (the prompt's characters are
+    // penalised from the first token on).
+    NatRequest plain, penalised;
+    plain.strategy = penalised.strategy = decode::NatStrategy::hybrid;
+    plain.form = penalised.form = "wuyan-jueju";
+    plain.prompt = penalised.prompt = "春花，";
+    penalised.repetition_penalty = 3.f;
+    EXPECT_NE(hybrid(at, nat, plain).logprob, hybrid(at, nat, penalised).logprob);
+    // Mask-predict has no penalty and no draft: refused rather than ignored.
+    NatRequest nat_only;
+    nat_only.repetition_penalty = 1.2f;
+    EXPECT_NE(decode::check(nat_only).error().find("hybrid"), std::string::npos);
+    nat_only.repetition_penalty = 1.f;
+    nat_only.draft_tokens = 3;
+    EXPECT_NE(decode::check(nat_only).error().find("hybrid"), std::string::npos);
 }
 
 TEST(Hybrid, RejectsWhatItCannotReproduce) {
@@ -146,6 +183,8 @@ TEST_F(PoetNatGolden, HybridEqualsPoetAtGreedyOnRealPrompts) {
         req.form = line.substr(0, tab);
         req.prompt = line.substr(tab + 1);
         req.iterations = done == 1 ? 3 : 1;
+        req.repetition_penalty = done == 2 ? 1.2f : 1.f;            // the page's default penalty
+        req.draft_tokens = done == 3 ? 128 : decode::kDraftTokens;  // the whole rest, or the default window
         SCOPED_TRACE(line);
         const auto h = expect_hybrid_equals_greedy(*at, *model, req);
         at_passes += h.at_passes;

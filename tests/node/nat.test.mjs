@@ -116,15 +116,20 @@ test('constraints: the acrostic heads start the lines; the blank text keeps its 
   assert.match(b.text, /^床前明月光，疑是地上霜。\n举头望\p{Script=Han}{2}，低头思故乡。$/u);
 });
 
-test('the hybrid reproduces AT greedy exactly, in fewer AT passes', async () => {
-  for (const prompt of ['春', '月', '']) {
-    const { result: at } = await run('generate', { model: 'poet-at', prompt, form: 'wuyan-jueju' });
+test('the hybrid reproduces AT greedy exactly (its repetition penalty too), in fewer AT passes', async () => {
+  for (const [prompt, repetition_penalty] of [
+    ['春', 1],
+    ['月', 1.2],
+    ['', 1],
+  ]) {
+    const { result: at } = await run('generate', { model: 'poet-at', prompt, form: 'wuyan-jueju', repetition_penalty });
     const { result: hybrid } = await run('hybrid', {
       model: 'poet-nat',
       at: 'poet-at',
       prompt,
       form: 'wuyan-jueju',
       iterations: 2,
+      repetition_penalty,
     });
     assert.equal(hybrid.text, at.text);
     assert.deepEqual(

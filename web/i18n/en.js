@@ -124,7 +124,7 @@ export default {
     'fixes the length, which NAT must know before it writes. 自由 (free): any even number of lines.',
   'help.run':
     'Which generators run. The race runs both at once on the same request. The hybrid lets NAT draft ' +
-    'the rest of the poem and AT check the whole draft in one pass (speculative decoding).',
+    'the rest of the poem and AT check the draft’s next 4 characters in one pass (speculative decoding).',
   'help.speed':
     'Live shows each step as it is computed (it is over in a blink). Slow motion gives every ' +
     'forward pass the same time on screen, so you can count them. Step by step waits for you: one character ' +
@@ -270,8 +270,9 @@ export default {
     'often misplaces punctuation; later passes can repair it.',
   'seeing.hybrid': ({ rounds, accepted, drafted, at, greedy }) =>
     `NAT drafted the rest of the poem ${rounds} ` +
-    `times; each time AT checked the whole draft in one pass and kept the characters it would have written ` +
-    `itself (${accepted} of ${drafted}). ${at} AT passes instead of ${greedy}: the poem is exactly AT greedy’s.`,
+    `times; each time AT checked the draft’s next characters (at most 4) in one pass and kept those it would ` +
+    `have written itself (${accepted} of ${drafted}). ${at} AT passes instead of ${greedy}: the poem is exactly ` +
+    `AT greedy’s (with the same repetition penalty).`,
   'seeing.pixelcnn': ({ passes, updates }) =>
     `PixelCNN painted 784 pixels one at a time in raster order, each ` +
     'seeing only the pixels above and to its left (masked convolutions). ' +
@@ -498,8 +499,9 @@ export default {
     '“Fill in the blanks” is exactly that task; free writing is the extreme case where everything is masked.',
   'learn.text.speculative.h': 'Speculative decoding (the hybrid)',
   'learn.text.speculative':
-    'NAT drafts the rest of the poem cheaply; AT checks the whole draft in one pass and ' +
-    'keeps the longest prefix it agrees with, plus its own next character. The result is exactly AT greedy’s, ' +
+    'NAT drafts the rest of the poem; AT checks the draft’s next 4 characters in one pass and ' +
+    'keeps the longest prefix it agrees with, plus its own next character (a longer check rarely keeps more: ' +
+    'NAT’s draft is usually right for only one or two characters). The result is exactly AT greedy’s, ' +
     'in fewer AT passes (here less than half of them). It pays in time only when the drafter is cheap and usually ' +
     'right; on this CPU one NAT pass costs about eight AT steps, and only the draft up to the first disagreement counts.',
   'learn.images.pixelcnn.h': 'PixelCNN: masked convolutions',

@@ -732,8 +732,10 @@ export async function mountText(atnat, { loadModels, urlState }) {
       ]);
     }
     if (which === 'hybrid') {
-      // The verified poem in the AT panel, the drafts (and what AT accepted of each) in the NAT panel.
-      const { length, mode, length_beam, ...hybrid } = requests.nat;
+      // The verified poem in the AT panel, the drafts (and what AT accepted of each) in the NAT panel. AT
+      // verifies with the page's repetition penalty, so the poem is the one AT greedy writes with it.
+      const { length, mode, length_beam, ...draft } = requests.nat;
+      const hybrid = { ...draft, repetition_penalty: requests.at.repetition_penalty };
       const at = atHandlers(panels.at, hybrid);
       const drafts = hybridHandlers(panels.nat, hybrid);
       panels.nat.state.note = ['note.hybrid_nat', {}];
