@@ -13,6 +13,8 @@
 //   (Σ per-poem distinct characters / bigrams / Σ characters / bigrams, n-grams inside a line), cross-line
 //   (Σ bigrams that also occur in another line of their poem / Σ bigrams), same ending (the share of prompts
 //   whose output ends with the most common closing couplet, closing_couplet(); the couplet is printed below).
+// With --references (the prompts' poems in full, models/data/poetry/test_poems.txt) a last row measures the
+// real poems the same way: what a human poem scores on each measure (no time or passes).
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -39,6 +41,7 @@ const OptionSpec kOptions[] = {
     {"seed", "N", "AT sampling: seed of prompt i is N + i (default 1)"},
     {"draft-iterations", "T", "hybrid: CMLM passes per draft (default 1)"},
     {"draft-tokens", "K", "hybrid: drafted tokens AT checks per round (default: the hybrid's)"},
+    {"references", "PATH", "the prompts' poems in full, FORM<TAB>TEXT (\\n = line break): adds their row"},
     {"examples", "N", "print the outputs for the first N prompts (default 1)"},
     {"json", "", "print one JSON object"},
 };
@@ -54,6 +57,7 @@ struct Run {
 
 struct Row {
     std::string name;
+    bool generated = true;  // false: the real poems (no time, no passes)
     size_t runs = 0;
     double ms = 0.0, passes = 0.0, chars = 0.0, nll = 0.0, tokens = 0.0;
     size_t pairs = 0, repeated = 0, form_ok = 0;
@@ -169,6 +173,22 @@ int run_compare(const Args& args) {
     }
     auto prompts = read_prompts(args.get("prompts"), size_t(*limit));
     if (!prompts) return fail(prompts.error());
+    std::vector<Prompt> references;
+    if (args.has("references")) {
+        auto r = read_prompts(args.get("references"), prompts->size());
+        if (!r) return fail(r.error());
+        references = std::move(*r);
+        if (references.size() < prompts->size())
+            return fail(args.get("references") + ": " + std::to_string(references.size()) + " poems for " +
+                        std::to_string(prompts->size()) + " prompts");
+        for (size_t i = 0; i < prompts->size(); ++i) {
+            Prompt& ref = references[i];
+            ref.text = unescape(ref.text);
+            if (ref.form != (*prompts)[i].form || ref.text.rfind((*prompts)[i].text, 0) != 0)
+                return fail(args.get("references") + ":" + std::to_string(i + 1) +
+                            ": not the poem of prompt " + std::to_string(i + 1));
+        }
+    }
     const std::string at_path = args.get("at-model", "models/poet-at"),
                       nat_path = args.get("nat-model", "models/poet-nat");
     auto at_w = load_weights(at_path);
@@ -219,6 +239,9 @@ int run_compare(const Args& args) {
     std::vector<Row> rows(configs.size());
     for (size_t c = 0; c < configs.size(); ++c) rows[c].name = configs[c].name;
     const size_t hybrid = configs.size() - 1;
+    Row real;
+    real.name = "real poems (references)";
+    real.generated = false;
     for (size_t i = 0; i < prompts->size(); ++i) {
         const Prompt& p = (*prompts)[i];
         std::vector<int32_t> greedy_ids;
@@ -233,19 +256,28 @@ int run_compare(const Args& args) {
             if (c == hybrid && run->ids == greedy_ids) ++rows[c].equal;
             if (i < size_t(*examples)) rows[c].examples.push_back(run->text);
         }
+        if (!references.empty()) {
+            const Run run{references[i].text};
+            auto m = decode::measure_run(run.text, p.form, 0.0, 0, &*at, &state);
+            if (!m) return fail("reference " + std::to_string(i + 1) + ": " + m.error());
+            real.add(run, *m);
+            if (i < size_t(*examples)) real.examples.push_back(run.text);
+        }
         if (!args.flag("json") && (i + 1) % 20 == 0)
             std::cerr << "compare: " << i + 1 << "/" << prompts->size() << " prompts\n";
     }
 
-    const Row& h = rows[hybrid];
+    const Row h = rows[hybrid];
+    if (real.runs) rows.push_back(real);
     if (args.flag("json")) {
         json j = {{"type", "compare"}, {"prompts", prompts->size()}, {"rows", json::array()}};
         for (const Row& r : rows) {
             const auto closing = r.top_closing();
+            const auto cost = [&](double x) { return r.generated ? json(x) : json(nullptr); };
             json row = {{"name", r.name},
-                        {"ms", r.avg(r.ms)},
-                        {"forward_passes", r.avg(r.passes)},
-                        {"chars_per_s", r.chars_per_s()},
+                        {"ms", cost(r.avg(r.ms))},
+                        {"forward_passes", cost(r.avg(r.passes))},
+                        {"chars_per_s", cost(r.chars_per_s())},
                         {"at_ppl", r.ppl()},
                         {"repetition", r.repetition()},
                         {"form_correct", r.form_rate()},
@@ -274,11 +306,14 @@ int run_compare(const Args& args) {
         "distinct-2 | cross-line | same ending |\n");
     std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const Row& r : rows) {
-        std::printf(
-            "| %s | %.1f | %.1f | %.0f | %.1f | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n",
-            r.name.c_str(), r.avg(r.ms), r.avg(r.passes), r.chars_per_s(), r.ppl(), 100.0 * r.repetition(),
-            100.0 * r.form_rate(), 100.0 * r.distinct_1_rate(), 100.0 * r.distinct_2_rate(),
-            100.0 * r.cross_line_rate(), 100.0 * r.top_closing().second);
+        char cost[96] = "– | – | –";
+        if (r.generated)
+            std::snprintf(cost, sizeof cost, "%.1f | %.1f | %.0f", r.avg(r.ms), r.avg(r.passes),
+                          r.chars_per_s());
+        std::printf("| %s | %s | %.1f | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n",
+                    r.name.c_str(), cost, r.ppl(), 100.0 * r.repetition(), 100.0 * r.form_rate(),
+                    100.0 * r.distinct_1_rate(), 100.0 * r.distinct_2_rate(), 100.0 * r.cross_line_rate(),
+                    100.0 * r.top_closing().second);
     }
     std::printf("\nmost common closing couplet per strategy (same ending):\n");
     for (const Row& r : rows) {
@@ -309,7 +344,7 @@ const Command compare_command = {
     "compare",
     "AT vs NAT vs hybrid over a prompt file: speed, passes, AT perplexity, repetition, form",
     "atnat compare --prompts FILE [--limit N] [--at-model PATH] [--nat-model PATH] [--seed N]\n"
-    "       [--draft-iterations T] [--examples N] [--json]",
+    "       [--draft-iterations T] [--draft-tokens K] [--references PATH] [--examples N] [--json]",
     kOptions,
     0,
     run_compare,

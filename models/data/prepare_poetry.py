@@ -7,6 +7,7 @@ Writes  models/data/poetry/tokenizer.json    the tokenizer JSON that ships in th
         models/data/poetry/split.json        split rule, counts, sha256 of each split's id list, val/test ids
         models/data/poetry/stats.json        counts per split and form, vocab size, dropped counts
         models/data/poetry/test_prompts.txt  200 test poems as `form<TAB>first line` (e.g. "wuyan-jueju\t白日依山尽，")
+        models/data/poetry/test_poems.txt    the same 200 poems in full, `form<TAB>text` (line breaks written \\n)
         models/data/cache/poetry.json        the full cleaned splits (gitignored; regenerate with this script)
 
 Pipeline (deterministic; no randomness anywhere):
@@ -196,6 +197,9 @@ def main():
     with open(os.path.join(OUT, "test_prompts.txt"), "w", encoding="utf-8") as f:
         for p in splits["test"][:200]:
             f.write(f"{p['form']}\t{p['text'].split('，')[0]}，\n")
+    with open(os.path.join(OUT, "test_poems.txt"), "w", encoding="utf-8") as f:  # the same poems in full
+        for p in splits["test"][:200]:
+            f.write(p["form"] + "\t" + p["text"].replace("\n", "\\n") + "\n")
     with open(os.path.join(CACHE, "poetry.json"), "w", encoding="utf-8") as f:
         json.dump(
             {s: [{"id": p["id"], "form": p["form"], "text": p["text"]} for p in v] for s, v in splits.items()},

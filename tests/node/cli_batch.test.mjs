@@ -1,5 +1,6 @@
 // `atnat generate --prompts FILE`: the model loaded once, one JSON result per line, each the result that
-// `generate --form FORM --prompt TEXT` gives for that line (models/poet-nat/distill.py relies on it).
+// `generate --form FORM --prompt TEXT` gives for that line (models/poet-nat/distill.py relies on it); and
+// `atnat compare --references`, the real poems measured beside the generators.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -57,4 +58,38 @@ test('--prompts refuses --prompt and --form, and names a bad line', () => {
   });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /bad\.txt:2: expected FORM<TAB>TEXT/);
+});
+
+test('compare --references: the real poems row scores them as `atnat score` does, without time or passes', () => {
+  const poems = 'models/data/poetry/test_poems.txt';
+  const head = path.join(tmp, 'poems3.txt');
+  fs.writeFileSync(head, fs.readFileSync(path.join(ROOT, poems), 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
+  const out = JSON.parse(
+    execFileSync(
+      CLI,
+      ['compare', '--prompts', 'models/data/poetry/test_prompts.txt', '--references', poems, '--limit', '3', '--json'],
+      { cwd: ROOT, encoding: 'utf8' },
+    ),
+  );
+  const real = out.rows.at(-1);
+  assert.equal(real.name, 'real poems (references)');
+  assert.deepEqual([real.ms, real.forward_passes, real.chars_per_s], [null, null, null]);
+  const scored = cliJson(['score', '--model', 'models/poet-at', '--text-file', head]).lines;
+  const nll = scored.reduce((s, l) => s + l.total_nll, 0);
+  const tokens = scored.reduce((s, l) => s + l.tokens, 0);
+  assert.ok(Math.abs(real.at_ppl - Math.exp(nll / tokens)) < 1e-6 * real.at_ppl);
+  assert.equal(real.form_correct, 1);
+  // A reference that is not the prompt's poem is refused.
+  const shifted = path.join(tmp, 'shifted.txt');
+  fs.writeFileSync(shifted, fs.readFileSync(head, 'utf8').split('\n').slice(1).join('\n'));
+  const r = spawnSync(
+    CLI,
+    ['compare', '--prompts', 'models/data/poetry/test_prompts.txt', '--references', shifted, '--limit', '1'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /shifted\.txt:1: not the poem of prompt 1/);
 });
