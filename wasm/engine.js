@@ -252,9 +252,11 @@ const builtinTasks = {
     yield* stepSession(engine.model(model, 'pronounce').start(engine.budgeted(request)));
   },
 
-  // Speculative decoding: the NAT model drafts, the AT model verifies; the result equals AT greedy.
+  // Speculative decoding: the NAT model drafts, the AT model verifies; the result equals AT greedy's (with the
+  // request's repetition_penalty). Request: the NAT request, its strategy "hybrid" (the default here).
   async *hybrid(engine, { model, at, ...request }) {
-    yield* stepSession(engine.model(model, 'nat').start_hybrid(engine.model(at, 'text'), engine.budgeted(request)));
+    const hybrid = engine.budgeted({ strategy: 'hybrid', ...request });
+    yield* stepSession(engine.model(model, 'nat').start_hybrid(engine.model(at, 'text'), hybrid));
   },
 
   // A poem request (prompt, form, constraints, acrostic, blank_text, layout, length) planned by the core for an
