@@ -12,12 +12,15 @@ import os
 
 import torch
 
-from . import quantize
+from . import quantize, train_loop
 
 
 def best_step(summary):
-    """The step whose evaluation gave the checkpoint's best "val" (the step of the exported weights)."""
-    return next((h["step"] for h in summary["history"] if h["val"] == summary["best"]), summary["step"])
+    """The step whose evaluation gave the checkpoint's best "val" (the step of the exported weights; a model
+    soup's: the step whose weights last joined it, train_loop.Soup)."""
+    return next(
+        (h["step"] for h in summary["history"] if train_loop.effective_val(h) == summary["best"]), summary["step"]
+    )
 
 
 def export_main(*, out, golden_path, load_best, export, golden, describe, int8_keep=()):

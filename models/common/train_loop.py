@@ -10,9 +10,12 @@ A trainer supplies the model and four hooks; the loop owns everything else:
 Optimiser: AdamW (weight decay on matrices only), linear warm-up then cosine decay to min_lr over `steps`,
 gradient clipping. Every `eval_every` steps the loop evaluates; the best weights by "val" are kept in the
 checkpoint; training stops when "val" has not improved for `patience` evaluations (early stopping) or at `steps`.
+With --soup 1 every evaluation also tries the current weights in a greedy model soup (checkpoint averaging
+decided by validation, class Soup), which is the best weights whenever it validates lower.
 
 Checkpoint (atomic: written to NAME.tmp, then renamed): models/data/cache/NAME.pt =
-    {"model", "best_model", "model_config", "optimizer", "step", "best", "history", "wall_seconds", "train_config", "gen"}
+    {"model", "best_model", "model_config", "optimizer", "step", "best", "history", "wall_seconds", "train_config", "gen",
+     "soup" (with --soup 1: the model soup's weight sum, members and val; see Soup)}
 and a small, committed summary models/NAME/train_state.json = {"step", "best", "history", "wall_seconds", ...}.
 
 Resuming (`--resume`): from the cache checkpoint if this machine has it (model, optimiser moments, data RNG, step;
@@ -22,6 +25,7 @@ otherwise from the committed weights and train_state.json (step and history), wi
 
 Runs on CPU (Debian's torch 1.13, `threads` threads) and on CUDA with a recent torch (`--device cuda`).
 """
+import copy
 import dataclasses
 import json
 import math
@@ -50,6 +54,7 @@ class TrainConfig:
     log_every: int = 50
     patience: int = 4  # evaluations without a new best "val" before stopping
     resume_warmup: int = 100  # LR ramp after resuming without optimiser moments
+    soup: int = 0  # 1: greedy model soup over the evaluated weights (Soup below)
     threads: int = 1
     device: str = "cpu"
 
@@ -117,6 +122,50 @@ def cpu_state(model):
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
+class Soup:
+    """A greedy model soup (Wortsman et al. 2022) over one run's evaluated weights, i.e. checkpoint averaging
+    decided by validation: the soup is the uniform mean of its members' weights; at every evaluation the
+    current weights join it if the mean with them validates lower than the soup without them. With --soup 1 the
+    soup starts as the best weights the run starts or resumes with, and it becomes the best (exported) weights
+    whenever it validates lower than every single evaluation. Kept in the checkpoint as a sum and a count."""
+
+    def __init__(self, state=None):
+        self.sum, self.n, self.val = (state["sum"], state["n"], state["val"]) if state else (None, 0, math.inf)
+
+    def mean_with(self, extra=None):
+        """The soup's weights, with `extra` (a state dict) as one more member if given."""
+        n = self.n + (extra is not None)
+        out = {}
+        for k, total in (self.sum or extra).items():
+            x = extra[k] if extra is not None else None
+            if not total.is_floating_point():
+                out[k] = (x if x is not None else total).clone()
+            elif self.sum is None:
+                out[k] = x.clone()
+            else:
+                out[k] = ((total + x) if x is not None else total) / n
+        return out
+
+    def add(self, weights, val):
+        """weights joins the soup, whose val (validation of the mean) becomes `val`."""
+        if self.sum is None:
+            self.sum = {k: v.clone() for k, v in weights.items()}
+        else:
+            for k, v in weights.items():
+                if v.is_floating_point():
+                    self.sum[k] += v
+        self.n, self.val = self.n + 1, val
+
+    def state(self):
+        return {"sum": self.sum, "n": self.n, "val": self.val}
+
+
+def effective_val(row):
+    """A history row's validation: its weights', or the soup's where the weights joined it and lowered it."""
+    soup = row.get("soup", {})
+    return min(row["val"], soup["val"]) if soup.get("joined") else row["val"]
+
+
 def load_best(name, make_model):
     """The checkpoint's best weights (by validation) in the model make_model(model_config) builds, where
     model_config is the dict the checkpoint recorded (None in checkpoints that predate it).
@@ -142,8 +191,11 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
     os.makedirs(CACHE_DIR, exist_ok=True)
 
     step, best, history, wall, best_state, ramp_from = 0, math.inf, [], 0.0, None, None
+    soup = None
     if resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location="cpu")
+        if tc.soup and ck.get("soup"):
+            soup = Soup(ck["soup"])
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         gen.set_state(ck["gen"])
@@ -170,6 +222,11 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
         gen.manual_seed(tc.seed + step)
         log(f"resumed from the committed weights at step {step} (best val {best:.4f}); fresh optimiser moments")
     log(f"train {dataclasses.asdict(tc)}\nparams {sum(p.numel() for p in model.parameters())}")
+    if tc.soup and soup is None:
+        soup = Soup()
+        if best_state is not None:  # the soup starts from the best weights so far
+            soup.add(best_state, best)
+    probe = copy.deepcopy(model) if soup is not None else None  # evaluates a soup candidate
 
     t0, wall0 = time.time(), wall
 
@@ -192,6 +249,7 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
                 "model_config": model_config,
                 "optimizer": opt.state_dict(),
                 "gen": gen.get_state(),
+                "soup": soup.state() if soup is not None else None,
                 **summary(),
             },
             ckpt_path,
@@ -229,15 +287,30 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
             model.eval()
             with torch.no_grad():
                 ev = evaluate(model)
+                row = {"step": step, "lr": lr, **ev}
+                if soup is not None:
+                    current = cpu_state(model)
+                    if soup.n == 0:
+                        soup.add(current, ev["val"])
+                    else:
+                        probe.load_state_dict(soup.mean_with(current))
+                        probe.eval()
+                        tried = evaluate(probe)
+                        joined = tried["val"] < soup.val
+                        row["soup"] = {"members": soup.n + 1, "joined": joined, **tried}
+                        if joined:
+                            soup.add(current, tried["val"])
             model.train()
-            improved = ev["val"] < best
-            if improved:
-                best, best_state = ev["val"], cpu_state(model)
-            history.append({"step": step, "lr": lr, **ev, "wall_seconds": round(wall0 + time.time() - t0, 1)})
-            log("EVAL " + json.dumps(history[-1]) + (" (best)" if improved else ""))
+            improved = ""
+            if ev["val"] < best:
+                best, best_state, improved = ev["val"], cpu_state(model), " (best)"
+            if soup is not None and soup.val < best:
+                best, best_state, improved = soup.val, soup.mean_with(), f" (best: the soup of {soup.n})"
+            history.append({**row, "wall_seconds": round(wall0 + time.time() - t0, 1)})
+            log("EVAL " + json.dumps(history[-1]) + improved)
             since_best = 0  # evaluations after the one that reached `best`
             for h in reversed(history):
-                if h["val"] <= best:
+                if effective_val(h) <= best:
                     break
                 since_best += 1
             stop = since_best >= tc.patience

@@ -1,6 +1,7 @@
 """The shared training loop (models/common/train_loop.py) on a tiny MLP regression: resuming from the cache
 checkpoint is bit-exact (and with another --steps ramps the learning rate up again), resuming without it starts from the committed weights and state, early stopping keeps the
-best weights, and the learning rate follows warm-up then cosine.
+best weights, a greedy model soup (--soup 1) keeps the mean of the weights that lower validation and exports it
+when it beats every single evaluation, and the learning rate follows warm-up then cosine.
 
     /usr/bin/python3 -m unittest discover -s tests/python -p 'test_train_loop.py'
 """
@@ -17,7 +18,7 @@ import torch.nn as nn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from models.common import train_loop  # noqa: E402
+from models.common import exporting, train_loop  # noqa: E402
 
 NAME = "tiny"
 D_IN, D_OUT = 4, 2
@@ -80,6 +81,10 @@ def config(**kw):
         threads=1,
     )
     return train_loop.TrainConfig(**{**base, **kw})
+
+
+def cpu(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def no_committed(model):
@@ -223,6 +228,48 @@ class TrainLoopTest(unittest.TestCase):
         self.assert_same_weights(fresh.state_dict(), seen[1])
         self.assertEqual(summary["step"], 10)
         self.assertEqual(ck["model_config"], {"d_in": D_IN, "d_hidden": 8, "d_out": D_OUT})
+
+    def test_soup_averages_the_weights_that_lower_validation_and_can_become_the_best(self):
+        tc = config(steps=30, eval_every=5, soup=1)
+        weights = []  # a plain run first: the weights at each evaluation (the run is deterministic)
+        self.run_loop(
+            make_model(0), config(steps=30, eval_every=5), evaluate=lambda m: weights.append(cpu(m)) or {"val": 1.0}
+        )
+        # validation = distance of fc2.bias from the midpoint of its values at the first two evaluations, so
+        # the mean of those two weights (a soup of 2) is better than any single evaluation
+        target = (weights[0]["fc2.bias"] + weights[1]["fc2.bias"]) / 2
+        calls = []  # every evaluation's weights: the run's, then (from the second on) the soup candidate's
+
+        def scripted(model):
+            calls.append(cpu(model))
+            return {"val": float((model.state_dict()["fc2.bias"] - target).norm())}
+
+        model = make_model(0)
+        summary = self.run_loop(model, tc, evaluate=scripted)
+        seen = [calls[0]] + calls[1::2]  # the run's weights at each evaluation
+        for a, b in zip(seen, weights):
+            self.assert_same_weights(a, b)
+        rows = summary["history"]
+        self.assertEqual(len(rows), 6)
+        self.assertNotIn("soup", rows[0])  # the first evaluation starts the soup with its own weights
+        members = [seen[0]]
+        for i, h in enumerate(rows[1:], 1):
+            mean = {k: sum(m[k] for m in members + [seen[i]]) / (len(members) + 1) for k in seen[i]}
+            self.assertEqual(h["soup"]["members"], len(members) + 1)
+            self.assertAlmostEqual(h["soup"]["val"], float((mean["fc2.bias"] - target).norm()), places=5)
+            soup_val = float((sum(m["fc2.bias"] for m in members) / len(members) - target).norm())
+            self.assertEqual(h["soup"]["joined"], h["soup"]["val"] < soup_val)
+            if h["soup"]["joined"]:
+                members.append(seen[i])
+        self.assertTrue(rows[1]["soup"]["joined"])
+        self.assertLess(rows[1]["soup"]["val"], 1e-6)
+        self.assertLess(summary["best"], 1e-6)  # the soup beat every single evaluation: it is the exported weights
+        ck = torch.load(self.ckpt)
+        soup = {k: sum(m[k] for m in members) / len(members) for k in seen[0]}
+        for k in soup:
+            self.assertTrue(torch.allclose(ck["best_model"][k], soup[k], atol=1e-6), k)
+        self.assertEqual(ck["soup"]["n"], len(members))
+        self.assertEqual(exporting.best_step(summary), 10)
 
     def test_lr_warmup_then_cosine_to_min_lr(self):
         tc = config(steps=30, warmup=6, lr=1e-2, min_lr=1e-3, eval_every=1000, ckpt_every=1000)
