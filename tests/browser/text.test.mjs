@@ -239,6 +239,21 @@ test('step by step: one character (AT) and one pass (NAT) per click, then Play f
   await page.selectOption('#text-speed', 'live');
 });
 
+test("beam search writes the form: the form's punctuation and line breaks constrain every beam", async () => {
+  await page.selectOption('#text-form-select', 'wuyan-lvshi');
+  await page.selectOption('#text-strategy', 'beam');
+  await page.fill('#text-beam', '4');
+  await generate('at');
+  const lines = (await plainText(page, '#at-output')).split(/(?<=[，。])/u);
+  assert.equal(lines.length, 8, lines.join(' '));
+  for (const line of lines) assert.match(line, /^\p{Script=Han}{5}[，。]$/u);
+  // the marks come from the plan, given to every beam (shown as given), not chosen by the search
+  const forced = await page.$$eval('#at-output .tok.forced', (ts) => ts.map((t) => t.textContent).join(''));
+  assert.equal(forced, '，。，。，。，。', 'the punctuation is given (line breaks and END are given too, not drawn)');
+  await page.selectOption('#text-strategy', 'greedy');
+  await page.selectOption('#text-form-select', 'wuyan-jueju');
+});
+
 test('fill in the blanks: NAT and AT keep every given character and fill the blanks', async () => {
   await page.selectOption('#text-mode', 'blank');
   await page.fill('#text-blank', '床前明月光，疑是地上霜。\n举头望__，低头思故乡。');

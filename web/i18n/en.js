@@ -142,7 +142,9 @@ export default {
     'Nucleus sampling: draw only among the most likely characters whose probabilities add up to p ' + '(1: no limit).',
   'help.repetition_penalty':
     'Makes characters already in the poem less likely (1: off; 1.2 is mild). Used by ' + 'greedy and sampling.',
-  'help.beam': 'How many partial poems beam search keeps at each step (1 = greedy).',
+  'help.beam':
+    'How many partial poems beam search keeps at each step (1 = greedy). With a classical form, every beam ' +
+    'is given the form’s punctuation and line breaks: maximising probability alone ends poems early or late.',
   'help.alpha':
     'Beam search compares poems of different lengths by their log-probability divided by ' +
     'length^α: 0 favours short poems, 1 is a per-character average.',

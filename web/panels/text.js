@@ -52,6 +52,12 @@ async function readRequests(atnat) {
   if (mode === 'free') {
     at.prompt = $('text-prompt').value;
     nat.prompt = at.prompt;
+    if (strategy === 'beam' && form !== 'free') {
+      // Beam search maximises probability and would end a poem early or late: the form's plan (its
+      // punctuation, line breaks and <eos>) constrains every beam.
+      const planned = await atnat.run('plan', { model: AT_MODEL, form, prompt: at.prompt, layout: true }).result;
+      Object.assign(at, { prompt: planned.prompt, constraints: planned.constraints });
+    }
     return { at, nat };
   }
   const poem =
