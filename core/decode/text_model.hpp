@@ -50,7 +50,8 @@ struct GenerateRequest : PoemPrompt, SamplingParams, MemoryLimit {
     Strategy strategy = Strategy::greedy;
     float repetition_penalty = 1.f;
     int32_t beam = 4;
-    float length_penalty = 1.f;
+    float length_penalty =
+        0.5f;  // α: with 1, free-form beams ran on to the context (models/poet-at/decoding.md)
     uint64_t seed = 0;
     std::optional<size_t> max_tokens;  // default: the model's context
     size_t top_n = 5;

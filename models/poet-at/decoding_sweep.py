@@ -30,8 +30,10 @@ FORM_LINES = {"wuyan-jueju": (4, 5), "wuyan-lvshi": (8, 5), "qiyan-jueju": (4, 7
 SETTINGS = [
     ("greedy", ["--strategy", "greedy"]),
     ("greedy, repetition penalty 1.2", ["--strategy", "greedy", "--repetition-penalty", "1.2"]),
-    ("beam 4", ["--strategy", "beam", "--beam", "4"]),
-    ("beam 4, the form's layout given (the page's beam)", ["--strategy", "beam", "--beam", "4", "--layout"]),
+    ("beam 4, α 1", ["--strategy", "beam", "--beam", "4", "--length-penalty", "1"]),
+    ("beam 4, α 0.8", ["--strategy", "beam", "--beam", "4", "--length-penalty", "0.8"]),
+    ("beam 4 (α 0.5, the default)", ["--strategy", "beam", "--beam", "4"]),
+    ("beam 4, α 0.5, the form's layout given (the page's beam)", ["--strategy", "beam", "--beam", "4", "--layout"]),
     ("sample T=1", ["--strategy", "sample", "--temperature", "1"]),
     ("sample T=0.8, top-p 0.9", ["--strategy", "sample", "--temperature", "0.8", "--top-p", "0.9"]),
     (
@@ -83,9 +85,8 @@ def generate(prompts, args):
         cmd = [CLI, "generate", "--model", "models/poet-at", "--form", form, "--prompt", first, "--json"]
         if "sample" in args:
             cmd += ["--seed", str(i)]
-        if form == "free":  # a free poem has no layout to give
-            args = [a for a in args if a != "--layout"]
-        r = json.loads(subprocess.run(cmd + args, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+        flags = [a for a in args if a != "--layout" or form != "free"]  # a free poem has no layout to give
+        r = json.loads(subprocess.run(cmd + flags, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
         out.append((form, r["text"]))
     return out
 
