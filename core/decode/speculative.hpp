@@ -68,7 +68,7 @@ struct HybridResult {
 };
 
 // Drafted tokens AT checks per round unless the request says (draft_tokens): chosen by measurement,
-// models/poet-nat/README.md.
+// models/poet-nat/compare.md (the K sweep under "The trade-off").
 inline constexpr size_t kDraftTokens = 4;
 
 class HybridSession {
