@@ -22,6 +22,9 @@ Resuming (`--resume`): from the cache checkpoint if this machine has it (model, 
 with another `--steps` than the checkpoint's the cosine is recomputed, so the learning rate ramps up to it again);
 otherwise from the committed weights and train_state.json (step and history), with fresh optimiser moments and a
 `resume_warmup`-step linear ramp of the learning rate. So a run continues across sessions from what was committed.
+When the validation itself changes at a restart (other targets, e.g. g2p's --nat-targets from a new teacher),
+`--revalidate 1` evaluates the stored best weights (and the soup) again first, so that later evaluations compare
+with the same measure.
 
 Runs on CPU (Debian's torch 1.13, `threads` threads) and on CUDA with a recent torch (`--device cuda`).
 """
@@ -55,6 +58,7 @@ class TrainConfig:
     patience: int = 4  # evaluations without a new best "val" before stopping
     resume_warmup: int = 100  # LR ramp after resuming without optimiser moments
     soup: int = 0  # 1: greedy model soup over the evaluated weights (Soup below)
+    revalidate: int = 0  # 1: on resuming, evaluate the best weights (and the soup) again: the validation changed
     threads: int = 1
     device: str = "cpu"
 
@@ -222,6 +226,15 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
         gen.manual_seed(tc.seed + step)
         log(f"resumed from the committed weights at step {step} (best val {best:.4f}); fresh optimiser moments")
     log(f"train {dataclasses.asdict(tc)}\nparams {sum(p.numel() for p in model.parameters())}")
+    if tc.revalidate and best_state is not None:  # e.g. other targets in the val: the stored figures mislead
+        probe = copy.deepcopy(model).eval()
+        with torch.no_grad():
+            probe.load_state_dict(best_state)
+            best = evaluate(probe)["val"]
+            if soup is not None and soup.n:
+                probe.load_state_dict(soup.mean_with())
+                soup.val = evaluate(probe)["val"]
+        log(f"revalidated: best val {best:.4f}" + (f", soup of {soup.n} {soup.val:.4f}" if soup is not None else ""))
     if tc.soup and soup is None:
         soup = Soup()
         if best_state is not None:  # the soup starts from the best weights so far

@@ -271,6 +271,36 @@ class TrainLoopTest(unittest.TestCase):
         self.assertEqual(ck["soup"]["n"], len(members))
         self.assertEqual(exporting.best_step(summary), 10)
 
+    def test_revalidate_measures_the_best_weights_and_the_soup_again_on_resume(self):
+        model = make_model(0)
+        self.run_loop(model, config(steps=10, eval_every=5, soup=1))
+        ck = torch.load(self.ckpt)
+        seen = []
+
+        def other(model):  # another validation: the stored best and soup figures no longer apply
+            seen.append(cpu(model))
+            return {"val": 100.0 + float(model.state_dict()["fc2.bias"].sum())}
+
+        lines = []
+        train_loop.train(
+            NAME,
+            make_model(1),
+            config(steps=10, soup=1, revalidate=1),
+            next_batch,
+            mse,
+            other,
+            no_committed,
+            resume=True,
+            log=lines.append,
+        )
+        self.assert_same_weights(seen[0], ck["best_model"])
+        soup = {k: v / ck["soup"]["n"] if v.is_floating_point() else v for k, v in ck["soup"]["sum"].items()}
+        for k in soup:
+            self.assertTrue(torch.allclose(seen[1][k], soup[k], atol=1e-6), k)
+        expected = other_val = 100.0 + float(ck["best_model"]["fc2.bias"].sum())
+        self.assertTrue(any(f"revalidated: best val {expected:.4f}" in line for line in lines), lines)
+        self.assertEqual(torch.load(self.ckpt)["best"], other_val)
+
     def test_lr_warmup_then_cosine_to_min_lr(self):
         tc = config(steps=30, warmup=6, lr=1e-2, min_lr=1e-3, eval_every=1000, ckpt_every=1000)
         optimizers, applied = [], []
