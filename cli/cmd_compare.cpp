@@ -184,7 +184,7 @@ int run_compare(const Args& args) {
         for (size_t i = 0; i < prompts->size(); ++i) {
             Prompt& ref = references[i];
             ref.text = unescape(ref.text);
-            if (ref.form != (*prompts)[i].form || ref.text.rfind((*prompts)[i].text, 0) != 0)
+            if (ref.form != (*prompts)[i].form || !ref.text.starts_with((*prompts)[i].text))
                 return fail(args.get("references") + ":" + std::to_string(i + 1) +
                             ": not the poem of prompt " + std::to_string(i + 1));
         }
@@ -267,8 +267,8 @@ int run_compare(const Args& args) {
             std::cerr << "compare: " << i + 1 << "/" << prompts->size() << " prompts\n";
     }
 
-    const Row h = rows[hybrid];
-    if (real.runs) rows.push_back(real);
+    if (real.runs) rows.push_back(std::move(real));
+    const Row& h = rows[hybrid];
     if (args.flag("json")) {
         json j = {{"type", "compare"}, {"prompts", prompts->size()}, {"rows", json::array()}};
         for (const Row& r : rows) {

@@ -68,7 +68,6 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     s.nat_ = nat;
     s.plan_ = std::move(*plan);
     s.settings_ = settings;
-    s.draft_tokens_ = settings.draft_tokens.value_or(kDraftTokens);
     s.seq_ = prompt->tokens;
     s.seq_.reserve(C);
     s.body_start_ = prompt->body_start;
@@ -92,6 +91,7 @@ Result<HybridEvent> HybridSession::step() {
     const io::Tokenizer& tok = *tokenizer_;
     const models::Cmlm& cm = *nat_.cmlm;
     const size_t C = at_->config.context, V = at_->config.vocab_size;
+    const size_t K = settings_.draft_tokens.value_or(kDraftTokens);  // drafted tokens AT checks
     const size_t S = seq_.size(), chars = S - body_start_;
     HybridRound round;
     round.round = result_.rounds.size() + 1;
@@ -123,11 +123,10 @@ Result<HybridEvent> HybridSession::step() {
         const std::vector<int32_t>& y = ns->output_ids();
         const size_t end = plan_.mode == NatMode::length ? y.size() : nr.length;
         const size_t from = std::min(chars, end);
-        draft.assign(y.begin() + std::ptrdiff_t(from),
-                     y.begin() + std::ptrdiff_t(std::min(end, from + draft_tokens_)));
+        draft.assign(y.begin() + std::ptrdiff_t(from), y.begin() + std::ptrdiff_t(std::min(end, from + K)));
     }
-    if (draft.size() < draft_tokens_) draft.push_back(tok.eos());  // the draft reaches the poem's end
-    if (S + draft.size() > C) draft.resize(C - S);  // positions S .. S+m-1 stay inside the context
+    if (draft.size() < K) draft.push_back(tok.eos());  // the draft reaches the poem's end
+    if (S + draft.size() > C) draft.resize(C - S);     // positions S .. S+m-1 stay inside the context
     round.draft = tok.decode(draft);
     round.drafted = draft.size();
 

@@ -99,7 +99,6 @@ private:
     size_t prompt_size_ = 0;    // AT prompt tokens
     size_t fed_ = 0;            // seq_ tokens whose keys/values are in the AT cache
     size_t predicted_length_ = 0;
-    size_t draft_tokens_ = 0;  // drafted tokens AT checks per round
     TokenPicker picker_;  // AT greedy's (decode_options + picker_settings), forced tokens at AT positions
     models::TransformerState at_state_;
     std::shared_ptr<models::TransformerState> nat_state_;

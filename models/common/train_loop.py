@@ -137,17 +137,13 @@ class Soup:
         self.sum, self.n, self.val = (state["sum"], state["n"], state["val"]) if state else (None, 0, math.inf)
 
     def mean_with(self, extra=None):
-        """The soup's weights, with `extra` (a state dict) as one more member if given."""
+        """The weights of a non-empty soup, with `extra` (a state dict) as one more member if given."""
         n = self.n + (extra is not None)
         out = {}
-        for k, total in (self.sum or extra).items():
-            x = extra[k] if extra is not None else None
-            if not total.is_floating_point():
-                out[k] = (x if x is not None else total).clone()
-            elif self.sum is None:
-                out[k] = x.clone()
-            else:
-                out[k] = ((total + x) if x is not None else total) / n
+        for k, total in self.sum.items():
+            if extra is not None:
+                total = total + extra[k] if total.is_floating_point() else extra[k]
+            out[k] = total / n if total.is_floating_point() else total.clone()
         return out
 
     def add(self, weights, val):
@@ -226,8 +222,8 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
         gen.manual_seed(tc.seed + step)
         log(f"resumed from the committed weights at step {step} (best val {best:.4f}); fresh optimiser moments")
     log(f"train {dataclasses.asdict(tc)}\nparams {sum(p.numel() for p in model.parameters())}")
+    probe = copy.deepcopy(model).eval() if tc.soup or tc.revalidate else None  # evaluates other weights
     if tc.revalidate and best_state is not None:  # e.g. other targets in the val: the stored figures mislead
-        probe = copy.deepcopy(model).eval()
         with torch.no_grad():
             probe.load_state_dict(best_state)
             best = evaluate(probe)["val"]
@@ -239,7 +235,6 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
         soup = Soup()
         if best_state is not None:  # the soup starts from the best weights so far
             soup.add(best_state, best)
-    probe = copy.deepcopy(model) if soup is not None else None  # evaluates a soup candidate
 
     t0, wall0 = time.time(), wall
 
@@ -307,7 +302,6 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
                         soup.add(current, ev["val"])
                     else:
                         probe.load_state_dict(soup.mean_with(current))
-                        probe.eval()
                         tried = evaluate(probe)
                         joined = tried["val"] < soup.val
                         row["soup"] = {"members": soup.n + 1, "joined": joined, **tried}

@@ -35,6 +35,11 @@ async function readRequests(atnat) {
   const strategy = $('text-strategy').value;
   const at = { form, strategy, repetition_penalty: Number($('text-rep').value) };
   const nat = { form, iterations: Number($('nat-iterations').value), length_beam: Number($('nat-length-beam').value) };
+  // AT's prompt and forced tokens for a poem request, planned by the core
+  const planAt = async (poem) => {
+    const { prompt, constraints } = await atnat.run('plan', { model: AT_MODEL, ...poem }).result;
+    Object.assign(at, { prompt, constraints });
+  };
   const lengthChoice = $('nat-length').value;
   if (lengthChoice === 'eos') nat.mode = 'fixed';
   else nat.length = lengthChoice === 'predicted' ? 'auto' : 'form';
@@ -55,15 +60,13 @@ async function readRequests(atnat) {
     if (strategy === 'beam' && form !== 'free') {
       // Beam search maximises probability and would end a poem early or late: the form's plan (its
       // punctuation, line breaks and <eos>) constrains every beam.
-      const planned = await atnat.run('plan', { model: AT_MODEL, form, prompt: at.prompt, layout: true }).result;
-      Object.assign(at, { prompt: planned.prompt, constraints: planned.constraints });
+      await planAt({ form, prompt: at.prompt, layout: true });
     }
     return { at, nat };
   }
   const poem =
     mode === 'acrostic' ? { form, acrostic: $('text-prompt').value } : { form, blank_text: $('text-blank').value };
-  const planned = await atnat.run('plan', { model: AT_MODEL, ...poem }).result;
-  Object.assign(at, { prompt: planned.prompt, constraints: planned.constraints });
+  await planAt(poem);
   Object.assign(nat, poem);
   delete nat.length;
   if (mode === 'blank') {
