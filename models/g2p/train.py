@@ -9,7 +9,7 @@ Examples: every (word, pronunciation) pair of the train split (a word with alter
 Loss per batch, both decoders at once over one encoder pass:
     AT   cross-entropy of y1 .. yT <eos> given <bos> y1 .. yT (teacher forcing)
     NAT  CMLM: k ~ U{1..L} of the L phonemes replaced by <mask>, cross-entropy at the masked positions
-    len  0.1 x cross-entropy of L under the length head
+    len  0.1 x cross-entropy of L under the length head (--length-weight)
 With --nat-targets teacher the NAT decoder and the length head learn the AT teacher's greedy pronunciation of
 each word instead (sequence-level knowledge distillation, models/g2p/distill.py); the AT decoder keeps the
 dictionary's.
@@ -20,6 +20,7 @@ words whose output equals none of their pronunciations; PER = phoneme edit dista
 against the closest pronunciation.
 """
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -31,13 +32,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from common import train_loop  # noqa: E402
+from export import load_exported  # noqa: E402
 from model import G2P, G2PConfig, at_greedy, nat_mask_predict  # noqa: E402
 
 NAME = "g2p"
 DATA = os.path.join(os.path.dirname(HERE), "data")
 VAL_DECODE = 500
 DISTILLED = os.path.join(DATA, "cache", "g2p-distilled.json")  # distill.py's output: the AT teacher's pronunciations
-LENGTH_WEIGHT = 0.1
+LENGTH_WEIGHT = 0.1  # the length term's weight (--length-weight), as Mask-Predict's
 DEFAULTS = train_loop.TrainConfig(
     steps=20000,
     batch_size=128,
@@ -169,6 +171,9 @@ def evaluate(model, words, vocab, decode=VAL_DECODE, nat_targets=None):
         report["nat4_wer"], report["nat4_per"] = wer_per(
             nat_mask_predict(model, letters, valid, vocab.mask, 4, allowed), refs
         )
+        lengths = model.length_logits(model.encode(letters, valid), valid).argmax(-1).tolist()
+        targets = [len(t) for _, _, t in pairs[:decode]]
+        report["length_acc"] = sum(a == b for a, b in zip(lengths, targets)) / len(targets)
     return report
 
 
@@ -197,6 +202,9 @@ def main():
         default="gold",
         help="the NAT decoder's targets: the dictionary's, or the AT teacher's greedy output (distill.py)",
     )
+    ap.add_argument(
+        "--length-weight", type=float, default=LENGTH_WEIGHT, help="weight of the length head's cross-entropy"
+    )
     args = ap.parse_args()
     tc = train_loop.config_from_args(args)
     vocab = Vocab()
@@ -217,10 +225,13 @@ def main():
 
     def loss(model, batch):
         at_ce, nat_ce, len_ce = losses(model, batch, vocab)
-        return at_ce + nat_ce + LENGTH_WEIGHT * len_ce
+        return at_ce + nat_ce + args.length_weight * len_ce
 
     def load_committed(model):
-        raise NotImplementedError("g2p has no exported weights yet: resume from the cache checkpoint")
+        committed = load_exported()[0]
+        if dataclasses.replace(committed.cfg, dropout=model.cfg.dropout) != model.cfg:
+            raise ValueError(f"model.safetensors holds {committed.cfg}, not {model.cfg}")
+        model.load_state_dict(committed.state_dict())
 
     print(f"model {cfg}\ntrain pairs {len(pairs)}", flush=True)
     train_loop.train(
