@@ -13,11 +13,12 @@ Loss per batch, both decoders at once over one encoder pass:
 With --nat-targets teacher the NAT decoder and the length head learn the AT teacher's greedy pronunciation of
 each word instead (sequence-level knowledge distillation, models/g2p/distill.py); the AT decoder keeps the
 dictionary's.
-Validation ("val", early stopping): AT + NAT cross-entropy on the val split (masks from a fixed seed; the NAT
-term against the teacher's outputs with --nat-targets teacher, so "val" changes meaning at such a restart); the
-history also records greedy AT and NAT (T = 4) WER and PER on the first VAL_DECODE val words. WER = share of
-words whose output equals none of their pronunciations; PER = phoneme edit distance / reference length,
-against the closest pronunciation.
+Validation ("val", early stopping): the training loss on the val split, AT + NAT + length-weight x length
+cross-entropy (masks from a fixed seed; the NAT and length terms against the teacher's outputs with --nat-targets
+teacher, so "val" changes meaning at such a restart, and until session 8 it had no length term: resume such a
+checkpoint with --revalidate 1); the history also records greedy AT and NAT (T = 4) WER and PER and the length
+head's accuracy on the first VAL_DECODE val words. WER = share of words whose output equals none of their
+pronunciations; PER = phoneme edit distance / reference length, against the closest pronunciation.
 """
 import argparse
 import dataclasses
@@ -142,23 +143,27 @@ def wer_per(outputs, references):
 
 
 @torch.no_grad()
-def evaluate(model, words, vocab, decode=VAL_DECODE, nat_targets=None):
-    """nat_targets: per word, the NAT decoder's cross-entropy target (teacher_targets) where not the first
-    pronunciation (the WER and PER always count every pronunciation of the dictionary as right)."""
+def evaluate(model, words, vocab, decode=VAL_DECODE, nat_targets=None, length_weight=LENGTH_WEIGHT):
+    """ "val" = the training loss on the val words: AT + NAT + length_weight x length cross-entropy (until
+    session 8 it left the length term out). nat_targets: per word, the NAT decoder's and the length head's target
+    (teacher_targets) where not the first pronunciation (the WER and PER always count every pronunciation of the
+    dictionary as right)."""
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(0)
     nat_targets = nat_targets or [None] * len(words)
     pairs = [(x, prons[0], t or prons[0]) for (x, prons), t in zip(words, nat_targets)]
-    at_sum = nat_sum = 0.0
+    at_sum = nat_sum = len_sum = 0.0
     for i in range(0, len(pairs), 256):
         batch = tuple(t.to(device) for t in make_batch(pairs[i : i + 256], vocab, gen))
-        at_ce, nat_ce, _ = losses(model, batch, vocab)
+        at_ce, nat_ce, len_ce = losses(model, batch, vocab)
         at_sum += at_ce.item() * len(batch[0])
         nat_sum += nat_ce.item() * len(batch[0])
+        len_sum += len_ce.item() * len(batch[0])
     report = {
-        "val": (at_sum + nat_sum) / len(pairs),
+        "val": (at_sum + nat_sum + length_weight * len_sum) / len(pairs),
         "val_at_ce": at_sum / len(pairs),
         "val_nat_ce": nat_sum / len(pairs),
+        "val_len_ce": len_sum / len(pairs),
     }
     if decode:
         sub = words[:decode]
@@ -240,7 +245,7 @@ def main():
         tc,
         next_batch,
         loss,
-        lambda m: evaluate(m, data["val"], vocab, nat_targets=val_nat),
+        lambda m: evaluate(m, data["val"], vocab, nat_targets=val_nat, length_weight=args.length_weight),
         load_committed,
         resume=args.resume,
         time_steps=args.time_steps,
