@@ -31,6 +31,9 @@ GOLDEN_POSITIONS = [(0, 0), (3, 13), (10, 5), (14, 14), (27, 27)]
 GOLDEN_TEST_INDEX = 0
 GOLDEN_MASK_SEED = 7
 GOLDEN_K = 4
+# The confidence noise the sampler uses unless told otherwise: measured at K = 8 on 1,000 samples (README.md,
+# session 8): 0 -> FID 460.8, MaskGIT's 4.5 -> 61.5, 10 -> 44.2, 30 -> 41.8, 100 -> 42.5, random order -> 43.3.
+DEFAULT_GUMBEL_TEMP = 30.0
 
 
 def tensors_and_config(model):
@@ -60,7 +63,7 @@ def tensors_and_config(model):
         "activation": "gelu",
         "schedule": "masked after step k of K: floor(H*W*cos(pi/2*k/K))",
         "confidence": "log_softmax (double precision) of the chosen level + gumbel_temp*(1-k/K)*Gumbel",
-        "default_gumbel_temp": 4.5,
+        "default_gumbel_temp": DEFAULT_GUMBEL_TEMP,
         "quantisation": "level = floor(byte * levels / 256); byte = round(level * 255 / (levels - 1))",
     }
     return t, config
