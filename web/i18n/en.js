@@ -518,7 +518,8 @@ export default {
   'learn.images.pixnat.h': 'pixnat: mask-predict over pixels',
   'learn.images.pixnat':
     'Start with every pixel masked, predict them all, keep the most confident share, re-mask ' +
-    'the rest, K times (MaskGIT’s schedule). K = 1 is pure one-shot NAT.',
+    'the rest, K times (MaskGIT’s schedule). K = 1 is pure one-shot NAT. The ranking gets random noise: ' +
+    'by confidence alone the background always wins, and the garment shrinks with every pass.',
   'learn.pron.cross.h': 'Cross-attention',
   'learn.pron.cross':
     'The encoder turns the letters into one vector each, once per word. In every decoder layer, ' +

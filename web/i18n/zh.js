@@ -446,7 +446,8 @@ export default {
   'learn.images.pixnat.h': 'pixnat：像素上的 mask-predict',
   'learn.images.pixnat':
     '一开始所有像素都被遮住；全部预测一遍，保留最有把握的一部分，其余重新遮住，重复 K 次' +
-    '（MaskGIT 的调度）。K = 1 就是纯粹的一次生成 NAT。',
+    '（MaskGIT 的调度）。K = 1 就是纯粹的一次生成 NAT。排序时加了随机噪声：只按把握度排，' +
+    '背景总是最有把握，衣服会一轮比一轮缩小。',
   'learn.pron.cross.h': '交叉注意力',
   'learn.pron.cross':
     '编码器把每个字母变成一个向量，每个词只算一次。在解码器的每一层，每个音素位置都会问（查询）' +
