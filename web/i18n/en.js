@@ -594,6 +594,7 @@ export default {
   'chart.series.prompt': 'this prompt (your browser)',
   'chart.series.g0': 'confidence order',
   'chart.series.g45': 'confidence + noise (4.5)',
+  'chart.series.g30': 'confidence + noise (30, the default)',
   'chart.series.random': 'random order',
   'chart.series.browser': 'your browser',
   'chart.unavailable': 'The chart data is not in this build.',

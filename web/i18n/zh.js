@@ -516,6 +516,7 @@ export default {
   'chart.series.prompt': '这个开头（你的浏览器）',
   'chart.series.g0': '按置信度',
   'chart.series.g45': '置信度 + 噪声（4.5）',
+  'chart.series.g30': '置信度 + 噪声（30，默认）',
   'chart.series.random': '随机顺序',
   'chart.series.browser': '你的浏览器',
   'chart.unavailable': '这个版本没有图表数据。',

@@ -109,6 +109,7 @@ function imageCharts(container, curves, sweep) {
   const orders = [
     ['0', 'chart.series.g0', 's0'],
     ['4.5', 'chart.series.g45', 's1'],
+    ['30', 'chart.series.g30', 's2'],
     ['1000', 'chart.series.random', 's3'],
   ].filter(([g]) => curves[g]?.length);
   const seriesOf = (key, f) =>
