@@ -124,6 +124,12 @@ def real_geometry(levels=None):
     return class_geometry(x, y)
 
 
+def largest_centre_offset(geometry, real):
+    """The largest distance (pixels), over the classes of `geometry`, between a class's mean centre of mass and the
+    real one (both class_geometry results)."""
+    return max(float(np.hypot(*np.subtract(g["com"], real[c]["com"]))) for c, g in geometry.items())
+
+
 def evaluate(images, classes, levels=None):
     """images: uint8 [N, 28, 28] in 0..255 (generator levels already mapped back); classes: int [N] requested.
     levels: the generator's grey-level count (for the reference statistics), None = raw 256 levels."""
@@ -133,12 +139,11 @@ def evaluate(images, classes, levels=None):
     feats, preds = features_and_predictions(images)
     mu, s = _stats(feats)
     geometry, real = class_geometry(images, classes), real_geometry(levels)
-    offsets = [float(np.hypot(*(np.subtract(g["com"], real[c]["com"])))) for c, g in geometry.items()]
     return {
         "n": int(len(images)),
         "class_match": float((preds == classes).mean()),
         "fid": frechet(mu, s, *reference_stats(levels)),
-        "com_max_offset": round(max(offsets), 2),
+        "com_max_offset": round(largest_centre_offset(geometry, real), 2),
         "geometry": {c: {**g, "real_com": real[c]["com"], "real_bbox": real[c]["bbox"]} for c, g in geometry.items()},
     }
 

@@ -126,8 +126,7 @@ class SampleGeometry(unittest.TestCase):
         cls.real = image_quality.real_geometry(model.cfg.levels)
 
     def largest_offset(self, images):
-        geometry = image_quality.class_geometry(images, self.classes)
-        return max(float(np.hypot(*np.subtract(g["com"], self.real[c]["com"]))) for c, g in geometry.items())
+        return image_quality.largest_centre_offset(image_quality.class_geometry(images, self.classes), self.real)
 
     def test_class_centres_match_real_images(self):
         self.assertLessEqual(self.largest_offset(self.images), self.MAX_OFFSET)

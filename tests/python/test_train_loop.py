@@ -297,9 +297,9 @@ class TrainLoopTest(unittest.TestCase):
         soup = {k: v / ck["soup"]["n"] if v.is_floating_point() else v for k, v in ck["soup"]["sum"].items()}
         for k in soup:
             self.assertTrue(torch.allclose(seen[1][k], soup[k], atol=1e-6), k)
-        expected = other_val = 100.0 + float(ck["best_model"]["fc2.bias"].sum())
+        expected = 100.0 + float(ck["best_model"]["fc2.bias"].sum())
         self.assertTrue(any(f"revalidated: best val {expected:.4f}" in line for line in lines), lines)
-        self.assertEqual(torch.load(self.ckpt)["best"], other_val)
+        self.assertEqual(torch.load(self.ckpt)["best"], expected)
 
     def test_lr_warmup_then_cosine_to_min_lr(self):
         tc = config(steps=30, warmup=6, lr=1e-2, min_lr=1e-3, eval_every=1000, ckpt_every=1000)
