@@ -4,7 +4,9 @@
 //   AT greedy · AT sample (temperature 1, seed = --seed + prompt index) ·
 //   NAT length mode (length head, argmax) with T = 1, 2, 4, 10 · NAT T = 10 with a length beam of 3 ·
 //   NAT fixed mode (strategy 1: N masks, cut at the first <eos>) with T = 1, 10 ·
-//   the hybrid (NAT drafts with --draft-iterations passes, AT verifies --draft-tokens of each draft)
+//   NAT length mode drawing every pick at temperature --nat-temperature (seed = --seed + prompt index), T =
+//   1, 4, 10 · the hybrid (NAT drafts with --draft-iterations passes, AT verifies --draft-tokens of each
+//   draft)
 // and measures each output with core/decode/metrics.hpp. Columns (averaged over prompts unless noted):
 //   ms, forward passes (model calls, the NAT length pass included), chars/s (total poem characters / total
 //   seconds), AT-ppl (poet-at's corpus perplexity of the outputs: exp(Σ NLL / Σ tokens) over c1 .. cN
@@ -38,7 +40,8 @@ const OptionSpec kOptions[] = {
     {"limit", "N", "use the first N prompts (default: all)"},
     {"at-model", "PATH", "the AT model (default models/poet-at)"},
     {"nat-model", "PATH", "the NAT model (default models/poet-nat)"},
-    {"seed", "N", "AT sampling: seed of prompt i is N + i (default 1)"},
+    {"seed", "N", "AT and NAT sampling: seed of prompt i is N + i (default 1)"},
+    {"nat-temperature", "T", "NAT sample rows: the temperature of every pick (default 0.3)"},
     {"draft-iterations", "T", "hybrid: CMLM passes per draft (default 1)"},
     {"draft-tokens", "K", "hybrid: drafted tokens AT checks per round (default: the hybrid's)"},
     {"references", "PATH", "the prompts' poems in full, FORM<TAB>TEXT (\\n = line break): adds their row"},
@@ -171,6 +174,9 @@ int run_compare(const Args& args) {
     for (const auto* r : {&limit, &seed, &draft_t, &draft_k, &examples}) {
         if (!*r) return usage_fail(r->error());
     }
+    auto nat_temperature =
+        args.get_float("nat-temperature", 0.3, decode::kMinTemperature, decode::kMaxTemperature);
+    if (!nat_temperature) return usage_fail(nat_temperature.error());
     auto prompts = read_prompts(args.get("prompts"), size_t(*limit));
     if (!prompts) return fail(prompts.error());
     std::vector<Prompt> references;
@@ -205,6 +211,16 @@ int run_compare(const Args& args) {
     auto nat_run = [&](const Prompt& p, NatMode mode, size_t iterations, size_t beam) {
         return finish(decode::NatSession::create(*nat, nat_request(p, mode, iterations, beam)));
     };
+    auto nat_sample = [&](const Prompt& p, size_t i, size_t iterations) {
+        decode::NatRequest req = nat_request(p, NatMode::length, iterations, 1);
+        req.decoding = decode::Decoding::sample;
+        req.temperature = float(*nat_temperature);
+        req.seed = uint64_t(*seed) + i;
+        return finish(decode::NatSession::create(*nat, req));
+    };
+    char t_name[32];
+    std::snprintf(t_name, sizeof t_name, "%g", *nat_temperature);
+    const std::string sampled = std::string("NAT sample t=") + t_name + ", T=";
     struct Config {
         std::string name;
         std::function<Result<Run>(const Prompt&, size_t)> run;
@@ -228,6 +244,9 @@ int run_compare(const Args& args) {
          [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 10, 3); }},
         {"NAT fixed T=1", [&](const Prompt& p, size_t) { return nat_run(p, NatMode::fixed, 1, 1); }},
         {"NAT fixed T=10", [&](const Prompt& p, size_t) { return nat_run(p, NatMode::fixed, 10, 1); }},
+        {sampled + "1", [&](const Prompt& p, size_t i) { return nat_sample(p, i, 1); }},
+        {sampled + "4", [&](const Prompt& p, size_t i) { return nat_sample(p, i, 4); }},
+        {sampled + "10", [&](const Prompt& p, size_t i) { return nat_sample(p, i, 10); }},
         {"hybrid (draft T=" + std::to_string(T) + ", K=" + std::to_string(K) + ")",
          [&](const Prompt& p, size_t) {
              decode::NatRequest req = nat_request(p, NatMode::length, T, 1);
@@ -344,7 +363,9 @@ const Command compare_command = {
     "compare",
     "AT vs NAT vs hybrid over a prompt file: speed, passes, AT perplexity, repetition, form",
     "atnat compare --prompts FILE [--limit N] [--at-model PATH] [--nat-model PATH] [--seed N]\n"
-    "       [--draft-iterations T] [--draft-tokens K] [--references PATH] [--examples N] [--json]",
+    "       [--nat-temperature T] [--draft-iterations T] [--draft-tokens K] [--references PATH] [--examples "
+    "N]\n"
+    "       [--json]",
     kOptions,
     0,
     run_compare,

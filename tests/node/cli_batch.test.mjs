@@ -1,6 +1,6 @@
 // `atnat generate --prompts FILE`: the model loaded once, one JSON result per line, each the result that
 // `generate --form FORM --prompt TEXT` gives for that line (models/poet-nat/distill.py relies on it); and
-// `atnat compare --references`, the real poems measured beside the generators.
+// `atnat compare --references`, the real poems measured beside the generators, and its sampled NAT rows.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -92,4 +92,63 @@ test('compare --references: the real poems row scores them as `atnat score` does
   );
   assert.equal(r.status, 1);
   assert.match(r.stderr, /shifted\.txt:1: not the poem of prompt 1/);
+});
+
+test('compare: the NAT sample rows are mask-predict drawing at --nat-temperature with seed --seed + prompt index', () => {
+  const out = JSON.parse(
+    execFileSync(
+      CLI,
+      [
+        'compare',
+        '--prompts',
+        'models/data/poetry/test_prompts.txt',
+        '--limit',
+        '2',
+        '--examples',
+        '2',
+        '--seed',
+        '5',
+        '--nat-temperature',
+        '0.5',
+        '--json',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    ),
+  );
+  const row = out.rows.find((r) => r.name === 'NAT sample t=0.5, T=4');
+  assert.ok(row, out.rows.map((r) => r.name).join(', '));
+  const [form, first] = fs
+    .readFileSync(path.join(ROOT, 'models/data/poetry/test_prompts.txt'), 'utf8')
+    .split('\n')[1]
+    .split('\t');
+  const single = cliJson([
+    'generate',
+    '--model',
+    'models/poet-nat',
+    '--form',
+    form,
+    '--prompt',
+    first,
+    '--iterations',
+    '4',
+    '--decoding',
+    'sample',
+    '--temperature',
+    '0.5',
+    '--seed',
+    '6',
+  ]);
+  assert.equal(row.examples[1], single.text);
+  const argmax = out.rows.find((r) => r.name === 'NAT T=4');
+  assert.notEqual(row.examples[1], argmax.examples[1]);
+  const bad = spawnSync(
+    CLI,
+    ['compare', '--prompts', 'models/data/poetry/test_prompts.txt', '--nat-temperature', '0'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--nat-temperature 0 is outside/);
 });
