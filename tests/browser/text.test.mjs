@@ -4,7 +4,9 @@
 // the hybrid's drafts with what AT accepted; the top-5 alternatives on focus.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { openSite, stats, plainText } from './helpers.mjs';
+import { CLI, ROOT } from '../node/helpers.mjs';
 
 const site = await openSite();
 after(() => site.close());
@@ -141,6 +143,54 @@ test('a predicted length shows the length distribution as bars', async () => {
   assert.equal(bars[0], '25');
   assert.match(await page.textContent('#nat-seeing'), /one of them for the length/);
   await page.selectOption('#nat-length', 'form');
+});
+
+test('NAT draws every pick at the temperature and seed of its settings (the default), or takes the argmax: the poem the CLI writes', async () => {
+  // The page loads the int8 weights; the CLI writes the same poem from them (characters only: no punctuation or breaks).
+  const cli = (...flags) =>
+    JSON.parse(
+      execFileSync(
+        CLI,
+        [
+          'generate',
+          '--model',
+          'models/poet-nat/model-int8.safetensors',
+          '--form',
+          'wuyan-jueju',
+          '--prompt',
+          '月',
+          '--iterations',
+          '4',
+          '--length',
+          'form',
+          '--json',
+          ...flags,
+        ],
+        { cwd: ROOT, encoding: 'utf8' },
+      ),
+    ).text.replace(/\s/g, '');
+  await page.selectOption('#text-form-select', 'wuyan-jueju');
+  await page.fill('#text-prompt', '月');
+  await page.fill('#nat-iterations', '4');
+  assert.equal(await page.inputValue('#nat-picks'), 'sample');
+  assert.deepEqual([await page.inputValue('#nat-temperature'), await page.inputValue('#nat-seed')], ['0.3', '1']);
+  await generate('nat');
+  const drawn = await plainText(page, '#nat-output');
+  assert.equal(drawn, cli('--decoding', 'sample', '--temperature', '0.3', '--seed', '1'));
+  await page.fill('#nat-seed', '2');
+  await generate('nat');
+  assert.equal(
+    await plainText(page, '#nat-output'),
+    cli('--decoding', 'sample', '--temperature', '0.3', '--seed', '2'),
+  );
+  await page.selectOption('#nat-picks', 'argmax');
+  assert.deepEqual([await page.isHidden('#nat-temperature'), await page.isHidden('#nat-seed')], [true, true]);
+  await generate('nat');
+  const argmax = await plainText(page, '#nat-output');
+  assert.equal(argmax, cli());
+  assert.notEqual(argmax, drawn);
+  await page.selectOption('#nat-picks', 'sample');
+  await page.fill('#nat-seed', '1');
 });
 
 test('the free form uses the predicted length (no "use length auto" error)', async () => {

@@ -61,6 +61,9 @@ export default {
   'text.beam': '束宽',
   'text.alpha': '长度惩罚 α',
   'text.iterations': '迭代次数 T',
+  'text.nat_picks': '每轮怎么选字',
+  'text.nat_picks.sample': '按温度抽样',
+  'text.nat_picks.argmax': '取最可能的（argmax）',
   'text.nat_length': '长度',
   'text.nat_length.form': '由体裁决定',
   'text.nat_length.predicted': '预测',
@@ -139,6 +142,12 @@ export default {
   'help.nat_length':
     'NAT 动笔前必须先定长度。由体裁决定：格律诗的长度是固定的。预测：先用一个小分类器猜长度' +
     '（自由体只能这样）。固定最大长度：写满 104 个位置，在第一个 END 处截断。',
+  'help.nat_picks':
+    '每一轮在被遮住的位置上怎么选字。取最可能的字（argmax）是原始的 mask-predict；低温抽样多数时候选到同一个字，' +
+    '偶尔选第二可能的字。在 200 首测试诗上，温度 0.3 抽样的 4 轮比 argmax 的 4 轮每项指标都更好' +
+    '（重复更少，结尾撞同一联的诗更少）：抽样让一轮能离开模型最爱的句子，后面几轮再修补抽坏的地方。',
+  'help.nat_temperature':
+    '抽样离最可能的字有多远：接近 0 就是 argmax，1 则完全按模型的概率。实测 0.3、0.5、0.8 三个温度，4 轮和 10 轮都是 0.3 最好。',
   'help.length_beam': '试几个最可能的长度，保留平均置信度最高的那首。只在“预测”长度时可用。',
   'help.image_class': '两个模型要画哪一类服饰（Fashion-MNIST 的 10 个类别）。',
   'help.image_seed': '固定随机抽样：同样的种子画出同一张图。',

@@ -40,6 +40,12 @@ async function readRequests(atnat) {
     const { prompt, constraints } = await atnat.run('plan', { model: AT_MODEL, ...poem }).result;
     Object.assign(at, { prompt, constraints });
   };
+  if ($('nat-picks').value === 'sample')
+    Object.assign(nat, {
+      decoding: 'sample',
+      temperature: Number($('nat-temperature').value),
+      seed: Number($('nat-seed').value),
+    });
   const lengthChoice = $('nat-length').value;
   if (lengthChoice === 'eos') nat.mode = 'fixed';
   else nat.length = lengthChoice === 'predicted' ? 'auto' : 'form';
@@ -85,6 +91,8 @@ function showControls() {
   for (const field of document.querySelectorAll('#text-form [data-for]')) {
     field.hidden = !field.dataset.for.split(' ').includes(strategy);
   }
+  for (const field of document.querySelectorAll('#text-form [data-nat-for]'))
+    field.hidden = field.dataset.natFor !== $('nat-picks').value;
   const mode = $('text-mode').value;
   const form = $('text-form-select').value;
   $('text-blank-field').hidden = mode !== 'blank';
@@ -616,7 +624,7 @@ export async function mountText(atnat, { loadModels, urlState }) {
   formOptions();
   formSelect.value = keep || 'wuyan-jueju';
   urlState?.optionsReady(formSelect);
-  for (const id of ['text-strategy', 'text-mode', 'text-form-select', 'nat-length'])
+  for (const id of ['text-strategy', 'text-mode', 'text-form-select', 'nat-length', 'nat-picks'])
     $(id).addEventListener('change', showControls);
   showControls();
 
@@ -743,7 +751,8 @@ export async function mountText(atnat, { loadModels, urlState }) {
     if (which === 'hybrid') {
       // The verified poem in the AT panel, the drafts (and what AT accepted of each) in the NAT panel. AT
       // verifies with the page's repetition penalty, so the poem is the one AT greedy writes with it.
-      const { length, mode, length_beam, ...draft } = requests.nat;
+      // Its drafts are argmax picks: AT checks them against its own greedy choice.
+      const { length, mode, length_beam, decoding, temperature, seed, ...draft } = requests.nat;
       const hybrid = { ...draft, repetition_penalty: requests.at.repetition_penalty };
       const at = atHandlers(panels.at, hybrid);
       const drafts = hybridHandlers(panels.nat, hybrid);
