@@ -4,9 +4,8 @@
 //   AT greedy · AT sample (temperature 1, seed = --seed + prompt index) ·
 //   NAT length mode (length head, argmax) with T = 1, 2, 4, 10 · NAT T = 10 with a length beam of 3 ·
 //   NAT fixed mode (strategy 1: N masks, cut at the first <eos>) with T = 1, 10 ·
-//   NAT length mode drawing every pick at temperature --nat-temperature (seed = --seed + prompt index), T =
-//   1, 4, 10 · the hybrid (NAT drafts with --draft-iterations passes, AT verifies --draft-tokens of each
-//   draft)
+//   NAT length mode drawing every pick at --nat-temperature (seed = --seed + prompt index), T = 1, 4, 10 ·
+//   the hybrid (NAT drafts with --draft-iterations passes, AT verifies --draft-tokens of each draft)
 // and measures each output with core/decode/metrics.hpp. Columns (averaged over prompts unless noted):
 //   ms, forward passes (model calls, the NAT length pass included), chars/s (total poem characters / total
 //   seconds), AT-ppl (poet-at's corpus perplexity of the outputs: exp(Σ NLL / Σ tokens) over c1 .. cN
@@ -362,10 +361,9 @@ int run_compare(const Args& args) {
 const Command compare_command = {
     "compare",
     "AT vs NAT vs hybrid over a prompt file: speed, passes, AT perplexity, repetition, form",
-    "atnat compare --prompts FILE [--limit N] [--at-model PATH] [--nat-model PATH] [--seed N]\n"
-    "       [--nat-temperature T] [--draft-iterations T] [--draft-tokens K] [--references PATH] [--examples "
-    "N]\n"
-    "       [--json]",
+    "atnat compare --prompts FILE [--limit N] [--at-model PATH] [--nat-model PATH]\n"
+    "       [--seed N] [--nat-temperature T] [--draft-iterations T] [--draft-tokens K]\n"
+    "       [--references PATH] [--examples N] [--json]",
     kOptions,
     0,
     run_compare,
