@@ -4,9 +4,8 @@
 // the hybrid's drafts with what AT accepted; the top-5 alternatives on focus.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { openSite, stats, plainText } from './helpers.mjs';
-import { CLI, ROOT } from '../node/helpers.mjs';
+import { cliJson } from '../node/helpers.mjs';
 
 const site = await openSite();
 after(() => site.close());
@@ -148,27 +147,20 @@ test('a predicted length shows the length distribution as bars', async () => {
 test('NAT draws every pick at the temperature and seed of its settings (the default), or takes the argmax: the poem the CLI writes', async () => {
   // The page loads the int8 weights; the CLI writes the same poem from them (characters only: no punctuation or breaks).
   const cli = (...flags) =>
-    JSON.parse(
-      execFileSync(
-        CLI,
-        [
-          'generate',
-          '--model',
-          'models/poet-nat/model-int8.safetensors',
-          '--form',
-          'wuyan-jueju',
-          '--prompt',
-          '月',
-          '--iterations',
-          '4',
-          '--length',
-          'form',
-          '--json',
-          ...flags,
-        ],
-        { cwd: ROOT, encoding: 'utf8' },
-      ),
-    ).text.replace(/\s/g, '');
+    cliJson([
+      'generate',
+      '--model',
+      'models/poet-nat/model-int8.safetensors',
+      '--form',
+      'wuyan-jueju',
+      '--prompt',
+      '月',
+      '--iterations',
+      '4',
+      '--length',
+      'form',
+      ...flags,
+    ]).text.replace(/\s/g, '');
   await page.selectOption('#text-form-select', 'wuyan-jueju');
   await page.fill('#text-prompt', '月');
   await page.fill('#nat-iterations', '4');

@@ -91,8 +91,9 @@ function showControls() {
   for (const field of document.querySelectorAll('#text-form [data-for]')) {
     field.hidden = !field.dataset.for.split(' ').includes(strategy);
   }
+  const picks = $('nat-picks').value;
   for (const field of document.querySelectorAll('#text-form [data-nat-for]'))
-    field.hidden = field.dataset.natFor !== $('nat-picks').value;
+    field.hidden = field.dataset.natFor !== picks;
   const mode = $('text-mode').value;
   const form = $('text-form-select').value;
   $('text-blank-field').hidden = mode !== 'blank';
