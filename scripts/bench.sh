@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "${ATNAT_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
 source scripts/common.sh
-mkdir -p build
 build_preset native-release atnat atnat_bench atnat_forward_loop
 build_preset wasm atnat_web atnat_forward_loop
 echo "== native kernels (SSE4.1, the wasm build's code path)"

@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "${ATNAT_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
 source scripts/common.sh
-mkdir -p build
 echo "build: wasm module (release)"
 build_preset wasm atnat_web
 

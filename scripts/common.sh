@@ -5,6 +5,7 @@ JOBS="${JOBS:-2}"
 # build_preset NAME [TARGET...]: configure (once) and build a CMake preset, quietly.
 build_preset() {
   local preset="$1"; shift
+  mkdir -p build
   if [ ! -f "build/$preset/build.ninja" ]; then
     cmake --preset "$preset" >"build/$preset.configure.log" 2>&1 || { cat "build/$preset.configure.log"; return 1; }
   fi

@@ -18,7 +18,6 @@ TARGETS=("$@")
 ((${#TARGETS[@]})) || TARGETS=(fuzz_weights fuzz_json fuzz_tokenizer fuzz_request)
 OUT=build/native-fuzz
 
-mkdir -p build
 build_preset native-fuzz "${TARGETS[@]}" || exit 1
 mkdir -p "$OUT/reports"
 cases="" failures=0
