@@ -14,6 +14,7 @@ APT_PACKAGES=(
   black pyflakes3   # scripts/format.sh
   chromium dataset-fashion-mnist opencc
   fonts-wqy-microhei   # a CJK font, so that screenshots (scripts/screenshots.mjs) show the poems
+  pngquant             # makes those screenshots about 3x smaller
 )
 
 missing=()
