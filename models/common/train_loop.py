@@ -27,6 +27,10 @@ When the validation itself changes at a restart (other targets, e.g. g2p's --nat
 with the same measure.
 
 Runs on CPU (Debian's torch 1.13, `threads` threads) and on CUDA with a recent torch (`--device cuda`).
+Debian's torch does its matrix products in OpenBLAS, whose own thread pool ignores `threads` and takes every core:
+when two runs share the 2-vCPU machine, start each with OPENBLAS_NUM_THREADS=1. Measured in session 11 (AMD EPYC,
+2 vCPU): poet-at 0.5 s/step alone with OpenBLAS's default pool, 0.74 s/step alone with one thread, 0.85 s/step
+beside pixnat (1.14 s/step) when both ran with one thread, against about 1.4-1.75 s/step each with both pools.
 """
 import copy
 import dataclasses
