@@ -3,10 +3,11 @@
     cd /work/main && PYTHONPATH=. nohup /usr/bin/python3 models/pixnat/train.py > models/pixnat/train.log 2>&1 &
     cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/train.py --resume ...     # continue a run
     cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/train.py --time-steps 20  # time a few steps, then exit
+    cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/train.py --test           # the exported model's test loss
     cd /work/main && PYTHONPATH=. /usr/bin/python3 models/pixnat/export.py                 # best weights -> safetensors
 
 Data: the 60k training images minus the last 5,000, which are the validation set (early stopping looks at the
-first `VAL_IMAGES` of them); the 10k test images are not read here. Loss: per image a mask ratio cos(pi/2 r),
+first `VAL_IMAGES` of them); the 10k test images are read only by `--test`. Loss: per image a mask ratio cos(pi/2 r),
 r ~ U(0,1) (model.random_mask, drawn with the loop's generator); cross-entropy (nats) on the masked pixels only.
 "val" = the same masked-pixel cross-entropy per masked pixel on the validation images, masks drawn with seed
 `VAL_MASK_SEED` (the same masks every evaluation).
@@ -48,9 +49,21 @@ def masked_nll(model, images, labels, batch=100):
 def main():
     ap = argparse.ArgumentParser()
     train_loop.add_arguments(ap, DEFAULTS)
+    ap.add_argument(
+        "--test",
+        action="store_true",
+        help="print the exported model's masked-pixel cross-entropy on the 10,000 test images, then exit",
+    )
     args = ap.parse_args()
     tc = train_loop.config_from_args(args)
     mc = PixNATConfig()
+    if args.test:
+        torch.set_num_threads(tc.threads)
+        model = load_exported()
+        x, y = fashion_mnist.load("test")
+        x, y = torch.from_numpy(fashion_mnist.quantise(x, mc.levels)), torch.from_numpy(y)
+        print(f"test masked-pixel cross-entropy {masked_nll(model, x, y):.4f} nats ({len(x)} test images)")
+        return
     print(f"model {mc}", flush=True)
     (xtr, ytr), (xva, yva) = fashion_mnist.train_val_split(mc.levels, VAL_IMAGES)
     torch.manual_seed(tc.seed)
