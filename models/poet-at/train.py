@@ -2,7 +2,7 @@
 
     /usr/bin/python3 models/poet-at/train.py --resume --steps 12000 > models/poet-at/train.log 2>&1 &   # continue
     /usr/bin/python3 models/poet-at/train.py --time-steps 20          # time a few steps, then exit
-    /usr/bin/python3 models/poet-at/train.py --eval-only              # val + test perplexity of the best weights
+    /usr/bin/python3 models/poet-at/train.py --eval-only              # val + test perplexity of model.safetensors
     /usr/bin/python3 models/poet-at/export.py                         # best weights -> model.safetensors + golden
 
 Loss: example <bos> <form> c1 .. cN <eos>; cross-entropy on the targets c1 .. cN, <eos> (predicted from positions
@@ -31,7 +31,7 @@ from common.text import (
     load_tensors,
     transformer_tensors,
 )  # noqa: E402
-from export import load_best  # noqa: E402
+from export import load_exported  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 
 NAME = "poet-at"
@@ -94,7 +94,10 @@ def load_committed(model):
 
 
 def eval_only(tok, data):
-    model, report = load_best()
+    """Val and test perplexity and the card's samples of the exported weights (what the page loads; a fresh
+    machine has no training checkpoint) -> models/data/cache/poet-at-eval.json."""
+    model, _, meta = load_exported(os.path.join(HERE, "model.safetensors"))
+    report = {"weights": "models/poet-at/model.safetensors", "config": meta["config"]}
     for s in ("val", "test"):
         report[s] = evaluate(model, data[s], tok)
         print(s, report[s], flush=True)
