@@ -5,7 +5,7 @@ shared loop (models/common/train_loop.py).
     /usr/bin/python3 models/poet-nat/train.py --resume --d-model 192 --d-ff 512 >> models/poet-nat/train.log 2>&1 &
                                                     # continue the committed model (d 192, d_ff 512) up to --steps
     /usr/bin/python3 models/poet-nat/train.py --time-steps 20       # time a few steps, then exit (no checkpoint)
-    /usr/bin/python3 models/poet-nat/train.py --eval-only           # val + test metrics and samples of the best weights
+    /usr/bin/python3 models/poet-nat/train.py --eval-only           # val + test metrics and samples of model.safetensors
     /usr/bin/python3 models/poet-nat/export.py                      # best weights -> model.safetensors + golden
 
 Each epoch every poem gets a mode at random (50/50; poems longer than max_len_fixed always length mode),
@@ -36,7 +36,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from common import train_loop  # noqa: E402
 from common.text import CACHE_DIR, CharTokenizer, length_bucketed_batches, load_splits  # noqa: E402
-from export import NAME, load_best, load_exported  # noqa: E402
+from export import NAME, load_exported  # noqa: E402
 from model import CMLM, CMLMConfig  # noqa: E402
 
 LENGTH, FIXED = 0, 1
@@ -239,7 +239,8 @@ def samples(model, tok, iterations=10):
 
 def eval_only(tok, data):
     torch.set_num_threads(1)
-    model, report = load_best()
+    model, _, meta = load_exported()  # what the page loads; a fresh machine has no training checkpoint
+    report = {"weights": "models/poet-nat/model.safetensors", "config": meta["config"]}
     report["params"] = sum(p.numel() for p in model.parameters())
     for s in ("val", "test"):
         report[s] = evaluate(model, data[s], tok)
