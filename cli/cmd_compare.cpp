@@ -5,6 +5,8 @@
 //   NAT length mode (length head, argmax) with T = 1, 2, 4, 10 · NAT T = 10 with a length beam of 3 ·
 //   NAT fixed mode (strategy 1: N masks, cut at the first <eos>) with T = 1, 10 ·
 //   NAT length mode drawing every pick at --nat-temperature (seed = --seed + prompt index), T = 1, 4, 10 ·
+//   NAT length mode with the repetition penalty --nat-penalty on the canvas (nat.hpp): argmax T = 1, 4, 10,
+//   and drawn at --nat-temperature T = 4 (the page's NAT default) ·
 //   the hybrid (NAT drafts with --draft-iterations passes, AT verifies --draft-tokens of each draft)
 // and measures each output with core/decode/metrics.hpp. Columns (averaged over prompts unless noted):
 //   ms, forward passes (model calls, the NAT length pass included), chars/s (total poem characters / total
@@ -16,6 +18,7 @@
 //   whose output ends with the most common closing couplet, closing_couplet(); the couplet is printed below).
 // With --references (the prompts' poems in full, models/data/poetry/test_poems.txt) a last row measures the
 // real poems the same way: what a human poem scores on each measure (no time or passes).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -34,6 +37,10 @@ namespace {
 
 using nlohmann::json;
 
+// The NAT rows' repetition penalty unless --nat-penalty says: the page's default (web/panels/text.js),
+// chosen by measurement (models/poet-nat/compare.md, "The repetition penalty").
+constexpr double kNatPenalty = 1.5;
+
 const OptionSpec kOptions[] = {
     {"prompts", "PATH", "prompt file: one FORM<TAB>TEXT per line (e.g. models/data/poetry/test_prompts.txt)"},
     {"limit", "N", "use the first N prompts (default: all)"},
@@ -41,6 +48,7 @@ const OptionSpec kOptions[] = {
     {"nat-model", "PATH", "the NAT model (default models/poet-nat)"},
     {"seed", "N", "AT and NAT sampling: seed of prompt i is N + i (default 1)"},
     {"nat-temperature", "T", "NAT sample rows: the temperature of every pick (default 0.3)"},
+    {"nat-penalty", "R", "NAT penalty rows: the repetition penalty on the canvas (default 1.5)"},
     {"draft-iterations", "T", "hybrid: CMLM passes per draft (default 1)"},
     {"draft-tokens", "K", "hybrid: drafted tokens AT checks per round (default: the hybrid's)"},
     {"references", "PATH", "the prompts' poems in full, FORM<TAB>TEXT (\\n = line break): adds their row"},
@@ -176,6 +184,9 @@ int run_compare(const Args& args) {
     auto nat_temperature =
         args.get_float("nat-temperature", 0.3, decode::kMinTemperature, decode::kMaxTemperature);
     if (!nat_temperature) return usage_fail(nat_temperature.error());
+    auto nat_penalty = args.get_float("nat-penalty", kNatPenalty, decode::kMinRepetitionPenalty,
+                                      decode::kMaxRepetitionPenalty);
+    if (!nat_penalty) return usage_fail(nat_penalty.error());
     auto prompts = read_prompts(args.get("prompts"), size_t(*limit));
     if (!prompts) return fail(prompts.error());
     std::vector<Prompt> references;
@@ -207,19 +218,25 @@ int run_compare(const Args& args) {
     auto state = models::make_state(*at->transformer, 0);
 
     using decode::NatMode;
-    auto nat_run = [&](const Prompt& p, NatMode mode, size_t iterations, size_t beam) {
-        return finish(decode::NatSession::create(*nat, nat_request(p, mode, iterations, beam)));
+    auto nat_run = [&](const Prompt& p, NatMode mode, size_t iterations, size_t beam, float penalty = 1.f) {
+        decode::NatRequest req = nat_request(p, mode, iterations, beam);
+        req.repetition_penalty = penalty;
+        return finish(decode::NatSession::create(*nat, req));
     };
-    auto nat_sample = [&](const Prompt& p, size_t i, size_t iterations) {
+    auto nat_sample = [&](const Prompt& p, size_t i, size_t iterations, float penalty = 1.f) {
         decode::NatRequest req = nat_request(p, NatMode::length, iterations, 1);
         req.decoding = decode::Decoding::sample;
         req.temperature = float(*nat_temperature);
         req.seed = uint64_t(*seed) + i;
+        req.repetition_penalty = penalty;
         return finish(decode::NatSession::create(*nat, req));
     };
-    char t_name[32];
+    char t_name[32], r_name[32];
     std::snprintf(t_name, sizeof t_name, "%g", *nat_temperature);
+    std::snprintf(r_name, sizeof r_name, "%g", *nat_penalty);
     const std::string sampled = std::string("NAT sample t=") + t_name + ", T=";
+    const std::string penalised = std::string(", penalty ") + r_name;
+    const float R = float(*nat_penalty);
     struct Config {
         std::string name;
         std::function<Result<Run>(const Prompt&, size_t)> run;
@@ -246,6 +263,13 @@ int run_compare(const Args& args) {
         {sampled + "1", [&](const Prompt& p, size_t i) { return nat_sample(p, i, 1); }},
         {sampled + "4", [&](const Prompt& p, size_t i) { return nat_sample(p, i, 4); }},
         {sampled + "10", [&](const Prompt& p, size_t i) { return nat_sample(p, i, 10); }},
+        {"NAT T=1" + penalised,
+         [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 1, 1, R); }},
+        {"NAT T=4" + penalised,
+         [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 4, 1, R); }},
+        {"NAT T=10" + penalised,
+         [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 10, 1, R); }},
+        {sampled + "4" + penalised, [&](const Prompt& p, size_t i) { return nat_sample(p, i, 4, R); }},
         {"hybrid (draft T=" + std::to_string(T) + ", K=" + std::to_string(K) + ")",
          [&](const Prompt& p, size_t) {
              decode::NatRequest req = nat_request(p, NatMode::length, T, 1);
@@ -333,10 +357,12 @@ int run_compare(const Args& args) {
                     100.0 * r.distinct_1_rate(), 100.0 * r.distinct_2_rate(), 100.0 * r.cross_line_rate(),
                     100.0 * r.top_closing().second);
     }
+    int width = 0;  // the longest row name (ASCII), so the columns below line up
+    for (const Row& r : rows) width = std::max(width, int(r.name.size()));
     std::printf("\nmost common closing couplet per strategy (same ending):\n");
     for (const Row& r : rows) {
         const auto [couplet, share] = r.top_closing();
-        std::printf("  %-26s %.1f%%  %s\n", r.name.c_str(), 100.0 * share, couplet.c_str());
+        std::printf("  %-*s %.1f%%  %s\n", width, r.name.c_str(), 100.0 * share, couplet.c_str());
     }
     std::printf(
         "\nhybrid: AT passes %.1f vs AT greedy %.1f per poem (saved %.1f), NAT passes %.1f; per AT pass %.2f "
@@ -351,7 +377,7 @@ int run_compare(const Args& args) {
     for (size_t e = 0; e < size_t(*examples) && e < prompts->size(); ++e) {
         std::printf("\nprompt %zu: %s %s\n", e + 1, (*prompts)[e].form.c_str(), (*prompts)[e].text.c_str());
         for (const Row& r : rows)
-            std::printf("  %-26s %s\n", r.name.c_str(), one_line(r.examples[e]).c_str());
+            std::printf("  %-*s %s\n", width, r.name.c_str(), one_line(r.examples[e]).c_str());
     }
     return kExitOk;
 }
@@ -362,7 +388,7 @@ const Command compare_command = {
     "compare",
     "AT vs NAT vs hybrid over a prompt file: speed, passes, AT perplexity, repetition, form",
     "atnat compare --prompts FILE [--limit N] [--at-model PATH] [--nat-model PATH]\n"
-    "       [--seed N] [--nat-temperature T] [--draft-iterations T] [--draft-tokens K]\n"
+    "       [--seed N] [--nat-temperature T] [--nat-penalty R] [--draft-iterations T] [--draft-tokens K]\n"
     "       [--references PATH] [--examples N] [--json]",
     kOptions,
     0,

@@ -111,6 +111,7 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     picking.sampling = settings;
     picking.top_n = settings.top_n;
     picking.seed = settings.seed;
+    picking.repetition_penalty = settings.repetition_penalty;
     for (size_t id = 0; id < V;
          ++id) {  // no specials in a poem (fixed mode: but <eos>), no ids without a token
         const bool eos = int32_t(id) == model.tokenizer->eos();
@@ -131,6 +132,14 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     s.state_ = std::move(state);
     s.picker_ = std::move(*picker);
     s.lengths_.resize(cm.max_len + 1);
+    if (settings.repetition_penalty != 1.f) {
+        s.poem_char_.resize(model.tokenizer->size());
+        for (size_t id = 0; id < s.poem_char_.size(); ++id) {
+            const bool special = model.tokenizer->is_special(int32_t(id));
+            s.poem_char_[id] = !special && is_poem_char(model.tokenizer->token_text(int32_t(id)));
+        }
+        s.canvas_.reserve(rows);
+    }
     NatResult& r = s.result_;
     r.mode = plan.mode;
     r.sample = settings.decoding == Decoding::sample;
@@ -238,8 +247,16 @@ Status NatSession::run_pass(Candidate& c, size_t t) {
     if (!logits) return Status::failure("nat: pass " + std::to_string(t) + ": " + logits.error());
     ++result_.forward_passes;
     const float* rows = logits->data();
+    // The repetition penalty's history: the characters this pass's input holds (the canvas).
+    canvas_.clear();
+    if (settings_.repetition_penalty != 1.f) {
+        for (size_t q = 0; q < c.length; ++q) {
+            const int32_t id = c.seq[2 + q];
+            if (size_t(id) < poem_char_.size() && poem_char_[size_t(id)]) canvas_.push_back(id);
+        }
+    }
     for (size_t p : c.masked) {
-        const Pick pick = picker_.pick({rows + (2 + p) * V, V});
+        const Pick pick = picker_.pick({rows + (2 + p) * V, V}, 0, canvas_);
         c.seq[2 + p] = pick.id;
         c.confidence[p] = pick.prob;
         c.records[p] = picker_.record(*tokenizer_, pick);

@@ -23,6 +23,11 @@
 // masked. A pick is the argmax, or a draw from the temperature / top-k / top-p distribution (Pcg32(seed),
 // positions in order, candidates in order): the same tokens natively and in wasm. Picks are poem tokens
 // only: the specials (<mask>, <len>, the forms, <unk>, ...; in length mode <eos> too) have probability 0.
+// Repetition penalty R != 1 (CTRL, as AT's: sampling.hpp): before a pick, the logit of every character the
+// pass's input already holds (the prompt, the given characters and the predictions not re-masked; never
+// punctuation or a line break) is divided by R (multiplied, if negative). AT penalises its history; a
+// mask-predict pass penalises its canvas, so pass 1 sees only the given characters and later passes more of
+// the poem. Confidences are then the penalised distribution's, as AT's records are.
 // forward_passes counts model calls: the length pass, then one per candidate per pass.
 #pragma once
 
@@ -188,6 +193,10 @@ private:
     size_t steps_ = 0, pass_ = 0;
     TokenPicker picker_;          // bans the specials (fixed mode: but <eos>) and ids without a token
     std::vector<float> lengths_;  // scratch: max_len + 1
+    // The repetition penalty (settings_.repetition_penalty != 1): which ids are poem characters
+    // (is_poem_char, not a special), and the scratch for a pass's canvas.
+    std::vector<uint8_t> poem_char_;
+    std::vector<int32_t> canvas_;
     std::vector<int32_t> output_;
     NatResult result_;
     std::chrono::steady_clock::duration busy_{};

@@ -93,7 +93,7 @@ struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
     Decoding decoding = Decoding::argmax;  // sample: draw (not for the hybrid)
     uint64_t seed = 0;
     size_t top_n = 5;                // alternatives recorded per token, 0 .. 20
-    float repetition_penalty = 1.f;  // hybrid only: AT's, as AT greedy's (1 = off)
+    float repetition_penalty = 1.f;  // nat: over the canvas (nat.hpp); hybrid: AT's, as AT greedy's (1 = off)
     std::optional<size_t>
         draft_tokens;  // hybrid only: drafted tokens AT checks per round (default: speculative.hpp)
 
@@ -112,7 +112,8 @@ struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
         visit(FieldSpec{"seed", "N", "sample: the Pcg32 seed", 0}, r.seed);
         visit(FieldSpec{"top_n", "N", "alternatives recorded per token", 0, 20}, r.top_n);
         visit(FieldSpec{"repetition_penalty", "R",
-                        "hybrid: AT's CTRL penalty, as in AT greedy's request, in [0.1, 10] (1 = off)"},
+                        "nat: CTRL penalty on the characters the pass's input holds, in [0.1, 10] (1 = off); "
+                        "hybrid: AT's, as in AT greedy's request"},
               r.repetition_penalty);
         visit(FieldSpec{"draft_tokens", "K", "hybrid: AT checks at most K drafted tokens per round", 1,
                         1 << 20},
@@ -120,8 +121,8 @@ struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
         MemoryLimit::fields(r, visit);
     }
 };
-// The sampling settings (the temperature only when decoding is sample); repetition_penalty and draft_tokens
-// only for the hybrid (mask-predict has no history to penalise and no draft).
+// The sampling settings (the temperature only when decoding is sample), the repetition penalty's range;
+// draft_tokens only for the hybrid (mask-predict has no draft).
 Status check(const NatRequest& request);
 
 // What a request fixes about the poem. Positions count from the first character, as Constraint does.

@@ -38,6 +38,7 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
     GenerateRequest g = at_request(*plan, tok);  // AT greedy with the plan's constraints
     g.top_n = settings.top_n;
     g.repetition_penalty = settings.repetition_penalty;
+    settings.repetition_penalty = 1.f;  // AT's: the drafts are plain mask-predict
     if (settings.draft_tokens && *settings.draft_tokens == 0)
         return make_error("draft_tokens must be at least 1");
     auto prompt = encode_prompt(at, g.form, g.prompt);

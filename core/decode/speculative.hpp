@@ -75,7 +75,8 @@ class HybridSession {
 public:
     // request.strategy must be "hybrid" (or is taken as such); no sampling, length_beam 1. The two models
     // must share the tokenizer (poet-at and poet-nat do).
-    // request.repetition_penalty is AT greedy's penalty (the output equals AT greedy's with it).
+    // request.repetition_penalty is AT greedy's penalty (the output equals AT greedy's with it); the drafts
+    // do not penalise their canvas (nat.hpp).
     static Result<HybridSession> create(const TextModel& at, const NatModel& nat, const NatRequest& request);
 
     bool done() const { return result_.stop_reason != StopReason::none; }

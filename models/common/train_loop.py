@@ -17,11 +17,18 @@ Checkpoint (atomic: written to NAME.tmp, then renamed): models/data/cache/NAME.p
     {"model", "best_model", "model_config", "optimizer", "step", "best", "history", "wall_seconds", "train_config", "gen",
      "soup" (with --soup 1: the model soup's weight sum, members and val; see Soup)}
 and a small, committed summary models/NAME/train_state.json = {"step", "best", "history", "wall_seconds", ...}.
+With --snapshot 1 every checkpoint also writes the committed snapshot models/NAME/resume.safetensors: the best
+weights (f32) with the summary and the model config in its metadata, so that a run can go on over sessions (whose
+machines keep no cache) while the exported model.safetensors stays what the site ships and the cards measure
+(a teacher trains on while its student is distilled from the exported one). `python3 models/common/train_loop.py
+--snapshot NAME` writes it from this machine's checkpoint.
 
 Resuming (`--resume`): from the cache checkpoint if this machine has it (model, optimiser moments, data RNG, step;
 with another `--steps` than the checkpoint's the cosine is recomputed, so the learning rate ramps up to it again);
-otherwise from the committed weights and train_state.json (step and history), with fresh optimiser moments and a
-`resume_warmup`-step linear ramp of the learning rate. So a run continues across sessions from what was committed.
+otherwise from the committed snapshot if there is one, else from the committed weights and train_state.json (step
+and history), either with fresh optimiser moments and a `resume_warmup`-step linear ramp of the learning rate. So
+a run continues across sessions from what was committed. export.py scripts (load_best) read the checkpoint's best
+weights, or the snapshot's on a machine without the checkpoint.
 When the validation itself changes at a restart (other targets, e.g. g2p's --nat-targets from a new teacher),
 `--revalidate 1` evaluates the stored best weights (and the soup) again first, so that later evaluations compare
 with the same measure.
@@ -40,7 +47,10 @@ import os
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+
+from . import safetensors_io
 
 MODELS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE_DIR = os.path.join(MODELS_DIR, "data", "cache")
@@ -63,6 +73,7 @@ class TrainConfig:
     resume_warmup: int = 100  # LR ramp after resuming without optimiser moments
     soup: int = 0  # 1: greedy model soup over the evaluated weights (Soup below)
     revalidate: int = 0  # 1: on resuming, evaluate the best weights (and the soup) again: the validation changed
+    snapshot: int = 0  # 1: every checkpoint also writes the committed snapshot models/NAME/resume.safetensors
     threads: int = 1
     device: str = "cpu"
 
@@ -170,14 +181,45 @@ def effective_val(row):
     return min(row["val"], soup["val"]) if soup.get("joined") else row["val"]
 
 
+SUMMARY_KEYS = ("step", "best", "history", "wall_seconds", "train_config")
+
+
+def snapshot_path(name):
+    return os.path.join(MODELS_DIR, name, "resume.safetensors")
+
+
+def write_snapshot(name, best_state, model_config, summary):
+    """The committed snapshot models/NAME/resume.safetensors (atomic): best_state's tensors in f32, and
+    {"model_config", "summary"} as the file's config."""
+    tensors = {k: v.detach().cpu().float().contiguous().numpy() for k, v in best_state.items()}
+    path = snapshot_path(name)
+    config = {"model_config": model_config, "summary": {k: summary[k] for k in SUMMARY_KEYS}}
+    safetensors_io.write(path + ".tmp", tensors, "snapshot", config)
+    os.replace(path + ".tmp", path)
+
+
+def read_snapshot(name):
+    """-> (best weights as a state dict, model_config, summary) of models/NAME/resume.safetensors."""
+    tensors, meta = safetensors_io.read(snapshot_path(name))
+    if meta.get("arch") != "snapshot":
+        raise ValueError(f"{snapshot_path(name)}: not a training snapshot (arch {meta.get('arch')!r})")
+    state = {k: torch.from_numpy(np.array(v)) for k, v in tensors.items()}
+    return state, meta["config"]["model_config"], meta["config"]["summary"]
+
+
 def load_best(name, make_model):
-    """The checkpoint's best weights (by validation) in the model make_model(model_config) builds, where
-    model_config is the dict the checkpoint recorded (None in checkpoints that predate it).
-    -> (model in eval mode, the checkpoint's summary)."""
-    ck = torch.load(os.path.join(CACHE_DIR, name + ".pt"), map_location="cpu")
-    model = make_model(ck.get("model_config"))
-    model.load_state_dict(ck["best_model"])
-    return model.eval(), {k: ck[k] for k in ("step", "best", "history", "wall_seconds", "train_config")}
+    """The best weights (by validation) of this machine's checkpoint, or else of the committed snapshot, in the
+    model make_model(model_config) builds, where model_config is the dict the checkpoint recorded (None in
+    checkpoints that predate it). -> (model in eval mode, the checkpoint's summary)."""
+    ckpt = os.path.join(CACHE_DIR, name + ".pt")
+    if os.path.exists(ckpt) or not os.path.exists(snapshot_path(name)):
+        ck = torch.load(ckpt, map_location="cpu")
+        best_state, model_config, summary = ck["best_model"], ck.get("model_config"), ck
+    else:
+        best_state, model_config, summary = read_snapshot(name)
+    model = make_model(model_config)
+    model.load_state_dict(best_state)
+    return model.eval(), {k: summary[k] for k in SUMMARY_KEYS}
 
 
 def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=False, time_steps=0, log=print):
@@ -217,6 +259,12 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
                 f"warm restart: schedule {ck['train_config']['steps']} -> {tc.steps} steps; "
                 f"learning rate ramps up over {tc.resume_warmup} steps"
             )
+    elif resume and os.path.exists(snapshot_path(name)):
+        best_state, _, st = read_snapshot(name)
+        model.load_state_dict(best_state)
+        step, best, history, wall, ramp_from = st["step"], st["best"], st["history"], st["wall_seconds"], st["step"]
+        gen.manual_seed(tc.seed + step)
+        log(f"resumed from the committed snapshot at step {step} (best val {best:.4f}); fresh optimiser moments")
     elif resume:
         with open(state_path, encoding="utf-8") as f:
             st = json.load(f)
@@ -254,6 +302,8 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
 
     def checkpoint():
         model_config = dataclasses.asdict(model.cfg) if dataclasses.is_dataclass(getattr(model, "cfg", None)) else None
+        if tc.snapshot and best_state is not None:
+            write_snapshot(name, best_state, model_config, summary())
         save_atomic(
             {
                 "model": cpu_state(model),
@@ -337,3 +387,14 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
         model.load_state_dict(best_state)
     log(f"done at step {step}; best val {best:.4f}")
     return summary()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="write models/NAME/resume.safetensors from this machine's checkpoint")
+    ap.add_argument("--snapshot", metavar="NAME", required=True, help="e.g. poet-at")
+    name = ap.parse_args().snapshot
+    ck = torch.load(os.path.join(CACHE_DIR, name + ".pt"), map_location="cpu")
+    write_snapshot(name, ck["best_model"], ck.get("model_config"), ck)
+    print(f"{snapshot_path(name)}: step {ck['step']}, best val {ck['best']:.4f}")

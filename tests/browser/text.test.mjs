@@ -144,7 +144,7 @@ test('a predicted length shows the length distribution as bars', async () => {
   await page.selectOption('#nat-length', 'form');
 });
 
-test('NAT draws every pick at the temperature and seed of its settings (the default), or takes the argmax: the poem the CLI writes', async () => {
+test('NAT draws every pick at the temperature and seed of its settings (the default), or takes the argmax, with its repetition penalty: the poem the CLI writes', async () => {
   // The page loads the int8 weights; the CLI writes the same poem from them (characters only: no punctuation or breaks).
   const cli = (...flags) =>
     cliJson([
@@ -159,6 +159,7 @@ test('NAT draws every pick at the temperature and seed of its settings (the defa
       '4',
       '--length',
       'form',
+      ...(flags.includes('--repetition-penalty') ? [] : ['--repetition-penalty', '1.5']), // the page's default
       ...flags,
     ]).text.replace(/\s/g, '');
   await page.selectOption('#text-form-select', 'wuyan-jueju');
@@ -166,6 +167,7 @@ test('NAT draws every pick at the temperature and seed of its settings (the defa
   await page.fill('#nat-iterations', '4');
   assert.equal(await page.inputValue('#nat-picks'), 'sample');
   assert.deepEqual([await page.inputValue('#nat-temperature'), await page.inputValue('#nat-seed')], ['0.3', '1']);
+  assert.equal(await page.inputValue('#nat-rep'), '1.5');
   await generate('nat');
   const drawn = await plainText(page, '#nat-output');
   assert.equal(drawn, cli('--decoding', 'sample', '--temperature', '0.3', '--seed', '1'));
@@ -181,6 +183,11 @@ test('NAT draws every pick at the temperature and seed of its settings (the defa
   const argmax = await plainText(page, '#nat-output');
   assert.equal(argmax, cli());
   assert.notEqual(argmax, drawn);
+  // the penalty is the request's: 1 (off) writes the unpenalised poem
+  await page.fill('#nat-rep', '1');
+  await generate('nat');
+  assert.equal(await plainText(page, '#nat-output'), cli('--repetition-penalty', '1'));
+  await page.fill('#nat-rep', '1.5');
   await page.selectOption('#nat-picks', 'sample');
   await page.fill('#nat-seed', '1');
 });

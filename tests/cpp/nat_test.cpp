@@ -4,7 +4,8 @@
 //  - the tiny random-weight CMLM and GPT of poets.hpp: pass-by-pass schedule counts and re-masking of the
 //    least confident, one-pass fill = argmax of a forward_all, given positions never masked, acrostic /
 //    fill-in-the-blank / layout constraints (NAT and the AT request built from them), length beam, fixed
-//    mode, seeded sampling, cancel, bad settings as clear errors, JSON shapes;
+//    mode, seeded sampling, the repetition penalty on the canvas, cancel, bad settings as clear errors, JSON
+//    shapes;
 //  - the real poet-nat export against its PyTorch fixture (tests/fixtures/poet-nat-golden.json, written by
 //    models/poet-nat/export.py): logits and length logits within 1e-4, the one-pass fills and the top-5
 //    lengths exactly;
@@ -430,6 +431,56 @@ TEST(NatSession, SamplingIsSeededAndDrawsFromTheTemperedDistribution) {
     for (const auto& t : a.result.tokens) EXPECT_GT(t.prob, 0.f);
 }
 
+// Repetition penalty: every pick is the argmax of the CTRL-penalised logits of one forward over the pass's
+// input, where the penalised ids are the characters that input holds (the prompt and the predictions not
+// re-masked; never punctuation, line breaks or masks), and the confidence is that distribution's.
+TEST(NatSession, RepetitionPenaltyPenalisesTheCharactersTheCanvasHolds) {
+    const auto m = tiny_nat();
+    NatRequest req = wuyan(3);
+    req.prompt = "春花";
+    req.repetition_penalty = 4.f;
+    auto r = run(m, req);
+    ASSERT_EQ(r.result.passes.size(), 3u);
+    auto id_of = [](const std::string& text) {
+        return int32_t(std::find(kTokens.begin(), kTokens.end(), text) - kTokens.begin());
+    };
+    auto allowed = [](size_t v) { return v == 5 || v >= 10; };  // "\n" and ids 10.. ("，" "。" characters)
+    auto state = models::make_state(m.cmlm->transformer);
+    size_t penalised_picks = 0;
+    for (const auto& pass : r.result.passes) {
+        std::vector<int32_t> seq = {kLen, kWuyan};
+        std::vector<uint8_t> on_canvas(kV, 0);
+        for (size_t p = 0; p < 25; ++p) {
+            const bool masked = std::find(pass.masked.begin(), pass.masked.end(), p) != pass.masked.end();
+            const int32_t id = masked ? kMask : id_of(pass.slots[p]);  // kept positions did not change
+            seq.push_back(id);
+            if (id >= 12) on_canvas[size_t(id)] = 1;  // characters: 春 .. 雨
+        }
+        auto logits = models::forward_all(m.cmlm->transformer, state, seq);
+        ASSERT_TRUE(logits.ok());
+        for (size_t p : pass.masked) {
+            const float* row = logits->data() + (2 + p) * kV;
+            std::vector<double> x(kV);
+            for (size_t v = 0; v < kV; ++v) {
+                const double l = row[v];
+                x[v] = on_canvas[v] ? (l > 0 ? l / 4 : l * 4) : l;
+            }
+            size_t best = 5;
+            for (size_t v = 10; v < kV; ++v) best = x[v] > x[best] ? v : best;
+            size_t plain = 5;
+            for (size_t v = 10; v < kV; ++v) plain = row[v] > row[plain] ? v : plain;
+            penalised_picks += best != plain;
+            EXPECT_EQ(id_of(pass.slots[p]), int32_t(best)) << "pass " << pass.pass << " position " << p;
+            double z = 0;
+            for (size_t v = 0; v < kV; ++v) z += allowed(v) ? std::exp(x[v] - x[best]) : 0.0;
+            EXPECT_NEAR(pass.confidence[p], 1.0 / z, 1e-5) << "pass " << pass.pass << " position " << p;
+        }
+    }
+    EXPECT_GT(penalised_picks, 0u);  // the penalty changed picks, so the checks above test it
+    req.repetition_penalty = 1.f;
+    EXPECT_NE(run(m, req).ids, r.ids);
+}
+
 TEST(NatSession, CancelKeepsTheTextSoFar) {
     const auto m = tiny_nat();
     auto s = NatSession::create(m, wuyan(10));
@@ -457,6 +508,8 @@ TEST(NatSession, BadSettingsAreClearErrors) {
     EXPECT_EQ(err([](NatRequest& r) { r.iterations = 0; }), "iterations = 0 is outside [1, 100]");
     EXPECT_EQ(err([](NatRequest& r) { r.iterations = 101; }), "iterations = 101 is outside [1, 100]");
     EXPECT_EQ(err([](NatRequest& r) { r.length_beam = 9; }), "length_beam = 9 is outside [1, 8]");
+    EXPECT_EQ(err([](NatRequest& r) { r.repetition_penalty = 0.f; }),
+              "repetition_penalty = 0 is outside [0.1, 10] (1 = off)");
     EXPECT_NE(err([](NatRequest& r) { r.length_beam = 2; }).find("needs predicted lengths"),
               std::string::npos);
     EXPECT_EQ(err([](NatRequest& r) {

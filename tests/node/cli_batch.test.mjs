@@ -94,7 +94,7 @@ test('compare --references: the real poems row scores them as `atnat score` does
   assert.match(r.stderr, /shifted\.txt:1: not the poem of prompt 1/);
 });
 
-test('compare: the NAT sample rows are mask-predict drawing at --nat-temperature with seed --seed + prompt index', () => {
+test('compare: the NAT sample rows draw at --nat-temperature with seed --seed + prompt index; penalty rows use --nat-penalty', () => {
   const out = JSON.parse(
     execFileSync(
       CLI,
@@ -110,6 +110,8 @@ test('compare: the NAT sample rows are mask-predict drawing at --nat-temperature
         '5',
         '--nat-temperature',
         '0.5',
+        '--nat-penalty',
+        '2',
         '--json',
       ],
       { cwd: ROOT, encoding: 'utf8' },
@@ -141,6 +143,15 @@ test('compare: the NAT sample rows are mask-predict drawing at --nat-temperature
   assert.equal(row.examples[1], single.text);
   const argmax = out.rows.find((r) => r.name === 'NAT T=4');
   assert.notEqual(row.examples[1], argmax.examples[1]);
+  // The penalty rows: the same requests with repetition_penalty 2 on the canvas.
+  const penalised = out.rows.find((r) => r.name === 'NAT sample t=0.5, T=4, penalty 2');
+  assert.ok(penalised, out.rows.map((r) => r.name).join(', '));
+  const request = { form, prompt: first, iterations: 4, decoding: 'sample', temperature: 0.5, seed: 6 };
+  const generate = (r) => cliJson(['generate', '--model', 'models/poet-nat', '--request', JSON.stringify(r)]).text;
+  assert.equal(penalised.examples[1], generate({ ...request, repetition_penalty: 2 }));
+  const argmax10 = out.rows.find((r) => r.name === 'NAT T=10, penalty 2');
+  assert.equal(argmax10.examples[1], generate({ form, prompt: first, iterations: 10, repetition_penalty: 2 }));
+  assert.notEqual(argmax10.examples[1], out.rows.find((r) => r.name === 'NAT T=10').examples[1]);
   const bad = spawnSync(
     CLI,
     ['compare', '--prompts', 'models/data/poetry/test_prompts.txt', '--nat-temperature', '0'],

@@ -1,6 +1,6 @@
 // poet-nat in the wasm module: the same poems as the native CLI for the same request (argmax and sampled at a
-// fixed seed, length and fixed modes, acrostic, fill-in-the-blank; f32 and int8 weights; the hybrid), pass
-// events that show the mask-predict schedule, and the comparison metrics.
+// fixed seed, the repetition penalty on the canvas, length and fixed modes, acrostic, fill-in-the-blank; f32
+// and int8 weights; the hybrid), pass events that show the mask-predict schedule, and the comparison metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../wasm/engine.js';
@@ -35,6 +35,16 @@ const requests = {
     temperature: 0.8,
     top_k: 20,
     seed: 7,
+  },
+  'repetition penalty 1.5 on the canvas, sampled, T = 4': {
+    strategy: 'nat',
+    prompt: '山',
+    form: 'wuyan-jueju',
+    iterations: 4,
+    decoding: 'sample',
+    temperature: 0.3,
+    seed: 1,
+    repetition_penalty: 1.5,
   },
   'fixed length, cut at END': { strategy: 'nat', form: 'wuyan-jueju', mode: 'fixed', iterations: 4 },
   'length beam 3': { strategy: 'nat', prompt: '山', form: 'free', iterations: 2, length_beam: 3 },

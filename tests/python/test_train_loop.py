@@ -1,5 +1,6 @@
 """The shared training loop (models/common/train_loop.py) on a tiny MLP regression: resuming from the cache
-checkpoint is bit-exact (and with another --steps ramps the learning rate up again), resuming without it starts from the committed weights and state, early stopping keeps the
+checkpoint is bit-exact (and with another --steps ramps the learning rate up again), resuming without it starts from
+the committed snapshot (--snapshot 1) or else the committed weights and state, early stopping keeps the
 best weights, a greedy model soup (--soup 1) keeps the mean of the weights that lower validation and exports it
 when it beats every single evaluation, and the learning rate follows warm-up then cosine.
 
@@ -188,6 +189,55 @@ class TrainLoopTest(unittest.TestCase):
         self.assertEqual(state["best"], 1e-9)  # nothing beat the committed best ...
         self.assert_same_weights(model.state_dict(), committed)  # ... so the best weights are the committed ones
         self.assertFalse(torch.equal(seen[-1]["fc1.weight"], committed["fc1.weight"]))  # though training moved them
+
+    def test_snapshot_lets_a_run_go_on_without_the_cache_and_is_what_load_best_reads(self):
+        self.run_loop(make_model(0), config(steps=10, snapshot=1))
+        ck = torch.load(self.ckpt)
+        os.remove(self.ckpt)  # a new machine: only committed files
+        state, model_config, summary = train_loop.read_snapshot(NAME)
+        self.assert_same_weights(state, ck["best_model"])
+        self.assertEqual(model_config, {"d_in": D_IN, "d_hidden": 8, "d_out": D_OUT})
+        self.assertEqual((summary["step"], summary["best"]), (10, ck["best"]))
+        self.assertEqual(summary["history"], ck["history"])
+        # export.py's load_best reads the snapshot where the checkpoint is missing
+        model, best = train_loop.load_best(NAME, lambda mc: MLP(MLPConfig(**mc)))
+        self.assert_same_weights(model.state_dict(), ck["best_model"])
+        self.assertEqual(best["step"], 10)
+        # --resume starts from the snapshot, not from the committed export (no_committed would raise)
+        seen = []
+
+        def evaluate(model):
+            seen.append(1)
+            return validate(model)
+
+        first = {}
+
+        def first_loss(model, batch):
+            if not first:
+                first.update(cpu(model))
+            return mse(model, batch)
+
+        summary = train_loop.train(
+            NAME,
+            make_model(5),
+            config(steps=20),
+            next_batch,
+            first_loss,
+            evaluate,
+            no_committed,
+            resume=True,
+            log=quiet,
+        )
+        self.assert_same_weights(first, ck["best_model"])
+        self.assertEqual(summary["step"], 20)
+        self.assertEqual([h["step"] for h in summary["history"]], [5, 10, 15, 20])
+        self.assertEqual(len(seen), 2)  # steps 15 and 20 only
+        # a weight file that is not a snapshot is refused
+        from models.common import safetensors_io
+
+        safetensors_io.write(train_loop.snapshot_path(NAME), {"w": torch.zeros(2).numpy()}, "gpt", {})
+        with self.assertRaisesRegex(ValueError, "not a training snapshot"):
+            train_loop.read_snapshot(NAME)
 
     def test_resume_with_another_schedule_ramps_the_learning_rate(self):
         self.run_loop(make_model(0), config(steps=10))

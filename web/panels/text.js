@@ -34,7 +34,12 @@ async function readRequests(atnat) {
   const form = $('text-form-select').value;
   const strategy = $('text-strategy').value;
   const at = { form, strategy, repetition_penalty: Number($('text-rep').value) };
-  const nat = { form, iterations: Number($('nat-iterations').value), length_beam: Number($('nat-length-beam').value) };
+  const nat = {
+    form,
+    iterations: Number($('nat-iterations').value),
+    length_beam: Number($('nat-length-beam').value),
+    repetition_penalty: Number($('nat-rep').value),
+  };
   // AT's prompt and forced tokens for a poem request, planned by the core
   const planAt = async (poem) => {
     const { prompt, constraints } = await atnat.run('plan', { model: AT_MODEL, ...poem }).result;
@@ -752,7 +757,8 @@ export async function mountText(atnat, { loadModels, urlState }) {
     if (which === 'hybrid') {
       // The verified poem in the AT panel, the drafts (and what AT accepted of each) in the NAT panel. AT
       // verifies with the page's repetition penalty, so the poem is the one AT greedy writes with it.
-      // Its drafts are argmax picks: AT checks them against its own greedy choice.
+      // Its drafts are plain argmax picks (no penalty of their own): AT checks them against its own greedy
+      // choice.
       const { length, mode, length_beam, decoding, temperature, seed, ...draft } = requests.nat;
       const hybrid = { ...draft, repetition_penalty: requests.at.repetition_penalty };
       const at = atHandlers(panels.at, hybrid);
