@@ -70,9 +70,13 @@ export function parseCompare(markdown) {
   }
   const series = (pattern) =>
     rows.filter((r) => pattern.test(r.label)).map((r) => ({ T: Number(pattern.exec(r.label)[1]), ...r }));
+  const penalty = rows.map((r) => /^NAT T=\d+, penalty ([\d.]+)$/.exec(r.label)?.[1]).find(Boolean);
   return {
     length: series(/^NAT T=(\d+)$/),
     fixed: series(/^NAT fixed T=(\d+)$/),
+    // argmax with the repetition penalty on the canvas (its R from the row names), T = 1, 4, 10
+    penalised: series(/^NAT T=(\d+), penalty [\d.]+$/),
+    penalty: penalty ? Number(penalty) : null,
     at_greedy: rows.find((r) => r.label === 'AT greedy') ?? null,
   };
 }

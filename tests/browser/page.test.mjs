@@ -176,13 +176,14 @@ test('the Learn section draws quality and time against T from compare.md, and sw
   // the repetition chart lists compare.md's figures, in percent with one decimal
   const compare = parseCompare(fs.readFileSync(path.join(ROOT, 'models/poet-nat/compare.md'), 'utf8'));
   const pct = (r) => String(Math.round(r.repetition * 1000) / 10);
-  const points = compare.length.map((r) => `${r.T} → ${pct(r)}`).join(', ');
+  const points = (rows) => rows.map((r) => `${r.T} → ${pct(r)}`).join(', ');
   assert.ok(
-    charts[0].label.startsWith(`重复率（%）. NAT，预测长度: ${points}; `) &&
+    charts[0].label.startsWith(`重复率（%）. NAT，预测长度: ${points(compare.length)}; `) &&
+      charts[0].label.includes(`; NAT，重复惩罚 ${compare.penalty}: ${points(compare.penalised)}; `) &&
       charts[0].label.endsWith(`AT 贪心: ${pct(compare.at_greedy)}`),
     charts[0].label,
   );
-  for (const c of charts) assert.deepEqual([c.lines, c.refs], [2, 1]);
+  for (const c of charts) assert.deepEqual([c.lines, c.refs], [3, 1]);
   assert.deepEqual(await page.$$eval('#text-learn a', (as) => as.map((a) => a.getAttribute('href'))), [
     'models/poet-at/README.md',
     'models/poet-nat/README.md',

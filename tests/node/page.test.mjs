@@ -127,6 +127,14 @@ test('the chart data comes from the committed tables', () => {
     compare.fixed.map((r) => r.T),
     [1, 10],
   );
+  assert.deepEqual(
+    compare.penalised.map((r) => r.T),
+    [1, 4, 10],
+  );
+  assert.equal(compare.penalty, 1.5);
+  // the penalty's lesson: with it, every pass lowers the repetition
+  for (let i = 1; i < compare.penalised.length; i++)
+    assert.ok(compare.penalised[i].repetition < compare.penalised[i - 1].repetition);
   // what the charts show: AT greedy's text is the most fluent, and mask-predict passes make NAT's more fluent
   assert.ok(compare.at_greedy.ppl < compare.length[0].ppl);
   assert.ok(compare.length.at(-1).ppl < compare.length[0].ppl);

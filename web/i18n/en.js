@@ -596,7 +596,9 @@ export default {
   'chart.text.h': 'Quality and time against the passes T',
   'chart.text.intro':
     'From models/poet-nat/compare.md: 200 test prompts, measured natively. AT greedy is the ' +
-    'dashed line. Run the sweep to add this prompt, measured in your browser.',
+    'dashed line. The argmax passes without a penalty show raw mask-predict; with the repetition penalty ' +
+    '(the page’s default) every pass also lowers the repetition. Run the sweep to add this prompt with the ' +
+    'settings above, measured in your browser.',
   'chart.text.sweep': 'Sweep T on this prompt',
   'chart.images.h': 'Quality and time against the passes K',
   'chart.images.intro':
@@ -616,6 +618,7 @@ export default {
   'chart.s_per_image': 'time per image (ms)',
   'chart.series.length': 'NAT, predicted length',
   'chart.series.fixed': 'NAT, fixed max + END',
+  'chart.series.penalty': ({ r }) => `NAT, repetition penalty ${r}`,
   'chart.series.at': 'AT greedy',
   'chart.series.prompt': 'this prompt (your browser)',
   'chart.series.g0': 'confidence order',

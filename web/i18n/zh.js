@@ -511,7 +511,8 @@ export default {
   'chart.text.h': '质量和时间随迭代次数 T 的变化',
   'chart.text.intro':
     '数据来自 models/poet-nat/compare.md：200 个测试开头，本地测量。虚线是 AT 贪心。' +
-    '运行扫描，可加上当前开头在你浏览器里的测量结果。',
+    '不加惩罚的 argmax 各轮是原始的 mask-predict；加上重复惩罚（本页默认）后，每一轮也都降低重复率。' +
+    '运行扫描，可加上当前开头按上面的设置在你浏览器里的测量结果。',
   'chart.text.sweep': '对这个开头扫描 T',
   'chart.images.h': '质量和时间随轮数 K 的变化',
   'chart.images.intro':
@@ -531,6 +532,7 @@ export default {
   'chart.s_per_image': '每张用时（毫秒）',
   'chart.series.length': 'NAT，预测长度',
   'chart.series.fixed': 'NAT，固定最大长度 + END',
+  'chart.series.penalty': ({ r }) => `NAT，重复惩罚 ${r}`,
   'chart.series.at': 'AT 贪心',
   'chart.series.prompt': '这个开头（你的浏览器）',
   'chart.series.g0': '按置信度',

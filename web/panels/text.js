@@ -557,6 +557,7 @@ function textCharts(container, curves, sweep) {
   }
   const length = curves.length.map((r) => ({ x: r.T, ...r }));
   const fixed = curves.fixed.map((r) => ({ x: r.T, ...r }));
+  const penalised = (curves.penalised ?? []).map((r) => ({ x: r.T, ...r }));
   const at = curves.at_greedy;
   const spec = [
     ['chart.repetition', 'repetition', (v) => 100 * v],
@@ -570,6 +571,12 @@ function textCharts(container, curves, sweep) {
         { name: t('chart.series.length'), cls: 's0', points: length.map((r) => ({ x: r.x, y: f(r[key]) })) },
         { name: t('chart.series.fixed'), cls: 's1', points: fixed.map((r) => ({ x: r.x, y: f(r[key]) })) },
       ];
+      if (penalised.length)
+        series.push({
+          name: t('chart.series.penalty', { r: curves.penalty }),
+          cls: 's3',
+          points: penalised.map((r) => ({ x: r.x, y: f(r[key]) })),
+        });
       if (sweep?.length)
         series.push({
           name: t('chart.series.prompt'),
