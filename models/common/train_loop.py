@@ -20,8 +20,8 @@ and a small, committed summary models/NAME/train_state.json = {"step", "best", "
 With --snapshot 1 every checkpoint also writes the committed snapshot models/NAME/resume.safetensors: the best
 weights (f32) with the summary and the model config in its metadata, so that a run can go on over sessions (whose
 machines keep no cache) while the exported model.safetensors stays what the site ships and the cards measure
-(a teacher trains on while its student is distilled from the exported one). `python3 models/common/train_loop.py
---snapshot NAME` writes it from this machine's checkpoint.
+(a teacher trains on while its student is distilled from the exported one). `python3 -m models.common.train_loop
+--snapshot NAME` (from the repository root) writes it from this machine's checkpoint.
 
 Resuming (`--resume`): from the cache checkpoint if this machine has it (model, optimiser moments, data RNG, step;
 with another `--steps` than the checkpoint's the cosine is recomputed, so the learning rate ramps up to it again);
@@ -259,20 +259,20 @@ def train(name, model, tc, next_batch, loss, evaluate, load_committed, resume=Fa
                 f"warm restart: schedule {ck['train_config']['steps']} -> {tc.steps} steps; "
                 f"learning rate ramps up over {tc.resume_warmup} steps"
             )
-    elif resume and os.path.exists(snapshot_path(name)):
-        best_state, _, st = read_snapshot(name)
-        model.load_state_dict(best_state)
-        step, best, history, wall, ramp_from = st["step"], st["best"], st["history"], st["wall_seconds"], st["step"]
-        gen.manual_seed(tc.seed + step)
-        log(f"resumed from the committed snapshot at step {step} (best val {best:.4f}); fresh optimiser moments")
-    elif resume:
-        with open(state_path, encoding="utf-8") as f:
-            st = json.load(f)
-        load_committed(model)
+    elif resume:  # a new machine: the committed snapshot, else the committed weights and train_state.json
+        if os.path.exists(snapshot_path(name)):
+            best_state, _, st = read_snapshot(name)
+            model.load_state_dict(best_state)
+            source = "the committed snapshot"
+        else:
+            with open(state_path, encoding="utf-8") as f:
+                st = json.load(f)
+            load_committed(model)
+            best_state, source = cpu_state(model), "the committed weights"
         step, best, history, wall = st["step"], st["best"], st["history"], st["wall_seconds"]
-        best_state, ramp_from = cpu_state(model), step
+        ramp_from = step
         gen.manual_seed(tc.seed + step)
-        log(f"resumed from the committed weights at step {step} (best val {best:.4f}); fresh optimiser moments")
+        log(f"resumed from {source} at step {step} (best val {best:.4f}); fresh optimiser moments")
     log(f"train {dataclasses.asdict(tc)}\nparams {sum(p.numel() for p in model.parameters())}")
     probe = copy.deepcopy(model).eval() if tc.soup or tc.revalidate else None  # evaluates other weights
     if tc.revalidate and best_state is not None:  # e.g. other targets in the val: the stored figures mislead
