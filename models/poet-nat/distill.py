@@ -139,5 +139,6 @@ def main():
                 flush=True,
             )
 
+
 if __name__ == "__main__":
     main()
