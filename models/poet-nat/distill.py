@@ -22,7 +22,8 @@ file is rewritten atomically, so an interrupted run resumes at the first poem no
 Throughput (the first 200 training poems, chunks of 100, one thread at nice 10 on the project's 2-vCPU machine
 with a training job beside it, load average ~5): greedy 10.7 poems/s (19 s; one process per poem, as before,
 measured on 20 of them: 3.8 poems/s), beam 4 1.4 poems/s (146 s; beam search is ~9 forward passes per token at batch 1, the model load
-no longer matters). So the 38,589 training poems take about an hour greedy and about 8 hours with beam 4.
+no longer matters). So the 38,589 training poems take about an hour greedy and about 8 hours with beam 4;
+with `--workers 2` and nothing else running (chunks of 500, session 14) greedy took 21 minutes (30.7 poems/s).
 Form kept: greedy 200/200; beam 4 without a repetition penalty 144/200 (on free-form poems the length-normalised
 beam prefers a loop, 不知何处处处处..., until the token limit); with the teacher's repetition penalty 1.2 (the
 page's default, --repetition-penalty) 30/30 of the first 30 poems, against 18/30 without it.
