@@ -6,7 +6,8 @@
 //   NAT fixed mode (strategy 1: N masks, cut at the first <eos>) with T = 1, 10 ·
 //   NAT length mode drawing every pick at --nat-temperature (seed = --seed + prompt index), T = 1, 4, 10 ·
 //   NAT length mode with the repetition penalty --nat-penalty on the canvas (nat.hpp): argmax T = 1, 4, 10,
-//   and drawn at --nat-temperature T = 4 (the page's NAT default) ·
+//   and drawn at --nat-temperature T = 4 (the page's NAT default) · the same penalty with prompt guidance
+//   --nat-guidance (nat.hpp: each pass contrasted with a prompt-blind one), argmax T = 1, 4, 10 ·
 //   the hybrid (NAT drafts with --draft-iterations passes, AT verifies --draft-tokens of each draft)
 // and measures each output with core/decode/metrics.hpp. Columns (averaged over prompts unless noted):
 //   ms, forward passes (model calls, the NAT length pass included), chars/s (total poem characters / total
@@ -40,6 +41,9 @@ using nlohmann::json;
 // The NAT rows' repetition penalty unless --nat-penalty says: the page's default (web/panels/text.js),
 // chosen by measurement (models/poet-nat/compare.md, "The repetition penalty").
 constexpr double kNatPenalty = 1.5;
+// The guided rows' prompt guidance unless --nat-guidance says (models/poet-nat/compare.md, "Prompt
+// guidance").
+constexpr double kNatGuidance = 1.0;
 
 const OptionSpec kOptions[] = {
     {"prompts", "PATH", "prompt file: one FORM<TAB>TEXT per line (e.g. models/data/poetry/test_prompts.txt)"},
@@ -49,6 +53,7 @@ const OptionSpec kOptions[] = {
     {"seed", "N", "AT and NAT sampling: seed of prompt i is N + i (default 1)"},
     {"nat-temperature", "T", "NAT sample rows: the temperature of every pick (default 0.3)"},
     {"nat-penalty", "R", "NAT penalty rows: the repetition penalty on the canvas (default 1.5)"},
+    {"nat-guidance", "G", "NAT guided rows: prompt guidance, with the penalty (default 1)"},
     {"draft-iterations", "T", "hybrid: CMLM passes per draft (default 1)"},
     {"draft-tokens", "K", "hybrid: drafted tokens AT checks per round (default: the hybrid's)"},
     {"references", "PATH", "the prompts' poems in full, FORM<TAB>TEXT (\\n = line break): adds their row"},
@@ -187,6 +192,8 @@ int run_compare(const Args& args) {
     auto nat_penalty = args.get_float("nat-penalty", kNatPenalty, decode::kMinRepetitionPenalty,
                                       decode::kMaxRepetitionPenalty);
     if (!nat_penalty) return usage_fail(nat_penalty.error());
+    auto nat_guidance = args.get_float("nat-guidance", kNatGuidance, 0.0, 10.0);
+    if (!nat_guidance) return usage_fail(nat_guidance.error());
     auto prompts = read_prompts(args.get("prompts"), size_t(*limit));
     if (!prompts) return fail(prompts.error());
     std::vector<Prompt> references;
@@ -218,9 +225,11 @@ int run_compare(const Args& args) {
     auto state = models::make_state(*at->transformer, 0);
 
     using decode::NatMode;
-    auto nat_run = [&](const Prompt& p, NatMode mode, size_t iterations, size_t beam, float penalty = 1.f) {
+    auto nat_run = [&](const Prompt& p, NatMode mode, size_t iterations, size_t beam, float penalty = 1.f,
+                       float guidance = 0.f) {
         decode::NatRequest req = nat_request(p, mode, iterations, beam);
         req.repetition_penalty = penalty;
+        req.guidance = guidance;
         return finish(decode::NatSession::create(*nat, req));
     };
     auto nat_sample = [&](const Prompt& p, size_t i, size_t iterations, float penalty = 1.f) {
@@ -231,12 +240,14 @@ int run_compare(const Args& args) {
         req.repetition_penalty = penalty;
         return finish(decode::NatSession::create(*nat, req));
     };
-    char t_name[32], r_name[32];
+    char t_name[32], r_name[32], g_name[32];
     std::snprintf(t_name, sizeof t_name, "%g", *nat_temperature);
     std::snprintf(r_name, sizeof r_name, "%g", *nat_penalty);
+    std::snprintf(g_name, sizeof g_name, "%g", *nat_guidance);
     const std::string sampled = std::string("NAT sample t=") + t_name + ", T=";
     const std::string penalised = std::string(", penalty ") + r_name;
-    const float R = float(*nat_penalty);
+    const std::string guided = penalised + ", guidance " + g_name;
+    const float R = float(*nat_penalty), G = float(*nat_guidance);
     struct Config {
         std::string name;
         std::function<Result<Run>(const Prompt&, size_t)> run;
@@ -270,6 +281,12 @@ int run_compare(const Args& args) {
         {"NAT T=10" + penalised,
          [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 10, 1, R); }},
         {sampled + "4" + penalised, [&](const Prompt& p, size_t i) { return nat_sample(p, i, 4, R); }},
+        {"NAT T=1" + guided,
+         [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 1, 1, R, G); }},
+        {"NAT T=4" + guided,
+         [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 4, 1, R, G); }},
+        {"NAT T=10" + guided,
+         [&](const Prompt& p, size_t) { return nat_run(p, NatMode::length, 10, 1, R, G); }},
         {"hybrid (draft T=" + std::to_string(T) + ", K=" + std::to_string(K) + ")",
          [&](const Prompt& p, size_t) {
              decode::NatRequest req = nat_request(p, NatMode::length, T, 1);
@@ -388,7 +405,8 @@ const Command compare_command = {
     "compare",
     "AT vs NAT vs hybrid over a prompt file: speed, passes, AT perplexity, repetition, form",
     "atnat compare --prompts FILE [--limit N] [--at-model PATH] [--nat-model PATH]\n"
-    "       [--seed N] [--nat-temperature T] [--nat-penalty R] [--draft-iterations T] [--draft-tokens K]\n"
+    "       [--seed N] [--nat-temperature T] [--nat-penalty R] [--nat-guidance G]\n"
+    "       [--draft-iterations T] [--draft-tokens K]\n"
     "       [--references PATH] [--examples N] [--json]",
     kOptions,
     0,

@@ -15,6 +15,7 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxIterations = 100;
 constexpr size_t kMaxLengthBeam = 8;
 constexpr size_t kMaxTopN = 20;
+constexpr float kMaxGuidance = 10.f;
 constexpr size_t kLengthCandidatesShown = 5;
 
 }  // namespace
@@ -62,6 +63,8 @@ Status check_nat_settings(const NatRequest& r, const PoemPlan& plan) {
                                " needs predicted lengths (length \"auto\" in length mode), but the length "
                                "comes from " +
                                name_of(plan.length_source));
+    if (!(r.guidance >= 0.f && r.guidance <= kMaxGuidance))
+        return Status::failure("guidance = " + format_number(r.guidance) + " is outside [0, 10]");
     if (r.top_n > kMaxTopN)
         return Status::failure("top_n = " + std::to_string(r.top_n) + " is outside [0, " +
                                std::to_string(kMaxTopN) + "]");
@@ -95,8 +98,11 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     const models::Cmlm& cm = *model.cmlm;
     const size_t rows = nat_state_rows(cm);
     if (!state) {
-        const Status st = check_memory(settings.max_memory,
-                                       {{"weights", cm.transformer.file.byte_size()}, nat_state_memory(cm)});
+        std::vector<MemoryPart> parts = {{"weights", cm.transformer.file.byte_size()}, nat_state_memory(cm)};
+        if (settings.guidance > 0.f)
+            parts.push_back(
+                {"guided logits", uint64_t(rows) * cm.transformer.config.vocab_size * sizeof(float)});
+        const Status st = check_memory(settings.max_memory, parts);
         if (!st) return make_error(st.error());
         state = std::make_shared<models::TransformerState>(models::make_state(cm.transformer, rows));
     }
@@ -132,13 +138,19 @@ Result<NatSession> NatSession::create(const NatModel& model, PoemPlan plan, cons
     s.state_ = std::move(state);
     s.picker_ = std::move(*picker);
     s.lengths_.resize(cm.max_len + 1);
-    if (settings.repetition_penalty != 1.f) {
+    if (settings.repetition_penalty != 1.f || settings.guidance > 0.f) {
         s.poem_char_.resize(model.tokenizer->size());
         for (size_t id = 0; id < s.poem_char_.size(); ++id) {
             const bool special = model.tokenizer->is_special(int32_t(id));
             s.poem_char_[id] = !special && is_poem_char(model.tokenizer->token_text(int32_t(id)));
         }
         s.canvas_.reserve(rows);
+    }
+    if (settings.guidance > 0.f) {
+        for (size_t q = 0; q < plan.prompt_chars; ++q)
+            s.guidance_on_ = s.guidance_on_ || s.is_poem_char_id(plan.given.at(q));
+        s.guided_logits_.reserve(rows * V);
+        s.blind_.reserve(rows);
     }
     NatResult& r = s.result_;
     r.mode = plan.mode;
@@ -247,12 +259,16 @@ Status NatSession::run_pass(Candidate& c, size_t t) {
     if (!logits) return Status::failure("nat: pass " + std::to_string(t) + ": " + logits.error());
     ++result_.forward_passes;
     const float* rows = logits->data();
+    if (guidance_on_) {
+        if (Status st = guide(c, t, rows); !st) return st;
+        rows = guided_logits_.data();
+    }
     // The repetition penalty's history: the characters this pass's input holds (the canvas).
     canvas_.clear();
     if (settings_.repetition_penalty != 1.f) {
         for (size_t q = 0; q < c.length; ++q) {
             const int32_t id = c.seq[2 + q];
-            if (size_t(id) < poem_char_.size() && poem_char_[size_t(id)]) canvas_.push_back(id);
+            if (is_poem_char_id(id)) canvas_.push_back(id);
         }
     }
     for (size_t p : c.masked) {
@@ -291,6 +307,29 @@ Status NatSession::run_pass(Candidate& c, size_t t) {
     std::sort(order.begin(), order.end());
     for (size_t p : order) c.seq[2 + p] = mask_;
     c.masked = std::move(order);
+    return {};
+}
+
+// Prompt guidance: `rows` are the pass's logits z; the same canvas with the prompt's characters masked gives
+// z_blind, and the rows of the positions to predict become (1 + G)·z - G·z_blind in guided_logits_ (the
+// others are copied: the records of given positions read them).
+Status NatSession::guide(const Candidate& c, size_t t, const float* rows) {
+    const models::Transformer& tf = cmlm_->transformer;
+    const size_t V = tf.config.vocab_size;
+    guided_logits_.assign(rows, rows + (2 + c.length) * V);
+    blind_ = c.seq;
+    for (size_t q = 0; q < plan_.prompt_chars; ++q) {
+        if (is_poem_char_id(c.seq[2 + q])) blind_[2 + q] = mask_;
+    }
+    auto blind = models::forward_all(tf, *state_, blind_);
+    if (!blind) return Status::failure("nat: pass " + std::to_string(t) + " (guidance): " + blind.error());
+    ++result_.forward_passes;
+    const float g = settings_.guidance;
+    for (size_t p : c.masked) {
+        float* row = guided_logits_.data() + (2 + p) * V;
+        const float* blind_row = blind->data() + (2 + p) * V;
+        for (size_t v = 0; v < V; ++v) row[v] = (1.f + g) * row[v] - g * blind_row[v];
+    }
     return {};
 }
 

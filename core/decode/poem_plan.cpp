@@ -33,6 +33,7 @@ std::span<const Choice<Decoding>> choices(Decoding) {
 Status check(const NatRequest& r) {
     if (Status st = check(r, r.decoding == Decoding::sample); !st) return st;
     if (Status st = check_repetition_penalty(r.repetition_penalty); !st) return st;
+    if (r.strategy == NatStrategy::hybrid && r.guidance != 0.f) return Status::failure(kHybridGuidance);
     if (r.strategy == NatStrategy::nat && r.draft_tokens)
         return Status::failure("draft_tokens is the hybrid's (strategy \"hybrid\")");
     return {};

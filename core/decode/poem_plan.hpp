@@ -94,6 +94,7 @@ struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
     uint64_t seed = 0;
     size_t top_n = 5;                // alternatives recorded per token, 0 .. 20
     float repetition_penalty = 1.f;  // nat: over the canvas (nat.hpp); hybrid: AT's, as AT greedy's (1 = off)
+    float guidance = 0.f;            // nat: prompt guidance G (nat.hpp), 0 .. 10 (0 = off)
     std::optional<size_t>
         draft_tokens;  // hybrid only: drafted tokens AT checks per round (default: speculative.hpp)
 
@@ -115,6 +116,12 @@ struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
                         "nat: CTRL penalty on the characters the pass's input holds, in [0.1, 10] (1 = off); "
                         "hybrid: AT's, as in AT greedy's request"},
               r.repetition_penalty);
+        visit(
+            FieldSpec{"guidance", "G",
+                      "nat: prompt guidance, picks from (1+G) log p(y | prompt) - G log p(y | prompt masked) "
+                      "(one more pass per pass; 0 = off)",
+                      0, 10},
+            r.guidance);
         visit(FieldSpec{"draft_tokens", "K", "hybrid: AT checks at most K drafted tokens per round", 1,
                         1 << 20},
               r.draft_tokens);
@@ -122,8 +129,11 @@ struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
     }
 };
 // The sampling settings (the temperature only when decoding is sample), the repetition penalty's range;
-// draft_tokens only for the hybrid (mask-predict has no draft).
+// draft_tokens only for the hybrid (mask-predict has no draft), guidance only for mask-predict.
 Status check(const NatRequest& request);
+// Why the hybrid refuses prompt guidance (check, and HybridSession::create).
+inline constexpr const char* kHybridGuidance =
+    "guidance is mask-predict's (strategy \"nat\"): the hybrid's output is AT greedy's, whatever drafts it";
 
 // What a request fixes about the poem. Positions count from the first character, as Constraint does.
 struct PoemPlan {

@@ -30,6 +30,7 @@ Result<HybridSession> HybridSession::create(const TextModel& at, const NatModel&
                               " is " + spell(at.tokenizer->token_text(int32_t(i))) + " vs " +
                               spell(tok.token_text(int32_t(i))));
     }
+    if (request.guidance != 0.f) return make_error(kHybridGuidance);
     NatRequest settings = request;
     settings.strategy = NatStrategy::nat;
     auto plan = plan_poem(nat, settings);

@@ -144,7 +144,7 @@ test('a predicted length shows the length distribution as bars', async () => {
   await page.selectOption('#nat-length', 'form');
 });
 
-test('NAT draws every pick at the temperature and seed of its settings (the default), or takes the argmax, with its repetition penalty: the poem the CLI writes', async () => {
+test('NAT draws every pick at the temperature and seed of its settings (the default), or takes the argmax, with its repetition penalty and prompt guidance: the poem the CLI writes', async () => {
   // The page loads the int8 weights; the CLI writes the same poem from them (characters only: no punctuation or breaks).
   const cli = (...flags) =>
     cliJson([
@@ -188,6 +188,14 @@ test('NAT draws every pick at the temperature and seed of its settings (the defa
   await generate('nat');
   assert.equal(await plainText(page, '#nat-output'), cli('--repetition-penalty', '1'));
   await page.fill('#nat-rep', '1.5');
+  // prompt guidance is off by default and the request's when set
+  assert.equal(await page.inputValue('#nat-guidance'), '0');
+  await page.fill('#nat-guidance', '1');
+  await generate('nat');
+  const guided = await plainText(page, '#nat-output');
+  assert.equal(guided, cli('--guidance', '1'));
+  assert.notEqual(guided, argmax);
+  await page.fill('#nat-guidance', '0');
   await page.selectOption('#nat-picks', 'sample');
   await page.fill('#nat-seed', '1');
 });

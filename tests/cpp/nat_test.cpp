@@ -4,8 +4,8 @@
 //  - the tiny random-weight CMLM and GPT of poets.hpp: pass-by-pass schedule counts and re-masking of the
 //    least confident, one-pass fill = argmax of a forward_all, given positions never masked, acrostic /
 //    fill-in-the-blank / layout constraints (NAT and the AT request built from them), length beam, fixed
-//    mode, seeded sampling, the repetition penalty on the canvas, cancel, bad settings as clear errors, JSON
-//    shapes;
+//    mode, seeded sampling, the repetition penalty on the canvas, prompt guidance, cancel, bad settings as
+//    clear errors, JSON shapes;
 //  - the real poet-nat export against its PyTorch fixture (tests/fixtures/poet-nat-golden.json, written by
 //    models/poet-nat/export.py): logits and length logits within 1e-4, the one-pass fills and the top-5
 //    lengths exactly;
@@ -481,6 +481,62 @@ TEST(NatSession, RepetitionPenaltyPenalisesTheCharactersTheCanvasHolds) {
     EXPECT_NE(run(m, req).ids, r.ids);
 }
 
+TEST(NatSession, GuidanceContrastsEveryPassWithAPromptBlindOne) {
+    const auto m = tiny_nat();
+    NatRequest req = wuyan(3);
+    req.prompt = "春花";
+    req.guidance = 1.5f;
+    auto r = run(m, req);
+    ASSERT_EQ(r.result.passes.size(), 3u);
+    EXPECT_EQ(r.result.forward_passes, 6u);  // every pass twice
+    auto id_of = [](const std::string& text) {
+        return int32_t(std::find(kTokens.begin(), kTokens.end(), text) - kTokens.begin());
+    };
+    auto allowed = [](size_t v) { return v == 5 || v >= 10; };
+    auto state = models::make_state(m.cmlm->transformer);
+    size_t guided_picks = 0;
+    for (const auto& pass : r.result.passes) {
+        std::vector<int32_t> seq = {kLen, kWuyan};
+        for (size_t p = 0; p < 25; ++p) {
+            const bool masked = std::find(pass.masked.begin(), pass.masked.end(), p) != pass.masked.end();
+            seq.push_back(masked ? kMask : id_of(pass.slots[p]));
+        }
+        std::vector<int32_t> blind = seq;
+        blind[2] = blind[3] = kMask;  // the prompt 春花
+        auto z = models::forward_all(m.cmlm->transformer, state, seq);
+        ASSERT_TRUE(z.ok());
+        const std::vector<float> plain(z->begin(), z->end());
+        auto zb = models::forward_all(m.cmlm->transformer, state, blind);
+        ASSERT_TRUE(zb.ok());
+        for (size_t p : pass.masked) {
+            std::vector<double> x(kV);
+            for (size_t v = 0; v < kV; ++v)
+                x[v] = 2.5 * double(plain[(2 + p) * kV + v]) - 1.5 * double((*zb)[(2 + p) * kV + v]);
+            size_t best = 5, unguided = 5;
+            for (size_t v = 10; v < kV; ++v) {
+                best = x[v] > x[best] ? v : best;
+                unguided = plain[(2 + p) * kV + v] > plain[(2 + p) * kV + unguided] ? v : unguided;
+            }
+            guided_picks += best != unguided;
+            EXPECT_EQ(id_of(pass.slots[p]), int32_t(best)) << "pass " << pass.pass << " position " << p;
+            double sum = 0;
+            for (size_t v = 0; v < kV; ++v) sum += allowed(v) ? std::exp(x[v] - x[best]) : 0.0;
+            EXPECT_NEAR(pass.confidence[p], 1.0 / sum, 1e-5) << "pass " << pass.pass << " position " << p;
+        }
+    }
+    EXPECT_GT(guided_picks, 0u);  // guidance changed picks, so the checks above test it
+    req.guidance = 0.f;
+    auto off = run(m, req);
+    EXPECT_NE(off.ids, r.ids);
+    EXPECT_EQ(off.result.forward_passes, 3u);
+    req.prompt.clear();  // no prompt: nothing to contrast, nothing changes
+    req.guidance = 1.5f;
+    auto no_prompt = run(m, req);
+    req.guidance = 0.f;
+    EXPECT_EQ(no_prompt.ids, run(m, req).ids);
+    EXPECT_EQ(no_prompt.result.forward_passes, 3u);
+}
+
 TEST(NatSession, CancelKeepsTheTextSoFar) {
     const auto m = tiny_nat();
     auto s = NatSession::create(m, wuyan(10));
@@ -510,6 +566,8 @@ TEST(NatSession, BadSettingsAreClearErrors) {
     EXPECT_EQ(err([](NatRequest& r) { r.length_beam = 9; }), "length_beam = 9 is outside [1, 8]");
     EXPECT_EQ(err([](NatRequest& r) { r.repetition_penalty = 0.f; }),
               "repetition_penalty = 0 is outside [0.1, 10] (1 = off)");
+    EXPECT_EQ(err([](NatRequest& r) { r.guidance = -1.f; }), "guidance = -1 is outside [0, 10]");
+    EXPECT_EQ(err([](NatRequest& r) { r.guidance = std::nanf(""); }), "guidance = nan is outside [0, 10]");
     EXPECT_NE(err([](NatRequest& r) { r.length_beam = 2; }).find("needs predicted lengths"),
               std::string::npos);
     EXPECT_EQ(err([](NatRequest& r) {

@@ -141,6 +141,14 @@ TEST(Hybrid, RejectsWhatItCannotReproduce) {
     s = decode::HybridSession::create(at, nat, req);
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.error().find("length_beam must be 1"), std::string::npos);
+    // Prompt guidance changes what mask-predict writes, never AT greedy's output: refused, not ignored.
+    req.length_beam = 1;
+    req.guidance = 1.f;
+    s = decode::HybridSession::create(at, nat, req);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().find("guidance is mask-predict's"), std::string::npos);
+    req.strategy = decode::NatStrategy::hybrid;
+    EXPECT_NE(decode::check(req).error().find("guidance is mask-predict's"), std::string::npos);
     // Different tokenizers.
     json tok = tokenizer_json();
     tok["tokens"][21] = "雪";

@@ -1,6 +1,7 @@
 // poet-nat in the wasm module: the same poems as the native CLI for the same request (argmax and sampled at a
-// fixed seed, the repetition penalty on the canvas, length and fixed modes, acrostic, fill-in-the-blank; f32
-// and int8 weights; the hybrid), pass events that show the mask-predict schedule, and the comparison metrics.
+// fixed seed, the repetition penalty on the canvas, prompt guidance, length and fixed modes, acrostic,
+// fill-in-the-blank; f32 and int8 weights; the hybrid), pass events that show the mask-predict schedule, and the
+// comparison metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../wasm/engine.js';
@@ -45,6 +46,14 @@ const requests = {
     temperature: 0.3,
     seed: 1,
     repetition_penalty: 1.5,
+  },
+  'prompt guidance 1 with the penalty, T = 4': {
+    strategy: 'nat',
+    prompt: '碧烟红雾漾人衣，',
+    form: 'qiyan-lvshi',
+    iterations: 4,
+    repetition_penalty: 1.5,
+    guidance: 1,
   },
   'fixed length, cut at END': { strategy: 'nat', form: 'wuyan-jueju', mode: 'fixed', iterations: 4 },
   'length beam 3': { strategy: 'nat', prompt: '山', form: 'free', iterations: 2, length_beam: 3 },

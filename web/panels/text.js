@@ -39,6 +39,7 @@ async function readRequests(atnat) {
     iterations: Number($('nat-iterations').value),
     length_beam: Number($('nat-length-beam').value),
     repetition_penalty: Number($('nat-rep').value),
+    guidance: Number($('nat-guidance').value),
   };
   // AT's prompt and forced tokens for a poem request, planned by the core
   const planAt = async (poem) => {
@@ -765,8 +766,8 @@ export async function mountText(atnat, { loadModels, urlState }) {
       // The verified poem in the AT panel, the drafts (and what AT accepted of each) in the NAT panel. AT
       // verifies with the page's repetition penalty, so the poem is the one AT greedy writes with it.
       // Its drafts are plain argmax picks (no penalty of their own): AT checks them against its own greedy
-      // choice.
-      const { length, mode, length_beam, decoding, temperature, seed, ...draft } = requests.nat;
+      // choice. Prompt guidance only changes what mask-predict writes, so the drafts go without it.
+      const { length, mode, length_beam, decoding, temperature, seed, guidance, ...draft } = requests.nat;
       const hybrid = { ...draft, repetition_penalty: requests.at.repetition_penalty };
       const at = atHandlers(panels.at, hybrid);
       const drafts = hybridHandlers(panels.nat, hybrid);
