@@ -41,6 +41,15 @@ using decode::NatSession;
 using nlohmann::json;
 using namespace atnat::test;
 
+// The tiny vocabulary's id of a token, and the ids a pick may take: "\n" (5) and ids 10.. ("，" "。" and the
+// characters); the specials 0-4 and 6-9 are never chosen.
+int32_t id_of(const std::string& text) {
+    return int32_t(std::find(kTokens.begin(), kTokens.end(), text) - kTokens.begin());
+}
+bool allowed(size_t v) {
+    return v == 5 || v >= 10;
+}
+
 // ------------------------------------------------------------------------------------- pure functions
 TEST(MaskPredictSchedule, RemasksFloorOfMTimesRemainingOverT) {
     // M = 20, T = 10: 18, 16, ..., 2, then 0 after the last pass.
@@ -133,8 +142,6 @@ TEST(NatSession, OnePassIsTheArgmaxOfOneForward) {
     ASSERT_EQ(r.ids.size(), 25u);
     for (size_t p = 0; p < 25; ++p) {
         const float* row = logits->data() + (2 + p) * kV;
-        // Picks are poem tokens: "\n" (5) and ids 10.. (the specials 0-4, 6-9 are never chosen).
-        auto allowed = [](size_t v) { return v == 5 || v >= 10; };
         size_t best = 5;
         for (size_t v = 10; v < kV; ++v) best = row[v] > row[best] ? v : best;
         EXPECT_EQ(r.ids[p], int32_t(best)) << p;
@@ -441,10 +448,6 @@ TEST(NatSession, RepetitionPenaltyPenalisesTheCharactersTheCanvasHolds) {
     req.repetition_penalty = 4.f;
     auto r = run(m, req);
     ASSERT_EQ(r.result.passes.size(), 3u);
-    auto id_of = [](const std::string& text) {
-        return int32_t(std::find(kTokens.begin(), kTokens.end(), text) - kTokens.begin());
-    };
-    auto allowed = [](size_t v) { return v == 5 || v >= 10; };  // "\n" and ids 10.. ("，" "。" characters)
     auto state = models::make_state(m.cmlm->transformer);
     size_t penalised_picks = 0;
     for (const auto& pass : r.result.passes) {
@@ -481,6 +484,8 @@ TEST(NatSession, RepetitionPenaltyPenalisesTheCharactersTheCanvasHolds) {
     EXPECT_NE(run(m, req).ids, r.ids);
 }
 
+// Prompt guidance: every pick is the argmax of (1 + G)·z - G·z_blind, z from one forward over the pass's input
+// and z_blind from one over the same input with the prompt's characters masked; without a prompt nothing changes.
 TEST(NatSession, GuidanceContrastsEveryPassWithAPromptBlindOne) {
     const auto m = tiny_nat();
     NatRequest req = wuyan(3);
@@ -489,10 +494,6 @@ TEST(NatSession, GuidanceContrastsEveryPassWithAPromptBlindOne) {
     auto r = run(m, req);
     ASSERT_EQ(r.result.passes.size(), 3u);
     EXPECT_EQ(r.result.forward_passes, 6u);  // every pass twice
-    auto id_of = [](const std::string& text) {
-        return int32_t(std::find(kTokens.begin(), kTokens.end(), text) - kTokens.begin());
-    };
-    auto allowed = [](size_t v) { return v == 5 || v >= 10; };
     auto state = models::make_state(m.cmlm->transformer);
     size_t guided_picks = 0;
     for (const auto& pass : r.result.passes) {
