@@ -484,8 +484,9 @@ TEST(NatSession, RepetitionPenaltyPenalisesTheCharactersTheCanvasHolds) {
     EXPECT_NE(run(m, req).ids, r.ids);
 }
 
-// Prompt guidance: every pick is the argmax of (1 + G)·z - G·z_blind, z from one forward over the pass's input
-// and z_blind from one over the same input with the prompt's characters masked; without a prompt nothing changes.
+// Prompt guidance: every pick is the argmax of (1 + G)·z - G·z_blind, z from one forward over the pass's
+// input and z_blind from one over the same input with the prompt's characters masked; without a prompt
+// nothing changes.
 TEST(NatSession, GuidanceContrastsEveryPassWithAPromptBlindOne) {
     const auto m = tiny_nat();
     NatRequest req = wuyan(3);
