@@ -324,6 +324,7 @@ Status NatSession::guide(const Candidate& c, size_t t, const float* rows) {
     auto blind = models::forward_all(tf, *state_, blind_);
     if (!blind) return Status::failure("nat: pass " + std::to_string(t) + " (guidance): " + blind.error());
     ++result_.forward_passes;
+    ++result_.blind_passes;
     const float g = settings_.guidance;
     for (size_t p : c.masked) {
         float* row = guided_logits_.data() + (2 + p) * V;

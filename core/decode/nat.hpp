@@ -132,8 +132,9 @@ struct NatResult {
     std::string error;
     size_t prompt_tokens = 0;  // <len>/<fixed>, form, the prompt's characters
     size_t forward_passes = 0;
-    size_t iterations = 0;  // passes the chosen candidate took (<= T)
-    double ms = 0.0;        // compute time inside step() calls
+    size_t blind_passes = 0;  // prompt guidance: the prompt-blind model calls among forward_passes
+    size_t iterations = 0;    // passes the chosen candidate took (<= T)
+    double ms = 0.0;          // compute time inside step() calls
     double tokens_per_s = 0.0;
     double logprob = 0.0;  // the chosen candidate's Σ log confidence over predicted positions
     double score = 0.0;    // its average (what the length beam ranks)

@@ -162,6 +162,7 @@ json to_json(const NatResult& r) {
     j.update({{"mode", name_of(r.mode)},
               {"decoding", r.sample ? "sample" : "argmax"},
               {"iterations", r.iterations},
+              {"blind_passes", r.blind_passes},
               {"seed", r.seed},
               {"length", r.length},
               {"length_source", name_of(r.length_source)},

@@ -195,6 +195,7 @@ test('NAT draws every pick at the temperature and seed of its settings (the defa
   const guided = await plainText(page, '#nat-output');
   assert.equal(guided, cli('--guidance', '1'));
   assert.notEqual(guided, argmax);
+  assert.match(await page.textContent('#nat-seeing'), /\(8 forward passes, 4 of them prompt-blind for the guidance\)/);
   await page.fill('#nat-guidance', '0');
   await page.selectOption('#nat-picks', 'sample');
   await page.fill('#nat-seed', '1');

@@ -495,6 +495,8 @@ TEST(NatSession, GuidanceContrastsEveryPassWithAPromptBlindOne) {
     auto r = run(m, req);
     ASSERT_EQ(r.result.passes.size(), 3u);
     EXPECT_EQ(r.result.forward_passes, 6u);  // every pass twice
+    EXPECT_EQ(r.result.blind_passes, 3u);
+    EXPECT_EQ(decode::to_json(r.result)["blind_passes"], 3u);
     auto state = models::make_state(m.cmlm->transformer);
     size_t guided_picks = 0;
     for (const auto& pass : r.result.passes) {
@@ -531,6 +533,7 @@ TEST(NatSession, GuidanceContrastsEveryPassWithAPromptBlindOne) {
     auto off = run(m, req);
     EXPECT_NE(off.ids, r.ids);
     EXPECT_EQ(off.result.forward_passes, 3u);
+    EXPECT_EQ(off.result.blind_passes, 0u);
     req.prompt.clear();  // no prompt: nothing to contrast, nothing changes
     req.guidance = 1.5f;
     auto no_prompt = run(m, req);

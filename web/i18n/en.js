@@ -1,6 +1,8 @@
 // Every English string of the page. Keys match i18n/zh.js one for one (tests/node/i18n.test.mjs checks it).
 // A value is a string, or a function of named parameters for text built from a result.
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
+// prompt guidance's share of a NAT run's forward passes, for the "what you are seeing" line
+const blindNote = (blind) => (blind ? `, ${blind} of them prompt-blind for the guidance` : '');
 
 export default {
   'page.title': 'atnat: one piece at a time, or all at once',
@@ -280,14 +282,14 @@ export default {
   'seeing.at.beam': ({ beam }) =>
     `Beam search kept ${beam} partial poems at every step and returned the best ` +
     'complete one, so the characters appear all at the end.',
-  'seeing.nat': ({ passes, T, predicted, lengthPass }) =>
+  'seeing.nat': ({ passes, T, predicted, lengthPass, blind }) =>
     `NAT wrote all ${predicted} positions in its first pass, ` +
     `then spent ${T - 1} more pass${T === 2 ? '' : 'es'} re-predicting the least confident ones (${passes} forward ` +
-    `passes${lengthPass ? ', one of them for the length' : ''}).`,
-  'seeing.nat.one_pass': ({ passes, predicted, lengthPass }) =>
+    `passes${lengthPass ? ', one of them for the length' : ''}${blindNote(blind)}).`,
+  'seeing.nat.one_pass': ({ passes, predicted, lengthPass, blind }) =>
     `NAT wrote all ${predicted} positions in one pass ` +
-    `(${passes} forward pass${passes === 1 ? '' : 'es'}${lengthPass ? ', one of them for the length' : ''}): as fast as it ` +
-    'gets, and as rough.',
+    `(${passes} forward pass${passes === 1 ? '' : 'es'}${lengthPass ? ', one of them for the length' : ''}` +
+    `${blindNote(blind)}): as fast as it gets, and as rough.`,
   'seeing.repetition': ({ rate }) =>
     `${pct(rate)} of neighbouring characters repeat (不不, 人人): the ` +
     'multi-modality problem. Each position picks its own most likely character without knowing what the ' +

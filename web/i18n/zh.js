@@ -237,12 +237,14 @@ export default {
   'seeing.at.greedy': '贪心每次都取最可能的字，所以容易陷入循环。',
   'seeing.at.sample': ({ temperature }) => `采样按概率抽出每个字（温度 ${temperature}）：换一个种子就是另一首诗。`,
   'seeing.at.beam': ({ beam }) => `束搜索每一步保留 ${beam} 个候选，最后返回整体最好的一首，所以字是最后一起出现的。`,
-  'seeing.nat': ({ passes, T, predicted, lengthPass }) =>
+  'seeing.nat': ({ passes, T, predicted, lengthPass, blind }) =>
     `NAT 第一轮就写出全部 ${predicted} 个位置，` +
-    `之后又用 ${T - 1} 轮重新预测最没把握的字（共 ${passes} 次前向计算${lengthPass ? '，其中一次预测长度' : ''}）。`,
-  'seeing.nat.one_pass': ({ passes, predicted, lengthPass }) =>
+    `之后又用 ${T - 1} 轮重新预测最没把握的字（共 ${passes} 次前向计算${lengthPass ? '，其中一次预测长度' : ''}` +
+    `${blind ? `，${blind} 次遮住提示，用于提示引导` : ''}）。`,
+  'seeing.nat.one_pass': ({ passes, predicted, lengthPass, blind }) =>
     `NAT 一轮就写出全部 ${predicted} 个位置` +
-    `（共 ${passes} 次前向计算${lengthPass ? '，其中一次预测长度' : ''}）：最快，也最粗糙。`,
+    `（共 ${passes} 次前向计算${lengthPass ? '，其中一次预测长度' : ''}` +
+    `${blind ? `，${blind} 次遮住提示，用于提示引导` : ''}）：最快，也最粗糙。`,
   'seeing.repetition': ({ rate }) =>
     `${pct(rate)} 的相邻字重复（不不、人人）：这就是多峰问题。` +
     '每个位置各自挑最可能的字，不知道别的位置挑了什么，于是常见字到处出现。' +

@@ -320,7 +320,13 @@ function seeing(side, { result, metrics, request }) {
   } else {
     const predicted = result.passes[0]?.masked.length ?? 0;
     const T = result.passes.length;
-    const facts = { passes: result.forward_passes, T, predicted, lengthPass: result.length_source === 'predicted' };
+    const facts = {
+      passes: result.forward_passes,
+      T,
+      predicted,
+      lengthPass: result.length_source === 'predicted',
+      blind: result.blind_passes ?? 0,
+    };
     parts.push(T <= 1 ? t('seeing.nat.one_pass', facts) : t('seeing.nat', facts));
   }
   parts.push(rate >= REPETITIVE ? t('seeing.repetition', { rate }) : t('seeing.repetition_low', { rate }));
