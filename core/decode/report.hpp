@@ -35,7 +35,8 @@
 //   {"type": "result", "strategy": "nat", "mode": "length", "decoding": "argmax", "text": "...",
 //    "completion": "...", "tokens": [<token records as report.hpp>], "stop_reason": "length" | "eos" |
 //    "max_tokens" | "cancelled" | "error", "error": "..." (only with "error"), "prompt_tokens": 2,
-//    "generated_tokens": 25, "forward_passes": 11, "iterations": 10, "ms": 30.1, "tokens_per_s": 830,
+//    "generated_tokens": 25, "forward_passes": 11, "iterations": 10, "blind_passes": 0 (prompt guidance's
+//    share of forward_passes), "ms": 30.1, "tokens_per_s": 830,
 //    "logprob": -35.2, "score": -1.4, "seed": 0, "unknown_chars": [], "length": 25,
 //    "length_source": "predicted" | "given" | "form" | "blank_text" | "eos",
 //    "length_candidates": [{"length", "logprob"}], "beams": [...], "given": [0, 1],
