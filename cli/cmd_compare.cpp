@@ -192,7 +192,7 @@ int run_compare(const Args& args) {
     auto nat_penalty = args.get_float("nat-penalty", kNatPenalty, decode::kMinRepetitionPenalty,
                                       decode::kMaxRepetitionPenalty);
     if (!nat_penalty) return usage_fail(nat_penalty.error());
-    auto nat_guidance = args.get_float("nat-guidance", kNatGuidance, 0.0, 10.0);
+    auto nat_guidance = args.get_float("nat-guidance", kNatGuidance, 0.0, decode::kMaxGuidance);
     if (!nat_guidance) return usage_fail(nat_guidance.error());
     auto prompts = read_prompts(args.get("prompts"), size_t(*limit));
     if (!prompts) return fail(prompts.error());

@@ -15,7 +15,6 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxIterations = 100;
 constexpr size_t kMaxLengthBeam = 8;
 constexpr size_t kMaxTopN = 20;
-constexpr float kMaxGuidance = 10.f;
 constexpr size_t kLengthCandidatesShown = 5;
 
 }  // namespace
@@ -64,7 +63,8 @@ Status check_nat_settings(const NatRequest& r, const PoemPlan& plan) {
                                "comes from " +
                                name_of(plan.length_source));
     if (!(r.guidance >= 0.f && r.guidance <= kMaxGuidance))
-        return Status::failure("guidance = " + format_number(r.guidance) + " is outside [0, 10]");
+        return Status::failure("guidance = " + format_number(r.guidance) + " is outside [0, " +
+                               format_number(kMaxGuidance) + "]");
     if (r.top_n > kMaxTopN)
         return Status::failure("top_n = " + std::to_string(r.top_n) + " is outside [0, " +
                                std::to_string(kMaxTopN) + "]");

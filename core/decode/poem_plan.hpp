@@ -86,6 +86,8 @@ inline Status check(const PoemRequest&) {
 }
 
 // A non-autoregressive poem: mask-predict (strategy nat) or the hybrid (speculative.hpp).
+inline constexpr float kMaxGuidance = 10.f;  // NatRequest::guidance's bound (check_nat_settings)
+
 struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
     NatStrategy strategy = NatStrategy::nat;
     size_t length_beam = 1;                // 1 .. 8; > 1 only with predicted lengths
@@ -94,7 +96,7 @@ struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
     uint64_t seed = 0;
     size_t top_n = 5;                // alternatives recorded per token, 0 .. 20
     float repetition_penalty = 1.f;  // nat: over the canvas (nat.hpp); hybrid: AT's, as AT greedy's (1 = off)
-    float guidance = 0.f;            // nat: prompt guidance G (nat.hpp), 0 .. 10 (0 = off)
+    float guidance = 0.f;            // nat: prompt guidance G (nat.hpp), 0 .. kMaxGuidance (0 = off)
     std::optional<size_t>
         draft_tokens;  // hybrid only: drafted tokens AT checks per round (default: speculative.hpp)
 
@@ -120,7 +122,7 @@ struct NatRequest : PoemRequest, SamplingParams, MemoryLimit {
             FieldSpec{"guidance", "G",
                       "nat: prompt guidance, picks from (1+G) log p(y | prompt) - G log p(y | prompt masked) "
                       "(one more pass per pass; 0 = off)",
-                      0, 10},
+                      0, kMaxGuidance},
             r.guidance);
         visit(FieldSpec{"draft_tokens", "K", "hybrid: AT checks at most K drafted tokens per round", 1,
                         1 << 20},

@@ -50,6 +50,17 @@ bool allowed(size_t v) {
     return v == 5 || v >= 10;
 }
 
+// What a recorded wuyan-jueju pass read: <len> <form>, then <mask> where it predicted and its (unchanged)
+// tokens elsewhere.
+std::vector<int32_t> pass_input(const decode::NatPass& pass) {
+    std::vector<int32_t> seq = {kLen, kWuyan};
+    for (size_t p = 0; p < 25; ++p) {
+        const bool masked = std::find(pass.masked.begin(), pass.masked.end(), p) != pass.masked.end();
+        seq.push_back(masked ? kMask : id_of(pass.slots[p]));
+    }
+    return seq;
+}
+
 // ------------------------------------------------------------------------------------- pure functions
 TEST(MaskPredictSchedule, RemasksFloorOfMTimesRemainingOverT) {
     // M = 20, T = 10: 18, 16, ..., 2, then 0 after the last pass.
@@ -451,12 +462,9 @@ TEST(NatSession, RepetitionPenaltyPenalisesTheCharactersTheCanvasHolds) {
     auto state = models::make_state(m.cmlm->transformer);
     size_t penalised_picks = 0;
     for (const auto& pass : r.result.passes) {
-        std::vector<int32_t> seq = {kLen, kWuyan};
+        const std::vector<int32_t> seq = pass_input(pass);
         std::vector<uint8_t> on_canvas(kV, 0);
-        for (size_t p = 0; p < 25; ++p) {
-            const bool masked = std::find(pass.masked.begin(), pass.masked.end(), p) != pass.masked.end();
-            const int32_t id = masked ? kMask : id_of(pass.slots[p]);  // kept positions did not change
-            seq.push_back(id);
+        for (int32_t id : seq) {
             if (id >= 12) on_canvas[size_t(id)] = 1;  // characters: 春 .. 雨
         }
         auto logits = models::forward_all(m.cmlm->transformer, state, seq);
@@ -500,11 +508,7 @@ TEST(NatSession, GuidanceContrastsEveryPassWithAPromptBlindOne) {
     auto state = models::make_state(m.cmlm->transformer);
     size_t guided_picks = 0;
     for (const auto& pass : r.result.passes) {
-        std::vector<int32_t> seq = {kLen, kWuyan};
-        for (size_t p = 0; p < 25; ++p) {
-            const bool masked = std::find(pass.masked.begin(), pass.masked.end(), p) != pass.masked.end();
-            seq.push_back(masked ? kMask : id_of(pass.slots[p]));
-        }
+        const std::vector<int32_t> seq = pass_input(pass);
         std::vector<int32_t> blind = seq;
         blind[2] = blind[3] = kMask;  // the prompt 春花
         auto z = models::forward_all(m.cmlm->transformer, state, seq);

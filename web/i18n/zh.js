@@ -1,6 +1,8 @@
 // 页面上的全部中文文字。键与 i18n/en.js 一一对应（tests/node/i18n.test.mjs 会检查）。
 // 值是字符串，或是由结果生成文字的函数（参数按名传入）。
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
+// 提示引导占 NAT 前向计算次数的多少，用在“你看到的是什么”那一行
+const blindNote = (blind) => (blind ? `，${blind} 次遮住提示，用于提示引导` : '');
 
 export default {
   'page.title': 'atnat：一次一个字，还是一次全部',
@@ -240,11 +242,11 @@ export default {
   'seeing.nat': ({ passes, T, predicted, lengthPass, blind }) =>
     `NAT 第一轮就写出全部 ${predicted} 个位置，` +
     `之后又用 ${T - 1} 轮重新预测最没把握的字（共 ${passes} 次前向计算${lengthPass ? '，其中一次预测长度' : ''}` +
-    `${blind ? `，${blind} 次遮住提示，用于提示引导` : ''}）。`,
+    `${blindNote(blind)}）。`,
   'seeing.nat.one_pass': ({ passes, predicted, lengthPass, blind }) =>
     `NAT 一轮就写出全部 ${predicted} 个位置` +
     `（共 ${passes} 次前向计算${lengthPass ? '，其中一次预测长度' : ''}` +
-    `${blind ? `，${blind} 次遮住提示，用于提示引导` : ''}）：最快，也最粗糙。`,
+    `${blindNote(blind)}）：最快，也最粗糙。`,
   'seeing.repetition': ({ rate }) =>
     `${pct(rate)} 的相邻字重复（不不、人人）：这就是多峰问题。` +
     '每个位置各自挑最可能的字，不知道别的位置挑了什么，于是常见字到处出现。' +
