@@ -220,9 +220,15 @@ Result<NatEvent> NatSession::step() {
 
 Result<NatEvent> NatSession::step_length() {
     const models::Cmlm& cm = *cmlm_;
-    std::vector<int32_t> prefix = {mode_token_, form_token_};  // + the prompt (CMLM.length_logits)
+    // + the prompt's first line before its "，" or "。", as CMLM.length_logits is trained (first_line_length)
+    std::vector<int32_t> prefix = {mode_token_, form_token_};
     if (cm.length_prompt) {
-        for (size_t pos = 0; pos < plan_.prompt_chars; ++pos) prefix.push_back(plan_.given.at(pos));
+        const auto comma = tokenizer_->id_of("，"), full_stop = tokenizer_->id_of("。");
+        for (size_t pos = 0; pos < plan_.prompt_chars; ++pos) {
+            const int32_t id = plan_.given.at(pos);
+            if (id == comma || id == full_stop) break;
+            prefix.push_back(id);
+        }
     }
     auto out = models::forward_all(cm.transformer, *state_, prefix);
     if (!out) return fail("nat: length pass: " + out.error());

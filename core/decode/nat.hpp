@@ -7,9 +7,10 @@
 //     const NatResult& r = s->result();
 //
 // Length (where the L of "<len> <form> y1 .. yL" comes from):
-//   predicted  the length head on a forward over "<len> <form>", then the prompt's characters if the model
-//              was trained so (Cmlm::length_prompt), never masks (step 0, its own pass); the top-k
-//              lengths that can hold every given character are decoded side by side ("length beam") and
+//   predicted  the length head on a forward over "<len> <form>", then, if the model was trained so
+//              (Cmlm::length_prompt), the prompt's characters up to its first "，" or "。" (the head never
+//              saw more: models/poet-nat/model.py first_line_length), never masks (step 0, its own pass); the
+//              top-k lengths that can hold every given character are decoded side by side ("length beam") and
 //              the candidate with the best average log-probability is kept;
 //   given      the caller's L;   form  the form's layout length (poem.hpp: 25 for wuyan-jueju);
 //   blank_text the blank text's length;   eos  fixed mode ("strategy 1"): "<fixed> <form> z1 .. zN" with

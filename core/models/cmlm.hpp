@@ -5,9 +5,10 @@
 //     logits        = h · tok_embᵀ                           [T, V]      the token AT position t (not t+1)
 //     length_logits = length_head · h[0]                     [max_len+1] L = 0 .. max_len
 //
-// The length is read from a forward over <len> <form>, followed by the poem's given first characters when
-// the file's config says "length_prompt": true (how the head is trained: CMLM.length_logits; never over
-// masks, which position 0 would just count). Without the key the head was trained on the two tokens alone.
+// The length is read from a forward over <len> <form>, followed by the poem's given first characters (up to
+// the first line's "，": NatSession) when the file's config says "length_prompt": true (how the head is
+// trained: CMLM.length_logits; never over masks, which position 0 would just count). Without the key the
+// head was trained on the two tokens alone.
 // Input formats (models/poet-nat):
 //     length mode:  <len>   <form> y1 .. yL      (L <= max_len, y = poem tokens, no <eos>)
 //     fixed mode:   <fixed> <form> z1 .. zN      (N = max_len_fixed: the poem, then <eos> up to N)

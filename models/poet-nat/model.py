@@ -28,6 +28,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 from common.text import Block, RMSNorm, TransformerConfig, init_weights, rope_tables  # noqa: E402
 
 
+def first_line_length(ys, tok):
+    """Characters before the first "，" or "。" (all of ys if neither occurs): the most of a prompt the length pass
+    sees (CMLM.length_logits is trained on <len> <form> y1 .. yk with k <= this; so is NatSession's length pass)."""
+    ends = [i for i, t in enumerate(ys) if t in (tok.index["，"], tok.index["。"])]
+    return ends[0] if ends else len(ys)
+
+
 @dataclass
 class CMLMConfig(TransformerConfig):
     max_len: int = 120  # length head classes 0..max_len (targets clipped to max_len)

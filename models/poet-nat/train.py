@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 from common import train_loop  # noqa: E402
 from common.text import CACHE_DIR, CharTokenizer, length_bucketed_batches, load_splits  # noqa: E402
 from export import NAME, load_exported  # noqa: E402
-from model import CMLM, CMLMConfig  # noqa: E402
+from model import CMLM, CMLMConfig, first_line_length  # noqa: E402
 
 LENGTH, FIXED = 0, 1
 DEFAULTS = train_loop.TrainConfig(
@@ -52,12 +52,6 @@ DEFAULTS = train_loop.TrainConfig(
     patience=4,
     resume_warmup=50,
 )
-
-
-def first_line_length(ys, tok):
-    """Characters before the first "，" or "。" (all of ys if neither occurs)."""
-    ends = [i for i, t in enumerate(ys) if t in (tok.index["，"], tok.index["。"])]
-    return ends[0] if ends else len(ys)
 
 
 def make_batch(examples, idx, mode, cfg, tok, gen, prompt_chars=None):

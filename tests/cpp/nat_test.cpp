@@ -831,7 +831,7 @@ TEST(NatLengthPrompt, LengthDistributionMatchesPyTorchForEveryPrompt) {
         const auto& cands = s->result().length_candidates;
         // PyTorch's order: most probable first, ties shorter first, lengths that hold the prompt
         std::vector<size_t> order;
-        const size_t prompt_tokens = c["length_prefix"].size() - 2;
+        const size_t prompt_tokens = c["prompt_tokens"];  // the length pass reads fewer: its first line
         for (size_t L = std::max<size_t>(1, prompt_tokens); L < want.size(); ++L) order.push_back(L);
         std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return want[a] > want[b]; });
         ASSERT_EQ(cands.size(), 8u) << name;
@@ -843,7 +843,7 @@ TEST(NatLengthPrompt, LengthDistributionMatchesPyTorchForEveryPrompt) {
         seen.push_back(want);
     }
     // The fixture is worth checking against: a prompt moves the distribution far beyond the tolerance.
-    ASSERT_EQ(seen.size(), 6u);
+    ASSERT_EQ(seen.size(), 7u);
     auto max_diff = [](const std::vector<float>& a, const std::vector<float>& b) {
         float d = 0.f;
         for (size_t L = 0; L < a.size(); ++L) d = std::max(d, std::fabs(a[L] - b[L]));
@@ -852,6 +852,7 @@ TEST(NatLengthPrompt, LengthDistributionMatchesPyTorchForEveryPrompt) {
     for (size_t i : {1, 2, 3})
         EXPECT_GT(max_diff(seen[i], seen[0]), 0.1f) << i;  // free: no prompt vs prompts
     EXPECT_GT(max_diff(seen[5], seen[4]), 0.1f);           // wuyan-jueju
+    EXPECT_EQ(seen[6], seen[5]);  // what follows the first line's "，" is not the length pass's input
 }
 
 }  // namespace
