@@ -43,7 +43,7 @@ using nlohmann::json;
 constexpr double kNatPenalty = 1.5;
 // The guided rows' prompt guidance unless --nat-guidance says (models/poet-nat/compare.md, "Prompt
 // guidance").
-constexpr double kNatGuidance = 1.0;
+constexpr double kNatGuidance = 0.5;
 
 const OptionSpec kOptions[] = {
     {"prompts", "PATH", "prompt file: one FORM<TAB>TEXT per line (e.g. models/data/poetry/test_prompts.txt)"},
@@ -53,7 +53,7 @@ const OptionSpec kOptions[] = {
     {"seed", "N", "AT and NAT sampling: seed of prompt i is N + i (default 1)"},
     {"nat-temperature", "T", "NAT sample rows: the temperature of every pick (default 0.3)"},
     {"nat-penalty", "R", "NAT penalty rows: the repetition penalty on the canvas (default 1.5)"},
-    {"nat-guidance", "G", "NAT guided rows: prompt guidance, with the penalty (default 1)"},
+    {"nat-guidance", "G", "NAT guided rows: prompt guidance, with the penalty (default 0.5)"},
     {"draft-iterations", "T", "hybrid: CMLM passes per draft (default 1)"},
     {"draft-tokens", "K", "hybrid: drafted tokens AT checks per round (default: the hybrid's)"},
     {"references", "PATH", "the prompts' poems in full, FORM<TAB>TEXT (\\n = line break): adds their row"},

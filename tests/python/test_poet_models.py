@@ -188,7 +188,9 @@ class FixtureTest(unittest.TestCase):
         self.assertIs(meta["config"]["length_prompt"], True)
         tok = CharTokenizer(meta["tokenizer"])
         for case in g["cases"]:
-            prefix = [tok.len, tok.forms[case["form"]]] + tok.encode(case["prompt"])
+            ids = tok.encode(case["prompt"])
+            self.assertEqual(len(ids), case["prompt_tokens"])
+            prefix = [tok.len, tok.forms[case["form"]]] + ids[: NAT_MODEL.first_line_length(ids, tok)]
             self.assertEqual(prefix, case["length_prefix"])
             got = model.length_logits(torch.tensor([prefix]))[0].log_softmax(-1)
             self.assertTrue(torch.allclose(got, torch.tensor(case["length_logprobs"]), rtol=1e-5, atol=1e-5))

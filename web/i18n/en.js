@@ -172,16 +172,15 @@ export default {
     'Makes characters the poem already holds less likely when a pass predicts a position (1: off). AT ' +
     'penalises what it has written; a NAT pass penalises what its canvas holds, so pass 1 sees only the prompt ' +
     'and each later pass more of the poem: the passes repair repeated characters. On 200 test poems (4 passes, ' +
-    'draws at 0.3) 1.5 cut the bigrams repeated across lines from 3.0% to 0.7% and poems ending alike from 4.5% ' +
-    'to 2.5%. The hybrid’s drafts ignore it.',
+    'draws at 0.3) 1.5 raised the distinct characters per poem from 89.3% to 95.1% and cut the bigrams repeated ' +
+    'across lines from 2.2% to 0.5%; poems ending alike went from 1.5% to 3.0%. The hybrid’s drafts ignore it.',
   'help.nat_guidance':
     'Steers every pass toward what your prompt adds (0: off): classifier-free guidance, as diffusion models use ' +
     'it. Each pass runs twice, the second time with the prompt masked, and picks from (1 + G) × the logits − G × ' +
-    'the prompt-blind logits; what the blind pass predicts too is what any prompt would get, a template. Without ' +
-    'it, 8 of the 21 seven-character regulated verses among the test prompts end 莫道此身无限意，不知何处是长安 ' +
-    'after 10 passes. On the 200 test prompts (10 passes, penalty 1.5) G = 1 cut the poems ending alike from 4.0% ' +
-    'to 2.0%, for twice the passes and AT perplexity 15.2 instead of 14.1. Acrostics and blank texts have no ' +
-    'prompt to mask; the hybrid ignores it.',
+    'the prompt-blind logits; what the blind pass predicts too is what any prompt would get, a template such as ' +
+    '不知何处是长安. On the 200 test prompts (10 passes, penalty 1.5) G = 0.5 cut the poems ending alike from 3.0% ' +
+    'to 1.5%, as few as after one pass, for twice the passes and AT perplexity 11.4 instead of 11.1. Acrostics ' +
+    'and blank texts have no prompt to mask; the hybrid ignores it.',
   'help.nat_temperature':
     'How far a draw strays from the most likely character: near 0 it is the argmax, at 1 it ' +
     'follows the model’s probabilities. Of 0.3, 0.5 and 0.8, 0.3 read best at 4 and at 10 passes.',
