@@ -36,8 +36,8 @@
 // pass predicts as well is what any prompt would get (a template: 莫道此身无限意，不知何处是长安 ended 8 of
 // the 21 七言律诗 of the test prompts with the step-13,000 student); the difference is what this prompt adds.
 // The repetition penalty then applies to the combined logits. Without a prompt (an acrostic, a blank text)
-// there is nothing to contrast, and G changes nothing (no extra pass). forward_passes counts model calls: the
-// length pass, then one per candidate per pass (two with guidance).
+// there is nothing to contrast, and G changes nothing (no extra pass).
+// forward_passes counts model calls: the length pass, then one per candidate per pass (two with guidance).
 #pragma once
 
 #include <chrono>
