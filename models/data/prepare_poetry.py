@@ -8,6 +8,8 @@ Writes  models/data/poetry/tokenizer.json    the tokenizer JSON that ships in th
         models/data/poetry/stats.json        counts per split and form, vocab size, dropped counts
         models/data/poetry/test_prompts.txt  200 test poems as `form<TAB>first line` (e.g. "wuyan-jueju\t白日依山尽，")
         models/data/poetry/test_poems.txt    the same 200 poems in full, `form<TAB>text` (line breaks written \\n)
+        models/data/poetry/val_prompts.txt   the same for the first 200 val poems: decoding settings are chosen on
+        models/data/poetry/val_poems.txt     these (guidance_sweep.py --prompts), then reported on the test prompts
         models/data/cache/poetry.json        the full cleaned splits (gitignored; regenerate with this script)
 
 Pipeline (deterministic; no randomness anywhere):
@@ -125,6 +127,16 @@ def split_of(canon):
     return "train" if h < 96 else ("val" if h < 98 else "test")
 
 
+def write_prompts(split, poems):
+    """SPLIT_prompts.txt: `form<TAB>first line` per poem; SPLIT_poems.txt: the same poems in full."""
+    with open(os.path.join(OUT, f"{split}_prompts.txt"), "w", encoding="utf-8") as f:
+        for p in poems:
+            f.write(f"{p['form']}\t{p['text'].split('，')[0]}，\n")
+    with open(os.path.join(OUT, f"{split}_poems.txt"), "w", encoding="utf-8") as f:
+        for p in poems:
+            f.write(p["form"] + "\t" + p["text"].replace("\n", "\\n") + "\n")
+
+
 def main():
     raw = load_raw()
     simp = to_simplified([p["text"] for p in raw])
@@ -194,12 +206,8 @@ def main():
         json.dump(split_info, f, ensure_ascii=False, indent=1)
     with open(os.path.join(OUT, "stats.json"), "w", encoding="utf-8") as f:
         json.dump(stats, f, ensure_ascii=False, indent=1)
-    with open(os.path.join(OUT, "test_prompts.txt"), "w", encoding="utf-8") as f:
-        for p in splits["test"][:200]:
-            f.write(f"{p['form']}\t{p['text'].split('，')[0]}，\n")
-    with open(os.path.join(OUT, "test_poems.txt"), "w", encoding="utf-8") as f:  # the same poems in full
-        for p in splits["test"][:200]:
-            f.write(p["form"] + "\t" + p["text"].replace("\n", "\\n") + "\n")
+    for split in ("val", "test"):
+        write_prompts(split, splits[split][:200])
     with open(os.path.join(CACHE, "poetry.json"), "w", encoding="utf-8") as f:
         json.dump(
             {s: [{"id": p["id"], "form": p["form"], "text": p["text"]} for p in v] for s, v in splits.items()},
