@@ -196,5 +196,27 @@ class FixtureTest(unittest.TestCase):
             self.assertTrue(torch.allclose(got, torch.tensor(case["length_logprobs"]), rtol=1e-5, atol=1e-5))
 
 
+class LineCapTest(unittest.TestCase):
+    """models/poet-nat/train.py cap_repeated_lines: the teacher's clichés thinned out of the distilled data."""
+
+    def test_a_line_is_kept_at_most_cap_times(self):
+        train_script = load_script(os.path.join(MODELS, "poet-nat", "train.py"), "poet_nat_train")
+        cliche = "不知何处去"
+        train = [{"text": f"{first}，{cliche}。"} for first in ("春风一夜来", "秋月照江流", "白日依山尽", "孤舟泊远岸")]
+        train.append({"text": "山中无甲子，寒尽不知年。"})
+        val = [
+            {"text": f"明月出天山，{cliche}。"},  # the cliché reached the cap in training: dropped
+            {"text": f"{cliche}，青山独自闲。"},  # the cliché is the prompt (first line): kept
+            {"text": "床前明月光，疑是地上霜。"},
+        ]
+        kept, kept_val = train_script.cap_repeated_lines(train, val, cap=2, seed=0)
+        self.assertEqual(sum(p["text"].endswith(cliche + "。") for p in kept), 2)
+        self.assertIn(train[4], kept)
+        self.assertEqual(len(kept), 3)
+        self.assertEqual(kept_val, val[1:])
+        again, _ = train_script.cap_repeated_lines(train, val, cap=2, seed=0)
+        self.assertEqual(again, kept)  # seeded: the same poems every run
+
+
 if __name__ == "__main__":
     unittest.main()
