@@ -36,7 +36,7 @@ def closing_couplet(text):
     return "，".join(lines[-2:])
 
 
-def measure(model, prompts, iterations, penalty, guidance):
+def measure(model, prompts, forms, iterations, penalty, guidance):
     out = subprocess.run(
         [CLI, "generate", "--model", model, "--strategy", "nat"]
         + ["--prompts", prompts, "--json", "--iterations", str(iterations)]
@@ -46,8 +46,6 @@ def measure(model, prompts, iterations, penalty, guidance):
         check=True,
     ).stdout
     results = [json.loads(line) for line in out.splitlines() if line.strip()]
-    with open(prompts, encoding="utf-8") as f:
-        forms = [line.split("\t")[0] for line in f.read().splitlines()]
     with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
         for form, r in zip(forms, results):
             f.write(form + "\t" + r["text"].replace("\n", "\\n") + "\n")
@@ -83,7 +81,8 @@ def main():
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "poet-nat"), help="the NAT model")
     args = ap.parse_args()
     with open(args.prompts, encoding="utf-8") as f:
-        n_lvshi = sum(line.startswith("qiyan-lvshi\t") for line in f)
+        forms = [line.split("\t")[0] for line in f.read().splitlines()]
+    n_lvshi = forms.count("qiyan-lvshi")
     print(
         f"{os.path.relpath(args.prompts, ROOT)}: argmax, predicted length, repetition penalty {args.penalty:g}, "
         "T = 1 / 4 / 10\n"
@@ -91,7 +90,7 @@ def main():
     print(f"| G | AT-ppl | same ending | 长安 endings (of {n_lvshi} 七言律诗) | forward passes | ms |")
     print("|---|---|---|---|---|---|")
     for g in args.guidance.split(","):
-        rows = [measure(args.model, args.prompts, t, args.penalty, float(g)) for t in (1, 4, 10)]
+        rows = [measure(args.model, args.prompts, forms, t, args.penalty, float(g)) for t in (1, 4, 10)]
 
         def cells(key, fmt):
             return " / ".join(fmt.format(r[key]) for r in rows)

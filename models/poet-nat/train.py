@@ -267,8 +267,9 @@ def encode_poems(poems, tok):
 
 
 def poem_lines(text):
-    """The poem's lines after the first (the first is the prompt the teacher was given)."""
-    return set([x for x in re.split("[，。？！\n]", text) if x][1:])
+    """The poem's lines after the first (the first is the prompt the teacher was given); lines end at ，/。 as in
+    distill.py's has_form and core/decode/metrics.cpp."""
+    return set([x for x in re.split("[，。\n]", text) if x][1:])
 
 
 def cap_repeated_lines(train, val, cap, seed):
@@ -288,7 +289,7 @@ def cap_repeated_lines(train, val, cap, seed):
     return kept, [p for p in val if all(counts[x] < cap for x in poem_lines(p["text"]))]
 
 
-def training_examples(which, tok, raw, distilled):
+def training_examples(which, raw, distilled):
     """raw: the poems; distilled: poet-at's rewrite of each; mixed: both."""
     if which == "raw":
         return raw
@@ -339,7 +340,7 @@ def main():
                 flush=True,
             )
         distilled, val_distilled = encode_poems(distilled, tok), encode_poems(val_distilled, tok)
-    train, batches = training_examples(args.data, tok, data["train"], distilled), []
+    train, batches = training_examples(args.data, data["train"], distilled), []
     print(f"data {args.data}: {len(train)} training poems", flush=True)
 
     def next_batch(gen):
